@@ -1,0 +1,5 @@
+import sys
+
+from imgrepl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,6 @@
+//! imgrepl-core: the replication engine, pure Rust (no Python).
+#![deny(unsafe_code)]
+
+pub mod error;
+
+pub use error::{Error, Result};

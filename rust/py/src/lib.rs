@@ -1,0 +1,19 @@
+//! imgrepl._core: a thin binding over imgrepl-core.  Every function converts
+//! its arguments to owned Rust values, then releases the GIL for the work.
+#![deny(unsafe_code)]
+
+mod errors;
+
+#[pyo3::pymodule(gil_used = false)]
+mod _core {
+    use pyo3::prelude::*;
+
+    #[allow(non_upper_case_globals)] // Python's own spelling
+    #[pymodule_export]
+    const __version__: &str = env!("CARGO_PKG_VERSION");
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        crate::errors::register(m)
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh machine, then runs every
+# check and test: the README's test command, and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: qemu-img makes the real VHDs the tests read.
+if ! command -v qemu-img >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq qemu-utils >/dev/null
+fi
+
+# The package itself (Rust core built once, release) and the test tools.
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "== lints"
+cargo fmt --all --check
+cargo clippy --release --all-targets -q -- -D warnings
+ruff check python tests benches
+ruff format --check python tests benches
+mypy
+python3 -m mypy.stubtest imgrepl._core --allowlist scripts/stubtest-allowlist.txt
+
+echo "== rust tests"
+cargo test --release -q -p imgrepl-core
+
+echo "== python tests"
+python3 -m pytest -q "$@"
