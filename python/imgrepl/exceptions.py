@@ -1,9 +1,55 @@
 """Every error imgrepl raises on its own account derives from ImgreplError.
 
 The engine's errors are defined in Rust (imgrepl._core) so Rust can raise
-them; the gallery's are plain Python subclasses.
+them; the gallery's are plain Python subclasses.  I/O problems surface as
+the builtin FileNotFoundError / PermissionError / FileExistsError.
 """
 
-from imgrepl._core import ImgreplError
+from imgrepl._core import (
+    CopyCancelledError,
+    ImageFormatError,
+    ImgreplError,
+    ManifestError,
+    StoreError,
+    VerifyError,
+)
 
-__all__ = ["ImgreplError"]
+
+class ValidationError(ImgreplError, ValueError):
+    """A request that breaks a gallery rule (name, version, replica count...)."""
+
+
+class NotFoundError(ImgreplError, LookupError):
+    """A gallery, definition, version, region or principal that does not exist."""
+
+
+class ConflictError(ImgreplError):
+    """A resource that exists already (duplicate name, version or identifier)."""
+
+
+class LimitExceededError(ImgreplError):
+    """A per-region quota (galleries, definitions, versions) would be exceeded."""
+
+
+class AuthorizationError(ImgreplError, PermissionError):
+    """The caller's role does not allow the operation."""
+
+
+class ReplicationError(ImgreplError):
+    """One or more replicas failed; per-region details say which and why."""
+
+
+__all__ = [
+    "AuthorizationError",
+    "ConflictError",
+    "CopyCancelledError",
+    "ImageFormatError",
+    "ImgreplError",
+    "LimitExceededError",
+    "ManifestError",
+    "NotFoundError",
+    "ReplicationError",
+    "StoreError",
+    "ValidationError",
+    "VerifyError",
+]
