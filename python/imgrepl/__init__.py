@@ -11,6 +11,7 @@ from typing import Any
 # public name -> module that defines it
 _LAZY = {
     "__version__": "imgrepl._core",
+    "Client": "imgrepl.client",
 }
 
 __all__ = sorted(_LAZY)

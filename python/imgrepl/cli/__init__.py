@@ -11,6 +11,9 @@ from collections.abc import Sequence
 # subcommand name -> module under imgrepl.cli that has register(subparsers)
 _COMMANDS = {
     "demo": "demo",
+    "region": "region",
+    "sig": "sig",
+    "disk": "disk",
 }
 
 

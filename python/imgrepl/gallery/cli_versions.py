@@ -1,0 +1,272 @@
+"""`imgrepl sig image-version ...`: create, show, list, update, delete, wait,
+replicate, list-replicas, verify and cost.  Arguments only at import time."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from imgrepl.gallery.cli_common import (
+    add_common,
+    add_version_args,
+    key_values,
+    progress_bars,
+    runner,
+)
+
+if TYPE_CHECKING:
+    from imgrepl.client import Client
+
+VERSION_COLUMNS = [
+    "name",
+    "location",
+    "provisioningState",
+    "publishingProfile.targetRegions",
+    "publishingProfile.excludeFromLatest",
+    "publishingProfile.endOfLifeDate",
+    "replicationStatus.aggregatedState",
+]
+REPLICA_COLUMNS = ["region", "zone", "index", "disk", "state", "sizeInBytes", "digest", "location"]
+CHECK_COLUMNS = ["region", "zone", "index", "disk", "ok", "repaired", "verifyDetails"]
+
+
+def _ids(a: argparse.Namespace) -> tuple[str, str, str]:
+    return a.gallery_name, a.gallery_image_definition, a.gallery_image_version
+
+
+def _shown(a: argparse.Namespace, version: Any) -> Any:
+    """The version's JSON; replicationStatus only with --expand, as in az."""
+    data = version.to_azure()
+    if getattr(a, "expand", None) is None and not getattr(a, "replicating", False):
+        data.pop("replicationStatus", None)
+    return data
+
+
+def _data_vhds(items: list[str] | None) -> dict[int, str]:
+    from imgrepl.exceptions import ValidationError
+
+    out: dict[int, str] = {}
+    for lun, path in key_values(items, "--data-vhds item (LUN=PATH)").items():
+        if not lun.isdigit():
+            raise ValidationError(f"invalid --data-vhds LUN {lun!r}: use LUN=PATH, e.g. 0=data.vhd")
+        out[int(lun)] = path
+    return out
+
+
+async def _replicated(a: argparse.Namespace, work: Any) -> Any:
+    """Runs `work(on_progress)`; exit status 1 when a region failed."""
+    update, stop = progress_bars(a)
+    try:
+        version = await work(update)
+    finally:
+        stop()
+    a.replicating = True
+    status = version.replication_status
+    failed = not a.no_wait and status is not None and status.aggregated_state != "Completed"
+    if failed:
+        import sys
+
+        for s in status.summary:
+            if s.state != "Completed":
+                print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
+    return _shown(a, version) if not failed else _Fail(_shown(a, version))
+
+
+class _Fail(dict[str, Any]):
+    """A result printed like any other, with exit status 1."""
+
+    exit_status = 1
+
+
+async def _create(c: Client, a: argparse.Namespace) -> Any:
+    return await _replicated(
+        a,
+        lambda cb: c.create_image_version(
+            *_ids(a),
+            location=a.location,
+            os_vhd=a.os_vhd,
+            data_vhds=_data_vhds(a.data_vhds),
+            source_version=a.image_version,
+            target_regions=a.target_regions,
+            replica_count=a.replica_count or 1,
+            storage_account_type=a.storage_account_type,
+            exclude_from_latest=a.exclude_from_latest,
+            end_of_life_date=a.end_of_life_date,
+            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
+            wait=not a.no_wait,
+            on_progress=cb,
+        ),
+    )
+
+
+async def _update(c: Client, a: argparse.Namespace) -> Any:
+    from imgrepl.gallery.builders import parse_bool
+
+    exclude = (
+        None
+        if a.exclude_from_latest is None
+        else parse_bool("--exclude-from-latest", a.exclude_from_latest)
+    )
+    return await _replicated(
+        a,
+        lambda cb: c.update_image_version(
+            *_ids(a),
+            target_regions=a.target_regions,
+            add_target_regions=a.add_target_region or (),
+            remove_target_regions=a.remove_target_region or (),
+            replica_count=a.replica_count,
+            exclude_from_latest=exclude,
+            end_of_life_date=a.end_of_life_date,
+            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
+            changes=key_values(a.set, "--set item"),
+            wait=not a.no_wait,
+            on_progress=cb,
+        ),
+    )
+
+
+async def _replicate(c: Client, a: argparse.Namespace) -> Any:
+    return await _replicated(
+        a,
+        lambda cb: c.replicate(
+            *_ids(a), retry_failed=a.retry_failed, wait=not a.no_wait, on_progress=cb
+        ),
+    )
+
+
+async def _show(c: Client, a: argparse.Namespace) -> Any:
+    g, d, v = _ids(a)
+    return _shown(a, await c.get_image_version(g, d, v, location=a.location))
+
+
+async def _list(c: Client, a: argparse.Namespace) -> Any:
+    found = await c.list_image_versions(
+        a.gallery_name, a.gallery_image_definition, include_end_of_life=not a.exclude_end_of_life
+    )
+    a.expand = "ReplicationStatus"
+    return [_shown(a, v) for v in found]
+
+
+async def _wait(c: Client, a: argparse.Namespace) -> Any:
+    a.expand = "ReplicationStatus"
+    return _shown(a, await c.wait_image_version(*_ids(a), timeout=a.timeout))
+
+
+async def _delete(c: Client, a: argparse.Namespace) -> Any:
+    await c.delete_image_version(*_ids(a))
+
+
+async def _replicas(c: Client, a: argparse.Namespace) -> Any:
+    return await c.list_replicas(*_ids(a))
+
+
+async def _verify(c: Client, a: argparse.Namespace) -> Any:
+    checks = await c.verify_image_version(*_ids(a), repair=a.repair)
+    data = [x.to_azure() for x in checks]
+    return data if all(x.ok for x in checks) else _FailList(data)
+
+
+class _FailList(list[Any]):
+    """Verification found a replica it could not make good: exit status 1."""
+
+    exit_status = 1
+
+
+async def _cost(c: Client, a: argparse.Namespace) -> Any:
+    cost = (await c.cost(*_ids(a))).to_azure()
+    if a.output == "json":
+        return cost
+    total = {"region": "(total)", "replicas": sum(r["replicas"] for r in cost["regions"])}
+    return [*cost["regions"], total | {k: cost[k] for k in ("storageBytes", "egressBytes")}]
+
+
+def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | None) -> Any:
+    p = add_common(cmds.add_parser(name, help=help_))
+    add_version_args(p)
+    if name != "list":
+        p.add_argument(
+            "--gallery-image-version",
+            "-e",
+            required=True,
+            help="MAJOR.MINOR.PATCH" + (" or latest" if name == "show" else ""),
+        )
+    p.set_defaults(run=runner(action), columns=columns)
+    return p
+
+
+def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
+    p.add_argument(
+        "--target-regions",
+        nargs="+",
+        metavar="REGION[=COUNT[=TYPE]]",
+        help="regions to replicate to, e.g. westeurope=2 eastus=1=Standard_ZRS",
+    )
+    p.add_argument("--replica-count", type=int, help="default replicas per region (1-100)")
+    p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31")
+    p.add_argument(
+        "--allow-replicated-location-deletion",
+        action="store_true",
+        help="allow removing regions that hold replicas",
+    )
+    p.add_argument("--no-wait", action="store_true", help="return at once; replicate in background")
+    if create:
+        p.add_argument("--exclude-from-latest", action="store_true")
+    else:
+        p.add_argument("--exclude-from-latest", metavar="true|false")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("image-version", help="manage image versions and their replicas")
+    cmds = p.add_subparsers(dest="version_command", metavar="COMMAND", required=True)
+
+    create = _cmd(cmds, "create", "create a version and replicate it", _create, VERSION_COLUMNS)
+    create.add_argument("--location", "-l", required=True, help="source (home) region")
+    create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
+    create.add_argument("--data-vhds", nargs="+", metavar="LUN=PATH", help="data disk images")
+    create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
+    create.add_argument(
+        "--storage-account-type",
+        default="Standard_LRS",
+        help="Standard_LRS, Standard_ZRS or Premium_LRS",
+    )
+    _publishing(create, create=True)
+
+    update = _cmd(
+        cmds, "update", "change regions, counts, latest/end-of-life", _update, VERSION_COLUMNS
+    )
+    _publishing(update, create=False)
+    update.add_argument("--add-target-region", action="append", metavar="REGION[=COUNT[=TYPE]]")
+    update.add_argument("--remove-target-region", action="append", metavar="REGION")
+    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+
+    show = _cmd(cmds, "show", "show a version", _show, VERSION_COLUMNS)
+    show.add_argument("--expand", choices=("ReplicationStatus",), help="add replicationStatus")
+    show.add_argument("--location", "-l", help="region for resolving `latest`")
+
+    ls = _cmd(cmds, "list", "list versions", _list, VERSION_COLUMNS)
+    ls.add_argument(
+        "--exclude-end-of-life",
+        action="store_true",
+        help="leave out versions past their end-of-life date",
+    )
+
+    rep = _cmd(
+        cmds, "replicate", "resume replication; retry failed regions", _replicate, VERSION_COLUMNS
+    )
+    rep.add_argument("--retry-failed", action="store_true", help="also recopy failed replicas")
+    rep.add_argument("--no-wait", action="store_true", help="return at once")
+
+    wait = _cmd(cmds, "wait", "wait for a running replication", _wait, VERSION_COLUMNS)
+    wait.add_argument("--timeout", type=float, help="seconds")
+
+    _cmd(cmds, "delete", "delete a version and all its replicas", _delete, None)
+    _cmd(cmds, "list-replicas", "every replica with its location", _replicas, REPLICA_COLUMNS)
+    verify = _cmd(cmds, "verify", "re-check replicas against the manifest", _verify, CHECK_COLUMNS)
+    verify.add_argument("--repair", action="store_true", help="fix bad chunks from good replicas")
+    _cmd(
+        cmds,
+        "cost",
+        "storage and egress bytes per region",
+        _cost,
+        ["region", "replicas", "storageBytes", "egressBytes"],
+    )

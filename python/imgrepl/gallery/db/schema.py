@@ -1,0 +1,135 @@
+"""The catalog schema as an ordered list of migrations.
+
+`schema_version` holds how many have been applied; opening a catalog applies
+the rest in one transaction.  Append, never edit, a migration.
+"""
+
+from __future__ import annotations
+
+V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE regions (
+    name TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    store TEXT NOT NULL,
+    zones INTEGER NOT NULL DEFAULT 0,
+    replica_read_mbps REAL
+);
+
+CREATE TABLE galleries (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    location TEXT NOT NULL REFERENCES regions(name),
+    description TEXT,
+    unique_name TEXT NOT NULL
+);
+
+CREATE TABLE definitions (
+    id INTEGER PRIMARY KEY,
+    gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
+    name TEXT NOT NULL COLLATE NOCASE,
+    publisher TEXT NOT NULL COLLATE NOCASE,
+    offer TEXT NOT NULL COLLATE NOCASE,
+    sku TEXT NOT NULL COLLATE NOCASE,
+    os_type TEXT NOT NULL,
+    os_state TEXT NOT NULL,
+    description TEXT,
+    eula TEXT,
+    privacy_statement_uri TEXT,
+    release_note_uri TEXT,
+    end_of_life_date TEXT,
+    tags TEXT NOT NULL DEFAULT '{}',
+    vcpus_min INTEGER,
+    vcpus_max INTEGER,
+    memory_min INTEGER,
+    memory_max INTEGER,
+    disallowed_disk_types TEXT NOT NULL DEFAULT '[]',
+    hyper_v_generation TEXT NOT NULL,
+    architecture TEXT NOT NULL,
+    UNIQUE (gallery_id, name),
+    UNIQUE (gallery_id, publisher, offer, sku)
+);
+
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    definition_id INTEGER NOT NULL REFERENCES definitions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    major INTEGER NOT NULL,
+    minor INTEGER NOT NULL,
+    patch INTEGER NOT NULL,
+    location TEXT NOT NULL REFERENCES regions(name),
+    provisioning_state TEXT NOT NULL,
+    replica_count INTEGER NOT NULL,
+    storage_type TEXT NOT NULL,
+    exclude_from_latest INTEGER NOT NULL,
+    end_of_life_date TEXT,
+    published_date TEXT NOT NULL,
+    allow_deletion INTEGER NOT NULL DEFAULT 0,
+    source_version TEXT,
+    job_pid INTEGER,
+    job_host TEXT,
+    job_heartbeat REAL,
+    UNIQUE (definition_id, major, minor, patch)
+);
+
+-- lun -1 is the OS disk (a NULL would not be unique in SQLite)
+CREATE TABLE disks (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    lun INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    source_format TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    virtual_size INTEGER NOT NULL,
+    digest TEXT,
+    UNIQUE (version_id, lun)
+);
+
+CREATE TABLE target_regions (
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    region TEXT NOT NULL REFERENCES regions(name),
+    replica_count INTEGER,
+    storage_type TEXT,
+    exclude_from_latest INTEGER,
+    PRIMARY KEY (version_id, region)
+);
+
+CREATE TABLE replicas (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+    disk_id INTEGER NOT NULL REFERENCES disks(id) ON DELETE CASCADE,
+    region TEXT NOT NULL REFERENCES regions(name),
+    zone TEXT NOT NULL DEFAULT '',
+    idx INTEGER NOT NULL,
+    location TEXT NOT NULL,
+    state TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    bytes_written INTEGER NOT NULL DEFAULT 0,
+    digest TEXT,
+    egress INTEGER NOT NULL DEFAULT 0,
+    details TEXT,
+    UNIQUE (disk_id, region, zone, idx)
+);
+CREATE INDEX replicas_by_version ON replicas (version_id, region);
+
+CREATE TABLE grants (
+    id INTEGER PRIMARY KEY,
+    principal TEXT NOT NULL,
+    role TEXT NOT NULL,
+    gallery_id INTEGER NOT NULL REFERENCES galleries(id) ON DELETE CASCADE,
+    definition_id INTEGER REFERENCES definitions(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX grants_unique ON grants (principal, gallery_id, IFNULL(definition_id, 0));
+
+-- a deployment reading a replica; pid/host tell a dead reader's lease apart
+CREATE TABLE leases (
+    id INTEGER PRIMARY KEY,
+    replica_id INTEGER NOT NULL REFERENCES replicas(id) ON DELETE CASCADE,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started REAL NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1]

@@ -1,0 +1,100 @@
+"""`disk create`: a new disk from a replica in the region, spreading
+concurrent requests over the region's replicas (least busy first).
+
+A region may declare `replica_read_mbps`, the read bandwidth of one replica
+(a store's per-blob limit).  Readers of one replica share it: each reads at
+limit / current readers, re-counted from the catalog's leases as they come
+and go, in this process or another.  That sharing is what makes more
+replicas deploy more disks at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from imgrepl.exceptions import ConflictError
+from imgrepl.gallery import engine
+from imgrepl.gallery.db import Catalog, VersionRef
+from imgrepl.gallery.models import DeployedDisk
+
+BLOCK = 256 * 1024
+RECOUNT_SECONDS = 0.1
+
+
+async def create_disk(
+    catalog: Catalog,
+    ref: VersionRef,
+    region: str,
+    out: Path,
+    lun: int | None,
+    overwrite: bool,
+) -> DeployedDisk:
+    out = out.expanduser().absolute()
+    if out.exists() and not overwrite:
+        raise ConflictError(f"--out {out} exists already; pass --overwrite to replace it")
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: directory {out.parent} does not exist")
+    info = await asyncio.to_thread(catalog.get_region, region)
+    lease, replica = await asyncio.to_thread(catalog.acquire_lease, ref, region, lun)
+    started = time.monotonic()
+    try:
+        source = Path(engine.engine_path(replica.location))
+        await asyncio.to_thread(
+            _throttled_copy, catalog, replica.id, source, out, info.replica_read_mbps
+        )
+    finally:
+        await asyncio.shield(asyncio.to_thread(catalog.release_lease, lease))
+    image = f"{ref.gallery}/{ref.definition}/{ref.name}"
+    seconds = time.monotonic() - started
+    return DeployedDisk(str(out), image, region, replica.location, replica.size, seconds)
+
+
+def _throttled_copy(
+    catalog: Catalog, replica_id: int, source: Path, out: Path, mbps: float | None
+) -> None:
+    """Copies under a temporary name (holes kept), fsyncs, then renames."""
+    tmp = out.with_name(f".{out.name}.imgrepl-tmp")
+    pace = _Pace(catalog, replica_id, mbps)
+    try:
+        with source.open("rb") as src, tmp.open("wb") as dst:
+            while block := src.read(BLOCK):
+                pace.wait(len(block))
+                if block.count(0) == len(block):
+                    dst.seek(len(block), os.SEEK_CUR)
+                else:
+                    dst.write(block)
+            dst.truncate()
+            dst.flush()
+            os.fsync(dst.fileno())
+        tmp.replace(out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+class _Pace:
+    """Keeps one reader at `mbps / readers of the replica`."""
+
+    def __init__(self, catalog: Catalog, replica_id: int, mbps: float | None) -> None:
+        self.catalog = catalog
+        self.replica_id = replica_id
+        self.rate = None if mbps is None else mbps * 1_000_000
+        self.due = time.monotonic()
+        self.share = 1
+        self.counted = 0.0
+
+    def wait(self, nbytes: int) -> None:
+        if self.rate is None:
+            return
+        now = time.monotonic()
+        if now - self.counted >= RECOUNT_SECONDS:
+            self.share = self.catalog.readers_of(self.replica_id)
+            self.counted = now
+        self.due = max(self.due, now - 0.05) + nbytes * self.share / self.rate
+        if self.due > now:
+            time.sleep(self.due - now)

@@ -1,0 +1,64 @@
+"""Replication status derived from replica states, the one source of truth.
+
+A region is Completed when all its replicas are, Failed when one failed and
+nothing is still copying, Replicating while a live job works on it, and
+Unknown when its job died (a re-run resumes it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from imgrepl.gallery.models import RegionStatus, ReplicationStatus
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    region: str
+    state: str  # Pending | Copying | Completed | Failed | Deleting
+    size: int
+    bytes_written: int
+    details: str | None
+
+
+def region_status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> RegionStatus:
+    live = [r for r in replicas if r.region == region and r.state != "Deleting"]
+    if not live:
+        return RegionStatus(region, "Unknown", "no replicas planned", 0)
+    total = sum(r.size for r in live) or 1
+    done = sum(r.size if r.state == "Completed" else min(r.bytes_written, r.size) for r in live)
+    progress = 100 if all(r.state == "Completed" for r in live) else min(99, done * 100 // total)
+    failed = [r for r in live if r.state == "Failed"]
+    if progress == 100:
+        return RegionStatus(region, "Completed", None, 100)
+    if failed and not (job_alive and any(r.state == "Copying" for r in live)):
+        details = "; ".join(sorted({r.details or "replica failed" for r in failed}))
+        return RegionStatus(region, "Failed", details, progress)
+    if job_alive:
+        return RegionStatus(region, "Replicating", None, progress)
+    return RegionStatus(
+        region,
+        "Unknown",
+        f"replication stopped at {progress}%; run `imgrepl sig image-version replicate` to resume",
+        progress,
+    )
+
+
+def aggregate(summary: Sequence[RegionStatus]) -> ReplicationStatus:
+    states = {s.state for s in summary}
+    if states == {"Completed"}:
+        state = "Completed"
+    elif "Replicating" in states:
+        state = "InProgress"
+    elif "Failed" in states:
+        state = "Failed"
+    else:
+        state = "Unknown"
+    return ReplicationStatus(state, list(summary))
+
+
+def replication_status(
+    regions: Sequence[str], replicas: Sequence[ReplicaState], job_alive: bool
+) -> ReplicationStatus:
+    return aggregate([region_status(r, replicas, job_alive) for r in regions])

@@ -1,0 +1,209 @@
+"""The catalog through the async client: regions, galleries, definitions,
+limits, refusals that change nothing, and the database itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from gallerykit import OWNER, run
+from imgrepl import Client
+from imgrepl.exceptions import (
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
+from imgrepl.gallery.rules import Limits
+
+DEF = {"publisher": "acme", "offer": "os", "sku": "1", "os_type": "linux"}
+
+
+def test_regions_normalised_and_unique(home: Path, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            r = await c.add_region("West Europe", str(tmp_path / "we"), zones=3)
+            assert (r.name, r.display_name, r.zone_names) == (
+                "westeurope",
+                "West Europe",
+                ["1", "2", "3"],
+            )
+            assert r.store == (tmp_path / "we").as_uri()
+            with pytest.raises(ConflictError, match="region 'westeurope' exists already"):
+                await c.add_region("westeurope", str(tmp_path / "other"))
+            with pytest.raises(ValidationError, match="--zones 4"):
+                await c.add_region("eastus", str(tmp_path / "e"), zones=4)
+            assert [x.name for x in await c.list_regions()] == ["westeurope"]
+            assert (await c.get_region("WEST europe")).store == r.store
+            await c.create_gallery("G", "west europe")
+            with pytest.raises(ConflictError, match="in use"):
+                await c.remove_region("westeurope")
+            await c.delete_gallery("G")
+            await c.remove_region("westeurope")
+            with pytest.raises(NotFoundError, match="region 'westeurope' not found"):
+                await c.get_region("westeurope")
+
+    run(go())
+
+
+def test_gallery_lifecycle_and_update_rules(home: Path, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            with pytest.raises(NotFoundError, match="region 'westeurope' not found"):
+                await c.create_gallery("G", "westeurope")
+            await c.add_region("westeurope", str(tmp_path / "we"))
+            g = await c.create_gallery("G", "westeurope", description="first")
+            assert g.to_azure()["location"] == "westeurope"
+            with pytest.raises(ConflictError, match="gallery 'g' exists already"):
+                await c.create_gallery("g", "westeurope")
+            with pytest.raises(ValidationError, match="location of an existing gallery"):
+                await c.update_gallery("G", {"description": "second", "location": "eastus"})
+            assert (await c.get_gallery("G")).description == "first"  # nothing changed
+            assert (await c.update_gallery("G", {"description": "second"})).description == "second"
+            await c.create_image_definition("G", "D", **DEF)
+            with pytest.raises(ConflictError, match="still has 1 image definitions"):
+                await c.delete_gallery("G")
+            await c.delete_image_definition("G", "D")
+            await c.delete_gallery("G")
+            assert await c.list_galleries() == []
+
+    run(go())
+
+
+def test_definition_identifier_unique_two_of_three_may_repeat(definition: Path) -> None:
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            with pytest.raises(
+                ConflictError, match="ACME/os/1 is already used by image definition 'D'"
+            ):
+                await c.create_image_definition("G", "D2", **(DEF | {"publisher": "ACME"}))
+            await c.create_image_definition("G", "D2", **(DEF | {"sku": "2"}))
+            await c.create_image_definition("G", "D3", **(DEF | {"offer": "other"}))
+            with pytest.raises(ConflictError, match="G/D exists already"):
+                await c.create_image_definition("G", "D", **(DEF | {"sku": "9"}))
+            names = [d.name for d in await c.list_image_definitions("G")]
+            assert names == ["D", "D2", "D3"]
+
+    run(go())
+
+
+def test_definition_properties_round_trip_in_azure_shape(definition: Path) -> None:
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            d = await c.create_image_definition(
+                "G",
+                "full",
+                publisher="p",
+                offer="o",
+                sku="s",
+                os_type="windows",
+                os_state="specialized",
+                description="desc",
+                eula="eula",
+                privacy_statement_uri="https://p",
+                release_note_uri="https://r",
+                end_of_life_date="2031-01-02",
+                tags={"team": "core"},
+                vcpus_min=2,
+                vcpus_max=8,
+                memory_min=4,
+                memory_max=32,
+                disallowed_disk_types=["standard_lrs"],
+                hyper_v_generation="v2",
+                architecture="arm64",
+            )
+            got = (await c.get_image_definition("G", "full")).to_azure()
+            assert got == d.to_azure()
+            assert got["identifier"] == {"publisher": "p", "offer": "o", "sku": "s"}
+            assert (got["osType"], got["osState"]) == ("Windows", "Specialized")
+            assert got["recommended"] == {
+                "vCPUs": {"min": 2, "max": 8},
+                "memory": {"min": 4, "max": 32},
+            }
+            assert got["disallowed"] == {"diskTypes": ["Standard_LRS"]}
+            assert (got["hyperVGeneration"], got["architecture"]) == ("V2", "Arm64")
+            assert got["endOfLifeDate"] == "2031-01-02T00:00:00Z"
+            assert got["tags"] == {"team": "core"}
+
+    run(go())
+
+
+def test_definition_updates_only_documented_fields(definition: Path) -> None:
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            before = (await c.get_image_definition("G", "D")).to_azure()
+            for field in ("osType", "identifier.publisher", "eula", "hyperVGeneration"):
+                with pytest.raises(ValidationError, match=f"^{field} of an existing definition"):
+                    await c.update_image_definition("G", "D", {"description": "x", field: "y"})
+            with pytest.raises(ValidationError, match="min 16 is above max 8"):
+                await c.update_image_definition(
+                    "G", "D", {"recommended.vCPUs.max": 8, "recommended.vCPUs.min": 16}
+                )
+            assert (await c.get_image_definition("G", "D")).to_azure() == before
+            after = await c.update_image_definition(
+                "G",
+                "D",
+                {
+                    "description": "new",
+                    "endOfLifeDate": "2040-01-01",
+                    "releaseNoteUri": "https://n",
+                    "recommended.memory.max": 64,
+                },
+            )
+            assert (after.description, after.memory_max) == ("new", 64)
+            assert after.end_of_life_date == "2040-01-01T00:00:00Z"
+
+    run(go())
+
+
+def test_limits_per_region_are_configurable_and_checked(home: Path, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            assert await c.get_limits() == Limits(100, 1000, 10000)
+            await c.add_region("westeurope", str(tmp_path / "we"))
+            await c.add_region("eastus", str(tmp_path / "e"))
+            await c.set_limits(Limits(galleries=2, definitions=1, versions=10))
+            await c.create_gallery("A", "westeurope")
+            await c.create_gallery("B", "westeurope")
+            with pytest.raises(LimitExceededError, match="has 2 galleries: the limit is 2"):
+                await c.create_gallery("C", "westeurope")
+            await c.create_gallery("C", "eastus")  # another region has its own quota
+            await c.create_image_definition("A", "D", **DEF)
+            with pytest.raises(LimitExceededError, match="1 image definitions: the limit is 1"):
+                await c.create_image_definition("B", "D", **DEF)
+            assert [g.name for g in await c.list_galleries()] == ["A", "B", "C"]
+            assert await c.list_image_definitions("B") == []
+            with pytest.raises(ValidationError, match="limit versions"):
+                await c.set_limits(Limits(versions=0))
+
+    run(go())
+
+
+def test_catalog_is_a_real_sqlite_database_with_schema_version(home: Path, tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            await c.add_region("westeurope", str(tmp_path / "we"))
+
+    run(go())
+    db = sqlite3.connect(home / "catalog.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] >= 1
+    db.execute("UPDATE schema_version SET version = 999")
+    db.commit()
+    db.close()
+    with pytest.raises(ConflictError, match="schema version 999, newer than this"):
+        run(Client(home, principal=OWNER).__aenter__())
+
+
+def test_foreign_keys_enforced(home: Path, tmp_path: Path) -> None:
+    from imgrepl.gallery.db import open_catalog
+
+    catalog = open_catalog(home)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            catalog._conn.execute(
+                "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'nowhere', 'u')"
+            )
+    finally:
+        catalog.close()
