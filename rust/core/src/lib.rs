@@ -2,5 +2,7 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod image;
+pub mod vhd;
 
 pub use error::{Error, Result};
