@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod image;
+pub mod remote;
 pub mod vhd;
 
 pub use error::{Error, Result};

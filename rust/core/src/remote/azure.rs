@@ -1,0 +1,136 @@
+//! Azure Blob Storage through object_store's MicrosoftAzure client.
+//! Settings: AZURE_* environment variables first, then the store options
+//! (`account` or `account_name`, `access_key`, `sas_token`, `endpoint`,
+//! `allow_http`, `use_emulator`...).
+use std::sync::Arc;
+
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::{ObjectStore, RetryConfig};
+
+use super::options::StoreOptions;
+use crate::error::{Error, Result};
+
+/// Block blobs hold at most 50,000 blocks.
+pub const MAX_BLOCKS: u64 = 50_000;
+
+/// Azurite's well-known development account and key (public, documented by
+/// Microsoft): the defaults when `use_emulator=true`.
+const EMULATOR_ACCOUNT: &str = "devstoreaccount1";
+const EMULATOR_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+pub(crate) fn build(
+    container: &str,
+    opts: &StoreOptions,
+    retry: RetryConfig,
+) -> Result<Arc<dyn ObjectStore>> {
+    let mut builder = MicrosoftAzureBuilder::from_env().with_container_name(container);
+    for (key, value) in emulator_endpoint(opts) {
+        let parsed: AzureConfigKey = key.parse().map_err(|_| {
+            Error::InvalidArgument(format!(
+                "store option {key:?} is not an Azure Blob setting (e.g. account, access_key, \
+                 sas_token, endpoint, allow_http, use_emulator)"
+            ))
+        })?;
+        builder = builder.with_config(parsed, value);
+    }
+    let store = builder.with_retry(retry).build().map_err(|e| {
+        Error::InvalidArgument(format!(
+            "Azure store az://{container}: {}",
+            super::options::scrub(&e.to_string(), &opts.secrets())
+        ))
+    })?;
+    Ok(Arc::new(store))
+}
+
+/// The client options, with `account` spelled as object_store wants it and
+/// `use_emulator=true` + `endpoint=http://host:port` turned into a plain
+/// account endpoint: object_store's emulator mode reads the address only
+/// from $AZURITE_BLOB_STORAGE_URL, which cannot differ per region.
+fn emulator_endpoint(opts: &StoreOptions) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = opts
+        .client_options()
+        .map(|(k, v)| {
+            (
+                if k == "account" { "account_name" } else { k }.to_string(),
+                v.to_string(),
+            )
+        })
+        .collect();
+    let emulator = out
+        .iter()
+        .any(|(k, v)| k.ends_with("use_emulator") && v.eq_ignore_ascii_case("true"));
+    let endpoint = out.iter().position(|(k, _)| k.ends_with("endpoint"));
+    if let (true, Some(i)) = (emulator, endpoint) {
+        out.retain(|(k, _)| !k.ends_with("use_emulator"));
+        let account = match out.iter().find(|(k, _)| k.ends_with("account_name")) {
+            Some((_, a)) => a.clone(),
+            None => {
+                out.push(("account_name".into(), EMULATOR_ACCOUNT.into()));
+                EMULATOR_ACCOUNT.into()
+            }
+        };
+        if !out
+            .iter()
+            .any(|(k, _)| k.ends_with("key") || k.contains("sas") || k.contains("token"))
+        {
+            out.push(("access_key".into(), EMULATOR_KEY.into()));
+        }
+        let i = out
+            .iter()
+            .position(|(k, _)| k.ends_with("endpoint"))
+            .unwrap_or(i);
+        let base = out[i].1.trim_end_matches('/').to_string();
+        if !base.ends_with(&format!("/{account}")) {
+            out[i].1 = format!("{base}/{account}");
+        }
+        out.push(("allow_http".into(), "true".into()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn emulator_with_endpoint_becomes_an_account_endpoint() {
+        let o = StoreOptions::from_pairs([
+            ("use_emulator", "true"),
+            ("endpoint", "http://127.0.0.1:1234/"),
+        ])
+        .unwrap();
+        let pairs = emulator_endpoint(&o);
+        assert_eq!(
+            get(&pairs, "endpoint"),
+            Some("http://127.0.0.1:1234/devstoreaccount1")
+        );
+        assert_eq!(get(&pairs, "account_name"), Some(EMULATOR_ACCOUNT));
+        assert_eq!(get(&pairs, "access_key"), Some(EMULATOR_KEY));
+        assert_eq!(get(&pairs, "use_emulator"), None);
+    }
+
+    #[test]
+    fn account_alias_and_plain_settings_pass_through() {
+        let o = StoreOptions::from_pairs([("account", "acct"), ("access_key", "a2V5")]).unwrap();
+        let pairs = emulator_endpoint(&o);
+        assert_eq!(get(&pairs, "account_name"), Some("acct"));
+        assert_eq!(get(&pairs, "access_key"), Some("a2V5"));
+        assert_eq!(get(&pairs, "endpoint"), None);
+        let bad = StoreOptions::from_pairs([("bucket_colour", "red")]).unwrap();
+        let err = build("cont", &bad, RetryConfig::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"bucket_colour\" is not an Azure Blob setting"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! How a replica is cut into multipart parts: always whole chunks, so part
+//! boundaries are chunk boundaries and a part never waits on a chunk it
+//! only partly holds.
+use super::url::Backend;
+use super::{azure, s3};
+
+/// Parts below this size cost more in request overhead than they gain in
+/// parallelism (and S3 refuses parts under 5 MiB anyway).
+const TARGET_PART: u64 = 8 << 20;
+
+/// Chunks per part for an object of `count` chunks of `chunk_size` bytes:
+/// enough to reach the target part size, and to stay within the service's
+/// part-count limit (10,000 parts on S3, 50,000 blocks on Azure).
+pub fn chunks_per_part(backend: Backend, chunk_size: u64, count: u64) -> u64 {
+    let (min_part, max_parts) = match backend {
+        Backend::S3 => (TARGET_PART.max(s3::MIN_PART), s3::MAX_PARTS),
+        Backend::Azure => (TARGET_PART, azure::MAX_BLOCKS),
+    };
+    let for_size = min_part.div_ceil(chunk_size.max(1));
+    let for_count = count.div_ceil(max_parts);
+    for_size.max(for_count).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn parts_are_whole_chunks_of_at_least_the_minimum() {
+        assert_eq!(chunks_per_part(Backend::S3, 4 * MIB, 256), 2);
+        assert_eq!(chunks_per_part(Backend::S3, MIB, 10), 8);
+        assert_eq!(chunks_per_part(Backend::S3, 64 * MIB, 10), 1);
+        assert_eq!(chunks_per_part(Backend::Azure, 3 * MIB, 10), 3);
+        assert!(chunks_per_part(Backend::S3, 512, 10) * 512 >= s3::MIN_PART);
+    }
+
+    #[test]
+    fn huge_images_stay_within_the_part_limits() {
+        // 1 TiB in 4 MiB chunks: 262,144 chunks.
+        let count = (1u64 << 40) / (4 * MIB);
+        let k = chunks_per_part(Backend::S3, 4 * MIB, count);
+        assert!(count.div_ceil(k) <= s3::MAX_PARTS, "{k}");
+        let k = chunks_per_part(Backend::Azure, 4 * MIB, count);
+        assert!(count.div_ceil(k) <= azure::MAX_BLOCKS, "{k}");
+    }
+}

@@ -1,0 +1,44 @@
+//! S3 and S3-compatible services through object_store's AmazonS3 client.
+//! Settings: AWS_* environment variables first, then the store options
+//! (`endpoint`, `allow_http`, `region`, `access_key_id`,
+//! `secret_access_key`, `session_token`, `virtual_hosted_style_request`...).
+use std::sync::Arc;
+
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::{ObjectStore, RetryConfig};
+
+use super::options::StoreOptions;
+use crate::error::{Error, Result};
+
+/// S3 refuses multipart parts under 5 MiB, except the last one.
+pub const MIN_PART: u64 = 5 << 20;
+/// S3 allows at most 10,000 parts per upload.
+pub const MAX_PARTS: u64 = 10_000;
+/// CopyObject copies at most 5 GiB in one request; larger objects would
+/// need UploadPartCopy, which rclone serve s3 does not implement, so they
+/// are streamed instead.
+pub const MAX_SERVER_COPY: u64 = 5 << 30;
+
+pub(crate) fn build(
+    bucket: &str,
+    opts: &StoreOptions,
+    retry: RetryConfig,
+) -> Result<Arc<dyn ObjectStore>> {
+    let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    for (key, value) in opts.client_options() {
+        let parsed: AmazonS3ConfigKey = key.parse().map_err(|_| {
+            Error::InvalidArgument(format!(
+                "store option {key:?} is not an S3 setting (e.g. endpoint, region, allow_http, \
+                 access_key_id, secret_access_key, session_token)"
+            ))
+        })?;
+        builder = builder.with_config(parsed, value);
+    }
+    let store = builder.with_retry(retry).build().map_err(|e| {
+        Error::InvalidArgument(format!(
+            "S3 store s3://{bucket}: {}",
+            super::options::scrub(&e.to_string(), &opts.secrets())
+        ))
+    })?;
+    Ok(Arc::new(store))
+}

@@ -1,0 +1,209 @@
+//! A connected bucket or container, and the small operations every remote
+//! path needs (head, ranged get, put, delete, server-side copy, list).
+//! Every request runs on the shared store runtime, so one reqwest client
+//! and its connection pool serve all the replicas in a bucket.
+use std::collections::HashMap;
+use std::future::Future;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use super::error::{store_error, store_failure};
+use super::options::StoreOptions;
+use super::retry::Tuning;
+use super::runtime;
+use super::url::{Backend, StoreUrl};
+use super::{azure, s3};
+use crate::error::Result;
+
+/// One bucket (S3) or container (Azure) with its client and policy.
+pub struct Store {
+    client: Arc<dyn ObjectStore>,
+    backend: Backend,
+    bucket: String,
+    tuning: Tuning,
+    secrets: Arc<[String]>,
+}
+
+type CacheKey = (Backend, String, StoreOptions);
+static CLIENTS: Mutex<Option<HashMap<CacheKey, Arc<Store>>>> = Mutex::new(None);
+
+impl Store {
+    /// The store holding `url`, built from the environment and `opts` (bad
+    /// options fail here, before any request); reused for equal arguments.
+    pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Store>> {
+        let key = (url.backend(), url.bucket().to_string(), opts.clone());
+        let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = cache.as_ref().and_then(|c| c.get(&key)) {
+            return Ok(Arc::clone(store));
+        }
+        let tuning = Tuning::from_options(opts)?;
+        let client = match url.backend() {
+            Backend::S3 => s3::build(url.bucket(), opts, tuning.retry.clone())?,
+            Backend::Azure => azure::build(url.bucket(), opts, tuning.retry.clone())?,
+        };
+        let store = Arc::new(Store {
+            client,
+            backend: url.backend(),
+            bucket: url.bucket().to_string(),
+            tuning,
+            secrets: opts.secrets().into(),
+        });
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(key, Arc::clone(&store));
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    pub(crate) fn client(&self) -> Arc<dyn ObjectStore> {
+        Arc::clone(&self.client)
+    }
+
+    /// `err` as an `Error::Store` naming `op` and `url`, secrets scrubbed.
+    pub(crate) fn error(
+        &self,
+        op: &'static str,
+        url: &StoreUrl,
+        err: &(dyn std::error::Error + 'static),
+    ) -> crate::error::Error {
+        store_error(op, url, &self.secrets, err)
+    }
+
+    /// Whether this service copies `size` bytes server-side atomically.  S3
+    /// CopyObject does (up to 5 GiB).  Azure's Copy Blob may finish
+    /// asynchronously (x-ms-copy-status: pending) and object_store does not
+    /// wait for it, so the blob could be visible before it is complete:
+    /// Azure replicas are streamed instead.
+    pub fn copies_server_side(&self, size: u64) -> bool {
+        self.backend == Backend::S3 && size <= s3::MAX_SERVER_COPY
+    }
+
+    /// Size of the object at `url`, or None if there is none.
+    pub async fn head(&self, url: &StoreUrl) -> Result<Option<u64>> {
+        let (client, key) = (self.client(), self.key(url));
+        match self.run(async move { client.head(&key).await }).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error("stat", url, &e)),
+        }
+    }
+
+    /// Bytes `range` of the object at `url`; a short answer is an error.
+    pub async fn get_range(&self, url: &StoreUrl, range: Range<u64>) -> Result<Bytes> {
+        let (client, key, want) = (self.client(), self.key(url), range.clone());
+        let bytes = self
+            .run(async move { client.get_range(&key, want).await })
+            .await
+            .map_err(|e| self.error("read", url, &e))?;
+        if bytes.len() as u64 != range.end - range.start {
+            return Err(store_failure(
+                "read",
+                url,
+                format!("asked for bytes {range:?}, got {} bytes", bytes.len()),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// The whole (small) object at `url`, or None if there is none.
+    pub async fn get_all(&self, url: &StoreUrl) -> Result<Option<Bytes>> {
+        let (client, key) = (self.client(), self.key(url));
+        let got = self
+            .run(async move {
+                match client.get(&key).await {
+                    Ok(r) => r.bytes().await,
+                    Err(e) => Err(e),
+                }
+            })
+            .await;
+        match got {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.error("read", url, &e)),
+        }
+    }
+
+    /// Writes `data` to `url` in one request (atomic: all or nothing).
+    pub async fn put(&self, url: &StoreUrl, data: Bytes) -> Result<()> {
+        let (client, key) = (self.client(), self.key(url));
+        self.run(async move { client.put(&key, PutPayload::from(data)).await })
+            .await
+            .map(drop)
+            .map_err(|e| self.error("write", url, &e))
+    }
+
+    /// Removes the object at `url`; an object that is already gone is fine.
+    pub async fn delete(&self, url: &StoreUrl) -> Result<()> {
+        let (client, key) = (self.client(), self.key(url));
+        match self.run(async move { client.delete(&key).await }).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.error("delete", url, &e)),
+        }
+    }
+
+    /// Server-side copy (see `copies_server_side`); replaces `to` atomically.
+    pub async fn copy(&self, from: &StoreUrl, to: &StoreUrl) -> Result<()> {
+        let (client, src, dst) = (self.client(), self.key(from), self.key(to));
+        self.run(async move { client.copy(&src, &dst).await })
+            .await
+            .map_err(|e| self.error("server-side copy to", to, &e))
+    }
+
+    /// Objects below `prefix` (recursively), with their sizes.
+    pub async fn list(&self, prefix: &StoreUrl) -> Result<Vec<(StoreUrl, u64)>> {
+        let (client, key) = (self.client(), self.key(prefix));
+        let metas = self
+            .run(async move {
+                let prefix = (!key.as_ref().is_empty()).then_some(key);
+                client.list(prefix.as_ref()).try_collect::<Vec<_>>().await
+            })
+            .await
+            .map_err(|e| self.error("list", prefix, &e))?;
+        let root = StoreUrl::parse(&format!("{}://{}", self.scheme(), self.bucket))?;
+        metas
+            .into_iter()
+            .map(|m| Ok((root.join(m.location.as_ref())?, m.size)))
+            .collect()
+    }
+
+    fn scheme(&self) -> &'static str {
+        match self.backend {
+            Backend::S3 => "s3",
+            Backend::Azure => "az",
+        }
+    }
+
+    fn key(&self, url: &StoreUrl) -> object_store::path::Path {
+        debug_assert_eq!(
+            (url.backend(), url.bucket()),
+            (self.backend, self.bucket.as_str())
+        );
+        url.key().clone()
+    }
+
+    /// Runs `fut` on the store runtime, whatever runtime (if any) awaits it.
+    pub(crate) async fn run<T, F>(&self, fut: F) -> object_store::Result<T>
+    where
+        F: Future<Output = object_store::Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        match runtime::spawn(fut).await {
+            Ok(out) => out,
+            Err(join) => Err(object_store::Error::Generic {
+                store: self.backend.name(),
+                source: Box::new(join),
+            }),
+        }
+    }
+}
