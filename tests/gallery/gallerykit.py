@@ -53,3 +53,54 @@ async def setup_definition(home: Path, stores: Path, **zones: int) -> None:
         await c.create_image_definition(
             "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
         )
+
+
+def make_raw(path: Path, mib: int, seed: int = 1) -> Path:
+    """A raw image of `mib` MiB: pseudo-random data with an all-zero stretch
+    (so zero-chunk handling is exercised), different for each seed."""
+    import random
+
+    rng = random.Random(seed)
+    chunk = 1 << 20
+    with path.open("wb") as f:
+        for i in range(mib):
+            f.write(bytes(chunk) if i % 4 == 1 else rng.randbytes(chunk))
+    return path
+
+
+def make_vhd(path: Path, raw: Path, subformat: str = "fixed") -> Path:
+    """A real VHD made by qemu-img from a raw image."""
+    subprocess.run(
+        [
+            "qemu-img",
+            "convert",
+            "-f",
+            "raw",
+            "-O",
+            "vpc",
+            "-o",
+            f"subformat={subformat},force_size=on",
+            str(raw),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def xxh128(path: Path) -> str:
+    """An independent digest of a whole file (the xxhash package, not the engine)."""
+    import xxhash
+
+    h = xxhash.xxh3_128()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return str(h.hexdigest())
+
+
+def local(location: str) -> Path:
+    from urllib.parse import unquote, urlparse
+
+    return Path(unquote(urlparse(location).path))

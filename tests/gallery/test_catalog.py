@@ -30,18 +30,18 @@ def test_regions_normalised_and_unique(home: Path, tmp_path: Path) -> None:
                 ["1", "2", "3"],
             )
             assert r.store == (tmp_path / "we").as_uri()
-            with pytest.raises(ConflictError, match="region 'westeurope' exists already"):
+            with pytest.raises(ConflictError, match=r"region 'westeurope' exists already"):
                 await c.add_region("westeurope", str(tmp_path / "other"))
-            with pytest.raises(ValidationError, match="--zones 4"):
+            with pytest.raises(ValidationError, match=r"--zones 4"):
                 await c.add_region("eastus", str(tmp_path / "e"), zones=4)
             assert [x.name for x in await c.list_regions()] == ["westeurope"]
             assert (await c.get_region("WEST europe")).store == r.store
             await c.create_gallery("G", "west europe")
-            with pytest.raises(ConflictError, match="in use"):
+            with pytest.raises(ConflictError, match=r"in use"):
                 await c.remove_region("westeurope")
             await c.delete_gallery("G")
             await c.remove_region("westeurope")
-            with pytest.raises(NotFoundError, match="region 'westeurope' not found"):
+            with pytest.raises(NotFoundError, match=r"region 'westeurope' not found"):
                 await c.get_region("westeurope")
 
     run(go())
@@ -50,19 +50,19 @@ def test_regions_normalised_and_unique(home: Path, tmp_path: Path) -> None:
 def test_gallery_lifecycle_and_update_rules(home: Path, tmp_path: Path) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            with pytest.raises(NotFoundError, match="region 'westeurope' not found"):
+            with pytest.raises(NotFoundError, match=r"region 'westeurope' not found"):
                 await c.create_gallery("G", "westeurope")
             await c.add_region("westeurope", str(tmp_path / "we"))
             g = await c.create_gallery("G", "westeurope", description="first")
             assert g.to_azure()["location"] == "westeurope"
-            with pytest.raises(ConflictError, match="gallery 'g' exists already"):
+            with pytest.raises(ConflictError, match=r"gallery 'g' exists already"):
                 await c.create_gallery("g", "westeurope")
-            with pytest.raises(ValidationError, match="location of an existing gallery"):
+            with pytest.raises(ValidationError, match=r"location of an existing gallery"):
                 await c.update_gallery("G", {"description": "second", "location": "eastus"})
             assert (await c.get_gallery("G")).description == "first"  # nothing changed
             assert (await c.update_gallery("G", {"description": "second"})).description == "second"
             await c.create_image_definition("G", "D", **DEF)
-            with pytest.raises(ConflictError, match="still has 1 image definitions"):
+            with pytest.raises(ConflictError, match=r"still has 1 image definitions"):
                 await c.delete_gallery("G")
             await c.delete_image_definition("G", "D")
             await c.delete_gallery("G")
@@ -75,12 +75,12 @@ def test_definition_identifier_unique_two_of_three_may_repeat(definition: Path) 
     async def go() -> None:
         async with Client(definition, principal=OWNER) as c:
             with pytest.raises(
-                ConflictError, match="ACME/os/1 is already used by image definition 'D'"
+                ConflictError, match=r"ACME/os/1 is already used by image definition 'D'"
             ):
                 await c.create_image_definition("G", "D2", **(DEF | {"publisher": "ACME"}))
             await c.create_image_definition("G", "D2", **(DEF | {"sku": "2"}))
             await c.create_image_definition("G", "D3", **(DEF | {"offer": "other"}))
-            with pytest.raises(ConflictError, match="G/D exists already"):
+            with pytest.raises(ConflictError, match=r"G/D exists already"):
                 await c.create_image_definition("G", "D", **(DEF | {"sku": "9"}))
             names = [d.name for d in await c.list_image_definitions("G")]
             assert names == ["D", "D2", "D3"]
@@ -136,7 +136,7 @@ def test_definition_updates_only_documented_fields(definition: Path) -> None:
             for field in ("osType", "identifier.publisher", "eula", "hyperVGeneration"):
                 with pytest.raises(ValidationError, match=f"^{field} of an existing definition"):
                     await c.update_image_definition("G", "D", {"description": "x", field: "y"})
-            with pytest.raises(ValidationError, match="min 16 is above max 8"):
+            with pytest.raises(ValidationError, match=r"min 16 is above max 8"):
                 await c.update_image_definition(
                     "G", "D", {"recommended.vCPUs.max": 8, "recommended.vCPUs.min": 16}
                 )
@@ -166,15 +166,15 @@ def test_limits_per_region_are_configurable_and_checked(home: Path, tmp_path: Pa
             await c.set_limits(Limits(galleries=2, definitions=1, versions=10))
             await c.create_gallery("A", "westeurope")
             await c.create_gallery("B", "westeurope")
-            with pytest.raises(LimitExceededError, match="has 2 galleries: the limit is 2"):
+            with pytest.raises(LimitExceededError, match=r"has 2 galleries: the limit is 2"):
                 await c.create_gallery("C", "westeurope")
             await c.create_gallery("C", "eastus")  # another region has its own quota
             await c.create_image_definition("A", "D", **DEF)
-            with pytest.raises(LimitExceededError, match="1 image definitions: the limit is 1"):
+            with pytest.raises(LimitExceededError, match=r"1 image definitions: the limit is 1"):
                 await c.create_image_definition("B", "D", **DEF)
             assert [g.name for g in await c.list_galleries()] == ["A", "B", "C"]
             assert await c.list_image_definitions("B") == []
-            with pytest.raises(ValidationError, match="limit versions"):
+            with pytest.raises(ValidationError, match=r"limit versions"):
                 await c.set_limits(Limits(versions=0))
 
     run(go())
@@ -192,7 +192,7 @@ def test_catalog_is_a_real_sqlite_database_with_schema_version(home: Path, tmp_p
     db.execute("UPDATE schema_version SET version = 999")
     db.commit()
     db.close()
-    with pytest.raises(ConflictError, match="schema version 999, newer than this"):
+    with pytest.raises(ConflictError, match=r"schema version 999, newer than this"):
         run(Client(home, principal=OWNER).__aenter__())
 
 
@@ -201,7 +201,7 @@ def test_foreign_keys_enforced(home: Path, tmp_path: Path) -> None:
 
     catalog = open_catalog(home)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        with pytest.raises(sqlite3.IntegrityError, match=r"FOREIGN KEY"):
             catalog._conn.execute(
                 "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'nowhere', 'u')"
             )

@@ -14,12 +14,14 @@ import os
 import time
 from collections.abc import Callable, Sequence
 
+from imgrepl.exceptions import ConflictError
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
 
 PROGRESS_INTERVAL = 0.5
+CLAIM_POLL = 0.2
 # region -> (bytes done, bytes in total), for progress bars
 ProgressCallback = Callable[[dict[str, tuple[int, int]]], None]
 
@@ -40,11 +42,12 @@ class Replicator:
 
     async def run(self, *, retry_failed: bool = False) -> ImageVersion:
         pid = os.getpid()
-        await self._db(self.catalog.claim_job, self.ref, pid)
+        await self._claim(pid)
         try:
             await self._db(self.catalog.reset_replicas, self.ref, failed=retry_failed)
-            await self._delete_unwanted()
-            await self._run_plan()
+            # an update in another process may add replicas while we copy
+            while await self._delete_unwanted() + await self._run_plan():
+                pass
             version = await asyncio.to_thread(self.catalog.get_version, self.ref)
             status = version.replication_status
             done = status is not None and status.aggregated_state == "Completed"
@@ -54,13 +57,25 @@ class Replicator:
             await asyncio.shield(asyncio.to_thread(self.catalog.release_job, self.ref, pid))
         return await asyncio.to_thread(self.catalog.get_version, self.ref)
 
-    async def _delete_unwanted(self) -> None:
-        for row in await asyncio.to_thread(self.catalog.replica_rows, self.ref):
-            if row.state == "Deleting":
-                await asyncio.to_thread(engine.remove, row.location)
-                await self._db(self.catalog.drop_replica, row.id)
+    async def _claim(self, pid: int) -> None:
+        """Becomes the version's one replicating process, after any live one."""
+        while True:
+            try:
+                await self._db(self.catalog.claim_job, self.ref, pid)
+                return
+            except ConflictError:
+                await asyncio.sleep(CLAIM_POLL)
 
-    async def _run_plan(self) -> None:
+    async def _delete_unwanted(self) -> int:
+        rows = await asyncio.to_thread(self.catalog.replica_rows, self.ref)
+        doomed = [r for r in rows if r.state == "Deleting"]
+        for row in doomed:
+            await asyncio.to_thread(engine.remove, row.location)
+            await self._db(self.catalog.drop_replica, row.id)
+        return len(doomed)
+
+    async def _run_plan(self) -> int:
+        """Copies every Pending replica; returns how many there were."""
         rows = await asyncio.to_thread(self.catalog.replica_rows, self.ref)
         self._rows = {r.id: r for r in rows}
         self._done = {r.id: r.size if r.state == "Completed" else 0 for r in rows}
@@ -75,6 +90,7 @@ class Replicator:
         for stage in one:
             await self._run_stage(stage, from_source=True)
         await asyncio.gather(*(self._run_stage(s, from_source=False) for s in two))
+        return len(plan)
 
     async def _adopt(self, row: ReplicaRow) -> bool:
         """A complete replica left by an earlier run: verify it instead of copying."""

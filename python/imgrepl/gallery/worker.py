@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +21,9 @@ _children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reape
 
 
 def spawn(home: Path, catalog: Catalog, ref: VersionRef, principal: str, retry: bool) -> int:
-    """Starts the worker and hands it the version's job before returning."""
+    """Starts the worker process; returns its pid."""
     import os
 
-    if catalog.job_alive(ref):
-        catalog.claim_job(ref, os.getpid())  # raises ConflictError naming the owner
     logs = logs_dir(home)
     logs.mkdir(parents=True, exist_ok=True)
     argv = [
@@ -47,11 +46,10 @@ def spawn(home: Path, catalog: Catalog, ref: VersionRef, principal: str, retry: 
             env={**os.environ, ENV_PRINCIPAL: principal},
         )
     _children[:] = [c for c in _children if c.poll() is None] + [child]
-    try:
+    # hand it the job now so `wait` sees it at once; if another process is
+    # replicating, the worker takes over when that one finishes
+    with contextlib.suppress(ConflictError):
         catalog.claim_job(ref, child.pid)
-    except ConflictError:
-        child.kill()
-        raise
     return child.pid
 
 
