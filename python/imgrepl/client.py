@@ -204,9 +204,11 @@ class Client:
         allow_replicated_location_deletion: bool = False,
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
-        a background process replicates and this returns at once."""
+        a background process replicates and this returns at once.  `cap_mbps`
+        caps each copy job's source reads (MB/s)."""
         from imgrepl.gallery import versions
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
@@ -226,7 +228,7 @@ class Client:
             allow_replicated_location_deletion,
         )
         ref = await versions.record(catalog, plan)
-        return await self._replicate(catalog, ref, False, wait, on_progress)
+        return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
 
     async def _ref(
         self, role: str, what: str, g: str, d: str, v: str
@@ -241,14 +243,20 @@ class Client:
         retry_failed: bool,
         wait: bool,
         on_progress: ProgressCallback | None,
+        cap_mbps: float | None,
     ) -> ImageVersion:
         from imgrepl.gallery import worker
         from imgrepl.gallery.replicate import Replicator
 
+        if cap_mbps is not None and not cap_mbps > 0:
+            raise ValidationError(f"--cap-mbps {cap_mbps} must be positive")
         if not wait:
-            await self._run(worker.spawn, self.home, catalog, ref, self.principal, retry_failed)
+            await self._run(
+                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps
+            )
             return await self._run(catalog.get_version, ref)
-        return await Replicator(catalog, ref, on_progress).run(retry_failed=retry_failed)
+        replicator = Replicator(catalog, ref, on_progress, cap_mbps)
+        return await replicator.run(retry_failed=retry_failed)
 
     async def get_image_version(
         self, gallery: str, definition: str, version: str, *, location: str | None = None
@@ -289,6 +297,7 @@ class Client:
         changes: Mapping[str, Any] | None = None,
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
         deleted, and failed ones retried.  `changes` takes Azure field names."""
@@ -308,7 +317,7 @@ class Client:
             dict(changes or {}),
         )
         await versions.apply_edit(catalog, ref, edit)
-        return await self._replicate(catalog, ref, True, wait, on_progress)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
 
     async def replicate(
         self,
@@ -319,12 +328,13 @@ class Client:
         retry_failed: bool = False,
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
     ) -> ImageVersion:
         """Resumes an interrupted replication (and retries failed replicas)."""
         catalog, ref = await self._ref(
             WRITE, "replicate the image version", gallery, definition, version
         )
-        return await self._replicate(catalog, ref, retry_failed, wait, on_progress)
+        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
 
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None

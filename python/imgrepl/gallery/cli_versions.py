@@ -95,6 +95,7 @@ async def _create(c: Client, a: argparse.Namespace) -> Any:
             allow_replicated_location_deletion=a.allow_replicated_location_deletion,
             wait=not a.no_wait,
             on_progress=cb,
+            cap_mbps=a.cap_mbps,
         ),
     )
 
@@ -121,6 +122,7 @@ async def _update(c: Client, a: argparse.Namespace) -> Any:
             changes=key_values(a.set, "--set item"),
             wait=not a.no_wait,
             on_progress=cb,
+            cap_mbps=a.cap_mbps,
         ),
     )
 
@@ -129,7 +131,11 @@ async def _replicate(c: Client, a: argparse.Namespace) -> Any:
     return await _replicated(
         a,
         lambda cb: c.replicate(
-            *_ids(a), retry_failed=a.retry_failed, wait=not a.no_wait, on_progress=cb
+            *_ids(a),
+            retry_failed=a.retry_failed,
+            wait=not a.no_wait,
+            on_progress=cb,
+            cap_mbps=a.cap_mbps,
         ),
     )
 
@@ -194,6 +200,10 @@ def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | Non
     return p
 
 
+def _cap(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cap-mbps", type=float, help="cap each copy job's source reads (MB/s)")
+
+
 def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument(
         "--target-regions",
@@ -209,6 +219,7 @@ def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
         help="allow removing regions that hold replicas",
     )
     p.add_argument("--no-wait", action="store_true", help="return at once; replicate in background")
+    _cap(p)
     if create:
         p.add_argument("--exclude-from-latest", action="store_true")
     else:
@@ -255,6 +266,7 @@ def register(sub: Any) -> None:
     )
     rep.add_argument("--retry-failed", action="store_true", help="also recopy failed replicas")
     rep.add_argument("--no-wait", action="store_true", help="return at once")
+    _cap(rep)
 
     wait = _cmd(cmds, "wait", "wait for a running replication", _wait, VERSION_COLUMNS)
     wait.add_argument("--timeout", type=float, help="seconds")

@@ -37,11 +37,13 @@ async def inspect(path: str) -> Any:
     return await asyncio.to_thread(imgrepl.inspect, path)
 
 
-def start_copy(source: str, destinations: list[str]) -> Any:
-    """One fan-out job: the source is read once and written to every destination."""
+def start_copy(source: str, destinations: list[str], cap_mbps: float | None = None) -> Any:
+    """One fan-out job: the source is read once and written to every destination.
+    `cap_mbps` caps the source reads (AzCopy's --cap-mbps)."""
     import imgrepl
 
-    return imgrepl.start_copy(source, destinations, overwrite=True)
+    bwlimit = None if cap_mbps is None else max(1, int(cap_mbps * 1_000_000))
+    return imgrepl.start_copy(source, destinations, overwrite=True, bwlimit=bwlimit)
 
 
 @dataclass(frozen=True)

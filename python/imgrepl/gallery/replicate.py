@@ -28,11 +28,16 @@ ProgressCallback = Callable[[dict[str, tuple[int, int]]], None]
 
 class Replicator:
     def __init__(
-        self, catalog: Catalog, ref: VersionRef, on_progress: ProgressCallback | None = None
+        self,
+        catalog: Catalog,
+        ref: VersionRef,
+        on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
     ) -> None:
         self.catalog = catalog
         self.ref = ref
         self.on_progress = on_progress
+        self.cap_mbps = cap_mbps
         self._done: dict[int, int] = {}
         self._rows: dict[int, ReplicaRow] = {}
         self._digests: dict[int, str | None] = {}
@@ -132,12 +137,15 @@ class Replicator:
     async def _copy(self, disk_id: int, source: str, dsts: Sequence[PlanReplica]) -> None:
         for d in dsts:
             await self._db(self.catalog.set_replica, d.id, "Copying", bytes_written=0)
-        job = engine.start_copy(source, [engine.engine_path(d.location) for d in dsts])
+        job = None
         try:
+            paths = [engine.engine_path(d.location) for d in dsts]
+            job = engine.start_copy(source, paths, self.cap_mbps)
             await self._stream(job, dsts)
             report = await job.wait_async()
         except asyncio.CancelledError:
-            job.cancel()
+            if job is not None:
+                job.cancel()
             raise
         except Exception as exc:  # the whole job failed (source unreadable...)
             for d in dsts:

@@ -5,6 +5,7 @@ the same disk (same region first), then verify again."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
@@ -12,7 +13,13 @@ from imgrepl.gallery.models import ReplicaCheck
 
 
 async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> list[ReplicaCheck]:
-    rows = [r for r in await asyncio.to_thread(catalog.replica_rows, ref) if r.state == "Completed"]
+    # Completed replicas, and those a verify failed before (a repair may save them)
+    rows = [
+        r
+        for r in await asyncio.to_thread(catalog.replica_rows, ref)
+        if r.state == "Completed"
+        or (r.state == "Failed" and r.digest and engine.exists(r.location))
+    ]
     checks = {r.id: await engine.verify(r.location, r.disk_digest) for r in rows}
     results = []
     for row in rows:
@@ -24,9 +31,10 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
                 await engine.repair(row.location, good.location)
                 check = await engine.verify(row.location, row.disk_digest)
                 repaired = check.ok
-        if not check.ok:  # the region is not complete any more: a retry recopies it
-            await asyncio.to_thread(catalog.set_replica, row.id, "Failed", details=check.reason)
-        model = row.to_model()
+        state = "Completed" if check.ok else "Failed"  # a Failed one is recopied by a retry
+        if state != row.state or not check.ok:
+            await asyncio.to_thread(catalog.set_replica, row.id, state, details=check.reason)
+        model = dataclasses.replace(row.to_model(), state=state, details=check.reason)
         results.append(ReplicaCheck(model, check.ok, check.reason, check.bad_ranges, repaired))
     return results
 

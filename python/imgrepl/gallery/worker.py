@@ -2,6 +2,7 @@
 `Client.replicate` and writes its output to `<home>/logs/`.
 
     python -m imgrepl.gallery.worker HOME GALLERY DEFINITION VERSION [--retry-failed]
+        [--cap-mbps MBPS]
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from imgrepl.gallery.home import logs_dir
 _children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reaped
 
 
-def spawn(home: Path, catalog: Catalog, ref: VersionRef, principal: str, retry: bool) -> int:
+def spawn(
+    home: Path,
+    catalog: Catalog,
+    ref: VersionRef,
+    principal: str,
+    retry: bool,
+    cap_mbps: float | None = None,
+) -> int:
     """Starts the worker process; returns its pid."""
     import os
 
@@ -57,9 +65,11 @@ async def _main(argv: list[str]) -> int:
     from imgrepl.client import Client
 
     home, gallery, definition, version = argv[:4]
+    flags = argv[4:]
+    cap = float(flags[flags.index("--cap-mbps") + 1]) if "--cap-mbps" in flags else None
     async with Client(home) as client:
         result = await client.replicate(
-            gallery, definition, version, retry_failed="--retry-failed" in argv[4:]
+            gallery, definition, version, retry_failed="--retry-failed" in flags, cap_mbps=cap
         )
     status = result.replication_status
     print(f"{result.id}: {status.aggregated_state if status else 'Unknown'}", flush=True)
