@@ -1,0 +1,239 @@
+//! The fan-out copy job: one source, read once, to N destinations.
+//!
+//! `CopyJob::start` checks every argument and opens the source and the
+//! destinations on the caller's thread (so bad input fails at once and
+//! changes nothing), then runs the pipeline on engine threads:
+//! readers (pread, zero test, xxh3-128) -> bounded channels of Arc'd
+//! chunks -> one writer thread per group of destinations.
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::chunk::{check_chunk_size, ChunkLayout, DEFAULT_CHUNK_SIZE};
+use crate::error::{Error, Result};
+use crate::journal::JournalKey;
+use crate::location::Location;
+use crate::pipeline::{self, Dest, Plan};
+use crate::progress::Progress;
+use crate::report::CopyReport;
+use crate::sink::{check_not_existing, SinkOptions};
+use crate::source::{open_source, DataMap};
+
+/// More destinations than this is almost surely a mistake (Azure's limit
+/// is 100 replicas per region).
+pub const MAX_DESTINATIONS: usize = 1024;
+
+#[derive(Clone, Debug)]
+pub struct CopyOptions {
+    /// Bytes per chunk: a positive multiple of 512.
+    pub chunk_size: u64,
+    /// Writer threads (destinations are shared out among them); the source
+    /// is read by max(1, min(4, threads / 2)) threads.  Default
+    /// min(destinations, 8).
+    pub threads: Option<usize>,
+    /// Hash chunks (off only to measure the hash's cost; then nothing can
+    /// be verified or resumed).
+    pub hash: bool,
+    /// fdatasync replicas before commit (off only for benchmarks).
+    pub fsync: bool,
+    /// Replace existing replicas.
+    pub overwrite: bool,
+    /// Cap on source reads, bytes per second.
+    pub bwlimit: Option<u64>,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            threads: None,
+            hash: true,
+            fsync: true,
+            overwrite: false,
+            bwlimit: None,
+        }
+    }
+}
+
+/// Stops a running job from any thread.
+#[derive(Clone, Debug, Default)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.store(true, Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Relaxed)
+    }
+}
+
+/// A running copy.  Dropping it without `wait` cancels the job (which
+/// still cleans up on its own thread).
+pub struct CopyJob {
+    progress: Arc<Progress>,
+    cancel: CancelHandle,
+    source: String,
+    thread: Option<JoinHandle<Result<CopyReport>>>,
+}
+
+impl CopyJob {
+    pub fn start(source: &str, destinations: &[String], opts: &CopyOptions) -> Result<CopyJob> {
+        let cancel = CancelHandle::default();
+        let plan = prepare(source, destinations, opts, cancel.clone())?;
+        let progress = plan.progress.clone();
+        let source = plan.source.location().to_string();
+        let finish_on_exit = FinishGuard(progress.clone());
+        let thread = std::thread::Builder::new()
+            .name("imgrepl-copy".into())
+            .spawn(move || {
+                // Declared first, dropped last: `finished` turns true only
+                // after every temporary is gone.
+                let _finish = finish_on_exit;
+                pipeline::run(plan)
+            })
+            .map_err(|e| Error::io("start copy thread for", source.clone(), e))?;
+        Ok(CopyJob {
+            progress,
+            cancel,
+            source,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
+    }
+
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.cancel.clone()
+    }
+
+    /// Blocks until the job ends.  Per-destination failures are in the
+    /// report; a source failure or cancellation is the error.
+    pub fn wait(mut self) -> Result<CopyReport> {
+        let thread = self.thread.take().expect("wait is called once");
+        thread.join().unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let e = std::io::Error::other(format!("engine thread panicked: {what}"));
+            Err(Error::io("copy", self.source.clone(), e))
+        })
+    }
+}
+
+impl Drop for CopyJob {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.cancel.cancel();
+        }
+    }
+}
+
+struct FinishGuard(Arc<Progress>);
+
+impl Drop for FinishGuard {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+/// Checks arguments, opens the source and every destination.  Errors here
+/// are the caller's: nothing has been written.  A destination that cannot
+/// be opened fails alone and is carried in the plan.
+fn prepare(
+    source: &str,
+    destinations: &[String],
+    opts: &CopyOptions,
+    cancel: CancelHandle,
+) -> Result<Plan> {
+    check_chunk_size(opts.chunk_size)?;
+    check_counts(destinations.len(), opts)?;
+    let src_loc = Location::parse(source)?;
+    let dst_locs = destinations
+        .iter()
+        .map(|d| Location::parse(d))
+        .collect::<Result<Vec<_>>>()?;
+    let src = open_source(&src_loc)?;
+    check_distinct(&src_loc, &dst_locs)?;
+    for loc in &dst_locs {
+        check_not_existing(loc, opts.overwrite)?;
+    }
+    let layout = ChunkLayout::new(opts.chunk_size, src.size())?;
+    let data = DataMap::new(src.data_ranges()?);
+    let sink_opts = SinkOptions {
+        layout,
+        overwrite: opts.overwrite,
+        fsync: opts.fsync,
+        resume: opts.hash.then(|| {
+            JournalKey::new(
+                layout.chunk_size,
+                layout.size,
+                &src_loc.identity().to_string(),
+            )
+        }),
+    };
+    let progress = Arc::new(Progress::new(layout.size, layout.count(), dst_locs.len()));
+    let dests = dst_locs
+        .into_iter()
+        .enumerate()
+        .map(|(index, loc)| Dest::open(index, loc, &sink_opts, &progress))
+        .collect();
+    Ok(Plan {
+        source: src,
+        layout,
+        data,
+        opts: opts.clone(),
+        cancel,
+        progress,
+        dests,
+    })
+}
+
+fn check_counts(destinations: usize, opts: &CopyOptions) -> Result<()> {
+    if destinations == 0 {
+        return Err(Error::InvalidArgument("no destinations given".into()));
+    }
+    if destinations > MAX_DESTINATIONS {
+        return Err(Error::InvalidArgument(format!(
+            "{destinations} destinations exceed the maximum of {MAX_DESTINATIONS}"
+        )));
+    }
+    if opts.threads == Some(0) {
+        return Err(Error::InvalidArgument(
+            "threads 0 must be at least 1".into(),
+        ));
+    }
+    if opts.bwlimit == Some(0) {
+        return Err(Error::InvalidArgument(
+            "bwlimit 0 must be at least 1 byte/s".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// No destination may be the source or appear twice (after resolving `..`
+/// and symlinked directories).
+fn check_distinct(source: &Location, dests: &[Location]) -> Result<()> {
+    let src_id = source.identity();
+    let mut seen: HashMap<Location, &Location> = HashMap::new();
+    for d in dests {
+        let id = d.identity();
+        if id == src_id {
+            return Err(Error::InvalidArgument(format!(
+                "destination {d} is the source itself"
+            )));
+        }
+        if let Some(first) = seen.insert(id, d) {
+            return Err(Error::InvalidArgument(format!(
+                "destination {d} is given twice (also as {first})"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! Chunk digests: xxh3-128 in its canonical (big-endian) byte order, the
+//! same 16 bytes Python's `xxhash.xxh3_128(data).digest()` returns.
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
+
+/// A 16-byte canonical xxh3-128 digest.
+pub type Digest = [u8; 16];
+
+/// Digest of one chunk.
+pub fn digest(data: &[u8]) -> Digest {
+    xxh3_128(data).to_be_bytes()
+}
+
+/// Digest of `len` zero bytes without allocating `len` bytes: holes are
+/// never read, but their manifest entry is still the real digest.
+pub fn zero_digest(len: u64) -> Digest {
+    static BLOCK: [u8; 64 * 1024] = [0; 64 * 1024];
+    let mut h = Xxh3::new();
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(BLOCK.len() as u64) as usize;
+        h.update(&BLOCK[..n]);
+        left -= n as u64;
+    }
+    h.digest128().to_be_bytes()
+}
+
+/// Lower-case hex, for reports.
+pub fn to_hex(d: &Digest) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_order_is_big_endian_of_the_u128() {
+        // Known answer: XXH3_128("") = 99aa06d3014798d86001c324468d497f.
+        assert_eq!(to_hex(&digest(b"")), "99aa06d3014798d86001c324468d497f");
+    }
+
+    #[test]
+    fn zero_digest_matches_hashing_real_zeros() {
+        for len in [0u64, 1, 512, 65_536, 65_537, 300_000] {
+            assert_eq!(
+                zero_digest(len),
+                digest(&vec![0u8; len as usize]),
+                "len {len}"
+            );
+        }
+    }
+}

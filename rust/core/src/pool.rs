@@ -1,0 +1,102 @@
+//! A fixed set of chunk buffers, allocated once and recycled: whatever the
+//! image size and the number of destinations, a job never holds more than
+//! `count * chunk_size` bytes of chunk data.
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+
+pub struct Pool {
+    free: Receiver<Vec<u8>>,
+    home: Sender<Vec<u8>>,
+    count: usize,
+}
+
+impl Pool {
+    pub fn new(count: usize, buf_size: usize) -> Pool {
+        let (home, free) = bounded(count);
+        for _ in 0..count {
+            home.send(vec![0u8; buf_size])
+                .expect("pool has room for its buffers");
+        }
+        Pool { free, home, count }
+    }
+
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Waits for a free buffer, giving up (None) as soon as `stop()` says
+    /// so, so a cancelled job never hangs here.
+    pub fn get(&self, len: usize, stop: impl Fn() -> bool) -> Option<PoolBuf> {
+        loop {
+            if stop() {
+                return None;
+            }
+            match self.free.recv_timeout(Duration::from_millis(20)) {
+                Ok(buf) => {
+                    return Some(PoolBuf {
+                        buf,
+                        len,
+                        home: self.home.clone(),
+                    })
+                }
+                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+}
+
+/// A borrowed buffer of `len` bytes that goes back to its pool on drop.
+pub struct PoolBuf {
+    buf: Vec<u8>,
+    len: usize,
+    home: Sender<Vec<u8>>,
+}
+
+impl Deref for PoolBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl DerefMut for PoolBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.buf[..self.len]
+    }
+}
+
+impl Drop for PoolBuf {
+    fn drop(&mut self) {
+        // Fails only if the pool is gone, and then the buffer may go too.
+        let _ = self.home.try_send(std::mem::take(&mut self.buf));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_recycled_not_reallocated() {
+        let pool = Pool::new(2, 1024);
+        let a = pool.get(1024, || false).unwrap();
+        let b = pool.get(512, || false).unwrap();
+        assert_eq!(b.len(), 512);
+        let a_ptr = a.as_ptr();
+        // Exhausted: the wait polls `stop` and gives up instead of blocking.
+        let polls = std::cell::Cell::new(0);
+        let stop = || {
+            polls.set(polls.get() + 1);
+            polls.get() > 3
+        };
+        assert!(pool.get(1024, stop).is_none());
+        assert_eq!(polls.get(), 4);
+        drop(a);
+        let c = pool.get(1024, || false).unwrap();
+        assert_eq!(c.as_ptr(), a_ptr);
+        drop((b, c));
+    }
+}

@@ -1,0 +1,86 @@
+//! Where a copy writes: the destination trait every store implements.
+//!
+//! A sink is owned by one writer thread (so `Send`, used through `&mut`).
+//! Chunks arrive whole and carry their index, so an object-store sink can
+//! map chunk i to multipart part i+1; it may block on the shared runtime
+//! inside its methods.  Nothing is visible at the final name until
+//! `commit`; dropping an uncommitted sink must remove everything it wrote
+//! (temporary file, journal, multipart upload).
+use crate::chunk::ChunkLayout;
+use crate::error::{Error, Result};
+use crate::hash::Digest;
+use crate::journal::JournalKey;
+use crate::location::Location;
+use crate::manifest::Manifest;
+
+/// One chunk of the source, hashed once, handed to every sink.
+pub struct ChunkRef<'a> {
+    pub index: u64,
+    pub offset: u64,
+    pub data: &'a [u8],
+    pub digest: Digest,
+}
+
+#[derive(Clone, Debug)]
+pub struct SinkOptions {
+    pub layout: ChunkLayout,
+    /// Replace an existing replica at commit.
+    pub overwrite: bool,
+    /// Make data durable before commit (off only for benchmarks).
+    pub fsync: bool,
+    /// Resume from, and keep, a journal; None when digests are off.
+    pub resume: Option<JournalKey>,
+}
+
+pub trait Sink: Send {
+    fn location(&self) -> &Location;
+
+    /// The digest a previous interrupted run made durable for chunk
+    /// `index`, if any: the writer skips the chunk when it matches.
+    fn resumed_digest(&self, _index: u64) -> Option<Digest> {
+        None
+    }
+
+    /// Writes a chunk of data at its offset.
+    fn write_chunk(&mut self, chunk: &ChunkRef<'_>) -> Result<()>;
+
+    /// Records an all-zero chunk; `chunk.data` is empty.  Fresh sinks
+    /// write nothing (local files keep a hole).
+    fn zero_chunk(&mut self, chunk: &ChunkRef<'_>, len: u64) -> Result<()>;
+
+    /// Makes everything written so far durable.
+    fn flush(&mut self) -> Result<()>;
+
+    /// Publishes the replica and its manifest under their final names and
+    /// returns where the manifest went.
+    fn commit(self: Box<Self>, manifest: &Manifest) -> Result<String>;
+}
+
+/// Opens a sink by address.
+pub fn open_sink(location: &Location, opts: &SinkOptions) -> Result<Box<dyn Sink>> {
+    match location {
+        Location::File(path) => Ok(Box::new(crate::local::LocalSink::open(
+            path.clone(),
+            location.clone(),
+            opts,
+        )?)),
+    }
+}
+
+/// Refuses, before anything is written, a destination that already holds a
+/// replica when `overwrite` is off.  A directory in the way is left to the
+/// sink so it fails only its own destination.
+pub fn check_not_existing(location: &Location, overwrite: bool) -> Result<()> {
+    match location {
+        Location::File(path) => match path.symlink_metadata() {
+            Ok(meta) if !meta.is_dir() && !overwrite => {
+                let e = std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "already exists (pass overwrite to replace it)",
+                );
+                Err(Error::io("create replica", path, e))
+            }
+            _ => Ok(()),
+        },
+    }
+}

@@ -1,0 +1,129 @@
+//! The engine's only unsafe code: three Linux calls std does not wrap.
+//! Each is a plain syscall on a file descriptor or C string we own for the
+//! duration of the call, checked for -1 and turned into io::Error.
+//!
+//! - `lseek(SEEK_DATA/SEEK_HOLE)`: find a sparse source's holes so they are
+//!   never read.
+//! - `fallocate(PUNCH_HOLE)`: give back blocks of a zero chunk when a
+//!   resumed or repaired file may hold stale data there.
+//! - `renameat2(RENAME_NOREPLACE)`: commit a replica without ever replacing
+//!   a file someone created meanwhile.
+//! - `flock(LOCK_EX|LOCK_NB)`: one job per partial replica (std's
+//!   `File::try_lock` is newer than our MSRV).
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+fn lseek(file: &File, offset: u64, whence: libc::c_int) -> io::Result<Option<u64>> {
+    let off = libc::off_t::try_from(offset)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
+    // SAFETY: fd is valid for the life of `file`; lseek touches no memory.
+    let r = unsafe { libc::lseek(file.as_raw_fd(), off, whence) };
+    if r >= 0 {
+        return Ok(Some(r as u64));
+    }
+    let err = io::Error::last_os_error();
+    // ENXIO: no data (or hole) at or after `offset`.
+    if err.raw_os_error() == Some(libc::ENXIO) {
+        Ok(None)
+    } else {
+        Err(err)
+    }
+}
+
+/// Byte ranges of `file` (of `size` bytes) that may hold data; everything
+/// else is a hole and reads as zeros.  Falls back to "all data" where the
+/// filesystem does not support SEEK_DATA.
+pub fn data_ranges(file: &File, size: u64) -> io::Result<Vec<Range<u64>>> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < size {
+        let start = match lseek(file, pos, libc::SEEK_DATA) {
+            Ok(Some(s)) if s < size => s,
+            Ok(_) => break,
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                return Ok(std::iter::once(0..size).collect())
+            }
+            Err(e) => return Err(e),
+        };
+        let end = lseek(file, start, libc::SEEK_HOLE)?
+            .unwrap_or(size)
+            .min(size);
+        out.push(start..end);
+        pos = end;
+    }
+    Ok(out)
+}
+
+/// Deallocates `len` bytes at `offset` (they then read as zeros) without
+/// changing the file size.  Unsupported filesystems return an error and the
+/// caller writes zeros instead.
+pub fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
+    let to_off = |v: u64| {
+        libc::off_t::try_from(v)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))
+    };
+    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+    // SAFETY: fd is valid for the life of `file`; fallocate touches no memory.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), mode, to_off(offset)?, to_off(len)?) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Takes an exclusive advisory lock, held until the file is closed.
+/// Ok(false) if another open file description holds it.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    // SAFETY: fd is valid for the life of `file`; flock touches no memory.
+    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(err)
+    }
+}
+
+/// Renames `from` to `to`, failing with AlreadyExists if `to` exists.
+/// Filesystems without RENAME_NOREPLACE get a check-then-rename.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains NUL"))
+    };
+    let (cf, ct) = (c(from)?, c(to)?);
+    // SAFETY: both C strings live until the call returns.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            cf.as_ptr(),
+            libc::AT_FDCWD,
+            ct.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            if to.symlink_metadata().is_ok() {
+                return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+            }
+            std::fs::rename(from, to)
+        }
+        _ => Err(err),
+    }
+}
