@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from imgrepl.exceptions import ConflictError
@@ -23,6 +24,7 @@ from imgrepl.gallery.models import DeployedDisk
 
 BLOCK = 256 * 1024
 RECOUNT_SECONDS = 0.1
+_COPIERS = ThreadPoolExecutor(max_workers=256, thread_name_prefix="imgrepl-disk-create")
 
 
 async def create_disk(
@@ -43,8 +45,9 @@ async def create_disk(
     started = time.monotonic()
     try:
         source = Path(engine.engine_path(replica.location))
-        await asyncio.to_thread(
-            _throttled_copy, catalog, replica.id, source, out, info.replica_read_mbps
+        # its own thread: the default executor's few workers would cap concurrency
+        await asyncio.get_running_loop().run_in_executor(
+            _COPIERS, _throttled_copy, catalog, replica.id, source, out, info.replica_read_mbps
         )
     finally:
         await asyncio.shield(asyncio.to_thread(catalog.release_lease, lease))

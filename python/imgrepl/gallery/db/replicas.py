@@ -142,7 +142,9 @@ class Replicas(Versions):
         with self._write() as db:
             self._purge_dead_leases(db)
             rows = db.execute(
-                _SELECT + ", (SELECT COUNT(*) FROM leases l WHERE l.replica_id = r.id) AS busy "
+                "SELECT r.*, d.lun AS lun, d.source AS disk_source, d.digest AS disk_digest, "
+                "(SELECT COUNT(*) FROM leases l WHERE l.replica_id = r.id) AS busy "
+                "FROM replicas r JOIN disks d ON d.id = r.disk_id "
                 "WHERE r.version_id = ? AND r.region = ? AND d.lun = ? AND r.state = 'Completed' "
                 "ORDER BY busy, r.zone, r.idx LIMIT 1",
                 (ref.id, region, -1 if lun is None else lun),
