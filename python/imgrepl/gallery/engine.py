@@ -57,12 +57,13 @@ async def verify(location: str, digest: str | None) -> Check:
     """Re-reads a replica against its manifest, and the manifest against the
     source's digest (so a replica of some other image cannot pass)."""
     import imgrepl
+    from imgrepl.exceptions import ImgreplError
 
     path = engine_path(location)
     try:
         manifest = await asyncio.to_thread(imgrepl.load_manifest, path + MANIFEST_SUFFIX)
         report = await imgrepl.verify_async(path)
-    except (OSError, imgrepl.exceptions.ImgreplError) as exc:
+    except (OSError, ImgreplError) as exc:
         return Check(False, f"verify {location}: {exc}", [])
     if digest is not None and manifest.digest != digest:
         return Check(
