@@ -10,6 +10,7 @@ A failing destination fails only its own replica and region.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -144,20 +145,22 @@ class Replicator:
             await self._stream(job, dsts)
             report = await job.wait_async()
         except asyncio.CancelledError:
-            if job is not None:
+            if job is not None:  # stop it and let it clean up before we go
                 job.cancel()
+                with contextlib.suppress(Exception):
+                    await job.wait_async()
             raise
         except Exception as exc:  # the whole job failed (source unreadable...)
             for d in dsts:
                 await self._db(self.catalog.set_replica, d.id, "Failed", details=str(exc))
             return
         digest = self._digests.get(disk_id)
-        if digest is None:
+        if digest is None and report.digest:  # "" when no destination got the whole source
             digest = str(report.digest)
             self._digests[disk_id] = digest
             await self._db(self.catalog.set_disk_digest, disk_id, digest)
         for d, result in zip(dsts, report.destinations, strict=True):
-            await self._finish(d, result, digest)
+            await self._finish(d, result, digest or "")
 
     async def _finish(self, d: PlanReplica, result: object, digest: str) -> None:
         written = int(getattr(result, "bytes_written", 0))
@@ -183,7 +186,8 @@ class Replicator:
     async def _stream(self, job: object, dsts: Sequence[PlanReplica]) -> None:
         last = 0.0
         async for p in job:  # type: ignore[attr-defined]
-            for d, n in zip(dsts, p.bytes_written, strict=True):
+            # bytes handled (written, zero or resumed): what progress means
+            for d, n in zip(dsts, p.bytes_done, strict=True):
                 self._done[d.id] = int(n)
             now = time.monotonic()
             if now - last >= PROGRESS_INTERVAL or p.finished:
