@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +62,17 @@ def pick_tools(args: argparse.Namespace) -> tuple[list[Tool], str | None]:
     return [tools[n] for n in names], missing
 
 
+def engine_identity() -> dict[str, str]:
+    """Which engine was measured: the tree's commit and the extension's mtime."""
+    root = Path(__file__).resolve().parents[1]
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True)
+    built = [p for p in (root / "python" / "imgrepl").glob("_core*.so")]
+    stamp = (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(built[0].stat().st_mtime)) if built else ""
+    )
+    return {"git_head": head.stdout.decode().strip(), "extension_built": stamp}
+
+
 def run_fs(args: argparse.Namespace, fs: str) -> dict[str, Any]:
     base: Path = args.disk_dir if fs == "disk" else args.tmpfs_dir
     size = args.size or GIB
@@ -78,6 +91,7 @@ def run_fs(args: argparse.Namespace, fs: str) -> dict[str, Any]:
         shutil.rmtree(base, ignore_errors=True)
     results = analyze(samples, source, fs)
     results["imgrepl_unavailable"] = missing
+    results["engine"] = engine_identity()
     stem = f"replicas-{fs}" + ("-sparse" if args.sparse else "")
     write_json(results, args.out / f"{stem}.json")
     plot(results, args.out / f"{stem}.png")

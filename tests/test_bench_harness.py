@@ -76,7 +76,9 @@ def test_source_is_a_fixed_vhd_with_written_zero_chunks(source: Source, tmp_path
     assert allocated_bytes(sparse.path) <= sparse.file_size - 4 * 256 * KIB + 4 * KIB
 
 
-@pytest.mark.parametrize("name", ["cp", "rclone", "qemu-img", "pyloop"])
+@pytest.mark.parametrize(
+    "name", ["imgrepl", "imgrepl-nohash", "cp", "rclone", "qemu-img", "pyloop"]
+)
 def test_peer_makes_n_exact_copies(name: str, source: Source, tmp_path: Path) -> None:
     dsts = [tmp_path / "out" / f"r{i}.vhd" for i in range(2)]
     dsts[0].parent.mkdir()
