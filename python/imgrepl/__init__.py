@@ -11,6 +11,21 @@ from typing import Any
 # public name -> module that defines it
 _LAZY = {
     "__version__": "imgrepl._core",
+    "copy": "imgrepl.fanout",
+    "copy_async": "imgrepl.fanout",
+    "start_copy": "imgrepl.fanout",
+    "verify": "imgrepl._core",
+    "verify_async": "imgrepl._core",
+    "repair": "imgrepl._core",
+    "repair_async": "imgrepl._core",
+    "load_manifest": "imgrepl.manifest",
+    "CopyJob": "imgrepl._core",
+    "CopyReport": "imgrepl._core",
+    "DestinationReport": "imgrepl._core",
+    "Progress": "imgrepl._core",
+    "Manifest": "imgrepl._core",
+    "VerifyReport": "imgrepl._core",
+    "RepairReport": "imgrepl._core",
     "Client": "imgrepl.client",
 }
 

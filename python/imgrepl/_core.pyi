@@ -1,4 +1,8 @@
 # Stubs for the Rust extension imgrepl._core; kept honest by mypy.stubtest.
+import os
+from collections.abc import Awaitable, Sequence
+from typing import final
+
 __version__: str
 
 class ImgreplError(Exception): ...
@@ -7,3 +11,216 @@ class ManifestError(ImgreplError): ...
 class VerifyError(ImgreplError): ...
 class StoreError(ImgreplError): ...
 class CopyCancelledError(ImgreplError): ...
+
+# --- copy (rust/py/src/copy.rs) ---
+@final
+class Progress:
+    """A frozen snapshot of a running CopyJob; lists are per destination."""
+
+    @property
+    def source_size(self) -> int: ...
+    @property
+    def bytes_read(self) -> int:
+        """Bytes read from the source so far (holes are never read)."""
+    @property
+    def chunks_total(self) -> int: ...
+    @property
+    def chunks_done(self) -> int:
+        """Chunks every still-healthy destination has handled."""
+    @property
+    def bytes_written(self) -> list[int]:
+        """Data bytes written (zero chunks and resumed chunks excluded)."""
+    @property
+    def bytes_done(self) -> list[int]:
+        """Bytes handled: written, skipped as zeros, or resumed."""
+    @property
+    def done(self) -> list[bool]:
+        """Committed or failed."""
+    @property
+    def failed(self) -> list[bool]: ...
+    @property
+    def finished(self) -> bool:
+        """The job has ended and cleaned up; this is the last snapshot."""
+
+@final
+class DestinationReport:
+    @property
+    def path(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def error(self) -> str | None:
+        """Why this destination failed: operation, path and cause."""
+    @property
+    def bytes_written(self) -> int: ...
+    @property
+    def zero_bytes_skipped(self) -> int: ...
+    @property
+    def resumed_bytes(self) -> int:
+        """Data bytes an interrupted earlier run had already made durable."""
+    @property
+    def manifest_path(self) -> str: ...
+
+@final
+class CopyReport:
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_size(self) -> int: ...
+    @property
+    def bytes_read(self) -> int: ...
+    @property
+    def holes_skipped(self) -> int:
+        """Source bytes not read because they lie in holes."""
+    @property
+    def zero_bytes(self) -> int:
+        """Bytes in all-zero chunks, holes included."""
+    @property
+    def chunk_size(self) -> int: ...
+    @property
+    def digest(self) -> str:
+        """Whole-image digest (32 hex chars); "" if every destination failed
+        before the source was read to the end."""
+    @property
+    def hashed(self) -> bool: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def destinations(self) -> list[DestinationReport]: ...
+    @property
+    def ok(self) -> bool:
+        """Every destination was committed."""
+
+@final
+class CopyJob:
+    """A fan-out copy: the source is read once and written to every
+    destination.  It starts on engine threads when constructed; bad
+    arguments raise here and change nothing.  Dropping the job unwaited
+    cancels it."""
+
+    def __new__(
+        cls,
+        source: str | os.PathLike[str],
+        destinations: Sequence[str | os.PathLike[str]],
+        *,
+        chunk_size: int = 4194304,
+        threads: int | None = None,
+        hash: bool = True,
+        fsync: bool = True,
+        overwrite: bool = False,
+        bwlimit: int | None = None,
+    ) -> CopyJob: ...
+    def progress(self) -> Progress:
+        """A snapshot now, without waiting."""
+    def cancel(self) -> None: ...
+    def wait(self) -> CopyReport:
+        """Blocks until the job ends; raises on a job-level failure (source
+        unreadable, CopyCancelledError).  Per-destination failures are in
+        the report."""
+    def wait_async(self) -> Awaitable[CopyReport]: ...
+    def __iter__(self) -> CopyJob: ...
+    def __next__(self) -> Progress:
+        """Waits for a change or ~0.1 s; StopIteration after the finished
+        snapshot."""
+    def __aiter__(self) -> CopyJob: ...
+    def __anext__(self) -> Awaitable[Progress]: ...
+
+# --- manifest (rust/py/src/manifest.rs) ---
+@final
+class Manifest:
+    """Per-chunk xxh3-128 digests and zero flags of an image."""
+
+    @staticmethod
+    def load(path: str | os.PathLike[str]) -> Manifest:
+        """Reads and checks a manifest file; ManifestError names what is wrong."""
+    @staticmethod
+    def from_bytes(data: bytes) -> Manifest: ...
+    @staticmethod
+    def compute(
+        path: str | os.PathLike[str], chunk_size: int = 4194304, threads: int | None = None
+    ) -> Manifest:
+        """Hashes a file into the manifest a copy of it would write."""
+    @staticmethod
+    def compute_async(
+        path: str | os.PathLike[str], chunk_size: int = 4194304, threads: int | None = None
+    ) -> Awaitable[Manifest]: ...
+    @property
+    def chunk_size(self) -> int: ...
+    @property
+    def source_size(self) -> int: ...
+    @property
+    def chunk_count(self) -> int: ...
+    @property
+    def digest(self) -> str:
+        """Whole-image digest, 32 hex characters."""
+    @property
+    def hashed(self) -> bool: ...
+    def digest_bytes(self) -> bytes:
+        """chunk_count * 16 bytes, canonical (big-endian) xxh3-128 per chunk."""
+    def zero_flags(self) -> bytes:
+        """chunk_count bytes, 1 for an all-zero chunk."""
+    def chunk_range(self, index: int) -> tuple[int, int]:
+        """[start, end) of chunk `index`."""
+    def to_bytes(self) -> bytes: ...
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+
+# --- verify / repair (rust/py/src/verify.rs) ---
+@final
+class VerifyReport:
+    @property
+    def path(self) -> str: ...
+    @property
+    def manifest_path(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def chunks_checked(self) -> int: ...
+    @property
+    def bad_ranges(self) -> list[tuple[int, int]]:
+        """[start, end) byte ranges of differing chunks, adjacent ones merged."""
+    @property
+    def size_ok(self) -> bool: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def expected_size(self) -> int: ...
+    @property
+    def seconds(self) -> float: ...
+
+@final
+class RepairReport:
+    @property
+    def path(self) -> str: ...
+    @property
+    def chunks_repaired(self) -> int: ...
+    @property
+    def bytes_repaired(self) -> int: ...
+    @property
+    def verify(self) -> VerifyReport:
+        """The verification after the repair."""
+
+def verify(
+    path: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+) -> VerifyReport:
+    """Checks a replica against its manifest (beside it, or `manifest`)."""
+
+def verify_async(
+    path: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+    threads: int | None = None,
+) -> Awaitable[VerifyReport]: ...
+def repair(
+    path: str | os.PathLike[str],
+    good: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+) -> RepairReport:
+    """Rewrites the bad chunks of `path` from `good` (which must pass the
+    same manifest first), then verifies again."""
+
+def repair_async(
+    path: str | os.PathLike[str],
+    good: str | os.PathLike[str],
+    manifest: str | os.PathLike[str] | None = None,
+) -> Awaitable[RepairReport]: ...

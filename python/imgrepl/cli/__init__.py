@@ -11,6 +11,8 @@ from collections.abc import Sequence
 # subcommand name -> module under imgrepl.cli that has register(subparsers)
 _COMMANDS = {
     "demo": "demo",
+    "copy": "copy",
+    "verify": "verify",
     "region": "region",
     "sig": "sig",
     "disk": "disk",

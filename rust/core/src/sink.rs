@@ -76,7 +76,7 @@ pub fn check_not_existing(location: &Location, overwrite: bool) -> Result<()> {
             Ok(meta) if !meta.is_dir() && !overwrite => {
                 let e = std::io::Error::new(
                     std::io::ErrorKind::AlreadyExists,
-                    "already exists (pass overwrite to replace it)",
+                    "already exists and overwrite is off",
                 );
                 Err(Error::io("create replica", path, e))
             }

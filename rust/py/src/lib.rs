@@ -2,7 +2,11 @@
 //! its arguments to owned Rust values, then releases the GIL for the work.
 #![deny(unsafe_code)]
 
+mod copy;
 mod errors;
+mod manifest;
+mod runtime;
+mod verify;
 
 #[pyo3::pymodule(gil_used = false)]
 mod _core {
@@ -11,6 +15,17 @@ mod _core {
     #[allow(non_upper_case_globals)] // Python's own spelling
     #[pymodule_export]
     const __version__: &str = env!("CARGO_PKG_VERSION");
+
+    #[pymodule_export]
+    use crate::copy::{PyCopyJob, PyCopyReport, PyDestinationReport, PyProgress};
+
+    #[pymodule_export]
+    use crate::manifest::PyManifest;
+
+    #[pymodule_export]
+    use crate::verify::{
+        repair, repair_async, verify, verify_async, PyRepairReport, PyVerifyReport,
+    };
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {

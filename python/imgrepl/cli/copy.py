@@ -1,0 +1,171 @@
+"""`imgrepl copy SRC DST [DST ...]`: a one-off fan-out copy.  The source
+is read once; each replica gets a manifest beside it.  Exit status 1 if
+any destination failed (or failed --verify)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from imgrepl.cli.output import add_output_arg, positive_int, size_arg
+
+if TYPE_CHECKING:
+    from imgrepl._core import CopyReport, VerifyReport
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "copy",
+        help="copy an image to one or more destinations, reading it once",
+        description="Copy SRC to every DST.  Each replica is written under a temporary "
+        "name and appears only when complete, with NAME.imgrepl-manifest beside it.  "
+        "Re-running an interrupted copy resumes it.",
+    )
+    p.add_argument("src", metavar="SRC", help="source image (path or file:// URL)")
+    p.add_argument("dsts", metavar="DST", nargs="+", help="destination (path or file:// URL)")
+    p.add_argument(
+        "--chunk-size",
+        type=size_arg,
+        default=4 << 20,
+        metavar="SIZE",
+        help="chunk size, a multiple of 512 (default 4MiB; e.g. 1MiB, 65536)",
+    )
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="writer threads (default: one per destination, at most 8)",
+    )
+    p.add_argument(
+        "--bwlimit",
+        type=size_arg,
+        default=None,
+        metavar="SIZE",
+        help="cap source reads at SIZE per second (e.g. 100MiB)",
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-read every replica against its manifest afterwards",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing destinations")
+    add_output_arg(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from imgrepl._core import CopyCancelledError, ImgreplError, verify
+    from imgrepl.cli.output import error, print_json
+    from imgrepl.cli.progress import drive, want_bars
+    from imgrepl.fanout import start_copy
+
+    try:
+        job = start_copy(
+            args.src,
+            args.dsts,
+            chunk_size=args.chunk_size,
+            threads=args.threads,
+            overwrite=args.overwrite,
+            bwlimit=args.bwlimit,
+        )
+    except FileExistsError as exc:
+        return error("copy", f"{exc}; use --overwrite to replace it")
+    except (ValueError, OSError, ImgreplError) as exc:
+        return error("copy", exc)
+    try:
+        drive(job, args.dsts, want_bars(args.output))
+        report = job.wait()
+    except KeyboardInterrupt:
+        job.cancel()
+        with contextlib.suppress(CopyCancelledError):
+            job.wait()
+        raise
+    except (OSError, ImgreplError) as exc:
+        return error("copy", exc)
+    checks: dict[str, VerifyReport] = {}
+    if args.verify:
+        try:
+            checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
+        except (OSError, ImgreplError) as exc:
+            return error("copy", exc)
+    if args.output == "json":
+        print_json(report_dict(report, checks))
+    else:
+        print(format_report(report, checks))
+    ok = report.ok and all(c.ok for c in checks.values())
+    return 0 if ok else 1
+
+
+def report_dict(report: CopyReport, checks: dict[str, VerifyReport]) -> dict[str, Any]:
+    """The report as JSON-able data; `verified` is null when not checked."""
+    dests = []
+    for d in report.destinations:
+        check = checks.get(d.path)
+        dests.append(
+            {
+                "path": d.path,
+                "ok": d.ok and (check is None or check.ok),
+                "error": d.error,
+                "bytes_written": d.bytes_written,
+                "zero_bytes_skipped": d.zero_bytes_skipped,
+                "resumed_bytes": d.resumed_bytes,
+                "manifest_path": d.manifest_path if d.ok else None,
+                "verified": None if check is None else check.ok,
+                "bad_ranges": None if check is None else [list(r) for r in check.bad_ranges],
+            }
+        )
+    return {
+        "source": report.source,
+        "source_size": report.source_size,
+        "bytes_read": report.bytes_read,
+        "holes_skipped": report.holes_skipped,
+        "zero_bytes": report.zero_bytes,
+        "chunk_size": report.chunk_size,
+        "digest": report.digest,
+        "seconds": round(report.seconds, 6),
+        "mb_per_s": round(_rate(report), 1),
+        "ok": all(d["ok"] for d in dests),
+        "destinations": dests,
+    }
+
+
+def _rate(report: CopyReport) -> float:
+    return report.source_size / 1e6 / max(report.seconds, 1e-9)
+
+
+def format_report(report: CopyReport, checks: dict[str, VerifyReport]) -> str:
+    from imgrepl.cli.output import format_pairs, format_table, human_size
+
+    def size(n: int) -> str:
+        return f"{human_size(n)} ({n} bytes)"
+
+    summary = format_pairs(
+        [
+            ("source", f"{report.source}  {size(report.source_size)}"),
+            (
+                "read",
+                f"{size(report.bytes_read)}, holes skipped {human_size(report.holes_skipped)}",
+            ),
+            ("zero chunks", human_size(report.zero_bytes)),
+            ("digest", report.digest or "-"),
+            ("time", f"{report.seconds:.2f} s  ({_rate(report):.1f} MB/s)"),
+        ]
+    )
+    rows = []
+    for d in report.destinations:
+        check = checks.get(d.path)
+        if not d.ok:
+            status = f"FAILED: {d.error}"
+        elif check is not None and not check.ok:
+            status = f"VERIFY FAILED: bad ranges {check.bad_ranges}"
+        else:
+            status = "ok, verified" if check is not None else "ok"
+        written = human_size(d.bytes_written)
+        rows.append(
+            [d.path, written, human_size(d.zero_bytes_skipped), human_size(d.resumed_bytes), status]
+        )
+    table = format_table(["DESTINATION", "WRITTEN", "ZEROS SKIPPED", "RESUMED", "STATUS"], rows)
+    return f"{summary}\n\n{table}"

@@ -1,0 +1,184 @@
+"""Bulk copies without a gallery: one source, read once, to N destinations.
+
+`imgrepl.copy` / `imgrepl.copy_async` run a whole job and return its
+report; `imgrepl.start_copy` returns the running CopyJob for progress.
+
+(This module is not called `imgrepl/copy.py` on purpose: importing a
+submodule named `copy` would replace the `imgrepl.copy` function with the
+module.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Sequence
+
+from imgrepl._core import (
+    CopyCancelledError,
+    CopyJob,
+    CopyReport,
+    ImgreplError,
+    VerifyError,
+    VerifyReport,
+    verify_async,
+)
+from imgrepl._core import verify as verify_replica
+from imgrepl.exceptions import ReplicationError
+
+PathArg = str | os.PathLike[str]
+
+DEFAULT_CHUNK_SIZE = 4 << 20
+
+
+def _paths(dsts: Sequence[PathArg]) -> list[PathArg]:
+    # A lone path is a sequence of characters: refuse it rather than copy
+    # to one destination per letter.
+    if isinstance(dsts, str | bytes | os.PathLike):
+        raise TypeError(f"destinations must be a list of paths, not the single path {dsts!r}")
+    return list(dsts)
+
+
+def start_copy(
+    src: PathArg,
+    dsts: Sequence[PathArg],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    threads: int | None = None,
+    hash: bool = True,
+    fsync: bool = True,
+    overwrite: bool = False,
+    bwlimit: int | None = None,
+) -> CopyJob:
+    """Starts a fan-out copy on engine threads and returns it running.
+
+    Iterate it (sync or async) for Progress snapshots; `wait()` /
+    `wait_async()` for the CopyReport.  Bad arguments raise here and change
+    nothing; dropping the job without waiting cancels it.
+    """
+    return CopyJob(
+        src,
+        _paths(dsts),
+        chunk_size=chunk_size,
+        threads=threads,
+        hash=hash,
+        fsync=fsync,
+        overwrite=overwrite,
+        bwlimit=bwlimit,
+    )
+
+
+def copy(
+    src: PathArg,
+    dsts: Sequence[PathArg],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    threads: int | None = None,
+    verify: bool = False,
+    hash: bool = True,
+    fsync: bool = True,
+    overwrite: bool = False,
+    check: bool = True,
+    bwlimit: int | None = None,
+) -> CopyReport:
+    """Copies `src` to every destination, reading it once.
+
+    `verify` re-reads every committed replica against its manifest.
+    `check` raises ReplicationError (report attached as `.report`) when any
+    destination failed; otherwise failures are only in the report.
+    """
+    job = start_copy(
+        src,
+        dsts,
+        chunk_size=chunk_size,
+        threads=threads,
+        hash=hash,
+        fsync=fsync,
+        overwrite=overwrite,
+        bwlimit=bwlimit,
+    )
+    try:
+        report = job.wait()
+    except KeyboardInterrupt:
+        job.cancel()
+        with contextlib.suppress(CopyCancelledError):
+            job.wait()
+        raise
+    if verify:
+        _raise_on_bad([verify_replica(d.path) for d in report.destinations if d.ok])
+    if check:
+        raise_for_failures(report)
+    return report
+
+
+async def copy_async(
+    src: PathArg,
+    dsts: Sequence[PathArg],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    threads: int | None = None,
+    verify: bool = False,
+    hash: bool = True,
+    fsync: bool = True,
+    overwrite: bool = False,
+    check: bool = True,
+    bwlimit: int | None = None,
+) -> CopyReport:
+    """`copy` for asyncio.  Cancel-safe: cancelling the awaiting task
+    cancels the job and waits until its temporaries are gone before the
+    CancelledError propagates, so nothing is left at any final name."""
+    job = start_copy(
+        src,
+        dsts,
+        chunk_size=chunk_size,
+        threads=threads,
+        hash=hash,
+        fsync=fsync,
+        overwrite=overwrite,
+        bwlimit=bwlimit,
+    )
+    try:
+        report = await job.wait_async()
+    except asyncio.CancelledError:
+        job.cancel()
+        # The job ends promptly once cancelled; wait for its cleanup.
+        with contextlib.suppress(ImgreplError, OSError):
+            await job.wait_async()
+        raise
+    if verify:
+        ok = [d.path for d in report.destinations if d.ok]
+        _raise_on_bad(list(await asyncio.gather(*(verify_async(p) for p in ok))))
+    if check:
+        raise_for_failures(report)
+    return report
+
+
+def failure_message(report: CopyReport) -> str:
+    failed = [d for d in report.destinations if not d.ok]
+    lines = [f"copy of {report.source} failed for {len(failed)} of "]
+    lines[0] += f"{len(report.destinations)} destinations:"
+    lines += [f"  {d.path}: {d.error}" for d in failed]
+    return "\n".join(lines)
+
+
+def raise_for_failures(report: CopyReport) -> None:
+    """Raises ReplicationError (with `.report`) if any destination failed."""
+    if report.ok:
+        return
+    err = ReplicationError(failure_message(report))
+    err.report = report  # type: ignore[attr-defined]
+    raise err
+
+
+def _raise_on_bad(reports: list[VerifyReport]) -> None:
+    bad = [r for r in reports if not r.ok]
+    if not bad:
+        return
+    lines = ["replicas failed verification right after the copy:"]
+    for r in bad:
+        size = "" if r.size_ok else f" size {r.size} != {r.expected_size};"
+        lines.append(f"  {r.path}:{size} bad ranges {r.bad_ranges}")
+    err = VerifyError("\n".join(lines))
+    err.reports = bad  # type: ignore[attr-defined]
+    raise err
