@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -74,3 +77,29 @@ def test_dropping_an_unwaited_job_cancels_it(tmp_path: Path) -> None:
     report = imgrepl.copy(src, dsts, chunk_size=MIB)
     assert report.ok and report.destinations[0].resumed_bytes == 0
     assert dsts[0].read_bytes() == src.read_bytes()
+
+
+@pytest.mark.parametrize("via", ["api", "cli"])
+def test_ctrl_c_cancels_and_cleans_up(tmp_path: Path, via: str) -> None:
+    src, dsts = slow_setup(tmp_path, 2)
+    if via == "api":
+        code = (
+            "import sys, imgrepl\n"
+            "imgrepl.copy(sys.argv[1], sys.argv[2:], chunk_size=1 << 20, bwlimit=16 << 20)\n"
+        )
+        argv = [sys.executable, "-c", code, str(src), *map(str, dsts)]
+    else:
+        argv = [sys.executable, "-m", "imgrepl", "copy", str(src), *map(str, dsts)]
+        argv += ["--chunk-size", "1MiB", "--bwlimit", "16MiB", "-o", "json"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        while not any(p.name.endswith("imgrepl-partial") for p in dsts[0].parent.iterdir()):
+            assert child.poll() is None, "the copy ended before Ctrl-C"
+            time.sleep(0.01)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate()
+    if via == "api":
+        assert b"KeyboardInterrupt" in err
+    else:
+        assert child.returncode == 130 and b"interrupted" in err
+    for d in dsts:
+        assert listing(d.parent) == []
