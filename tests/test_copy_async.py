@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import imgrepl
@@ -68,3 +70,29 @@ def test_progress_stream_async(tmp_path: Path) -> None:
     snaps = asyncio.run(main())
     check_stream(snaps, size, 1)
     assert len(snaps) > 2
+
+
+def test_a_forked_child_gets_an_error_not_a_hang(tmp_path: Path) -> None:
+    # The runtime's threads do not survive fork(): awaiting in the child
+    # must raise at once (and say why) instead of never completing.
+    src = write(tmp_path / "src", noise(3, MIB))
+    imgrepl.copy(src, [tmp_path / "a"])
+    code = (
+        "import asyncio, os, sys, imgrepl\n"
+        "asyncio.run(imgrepl.verify_async(sys.argv[1]))\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    async def child():\n"
+        "        try:\n"
+        "            await imgrepl.verify_async(sys.argv[1])\n"
+        "        except RuntimeError as exc:\n"
+        "            os._exit(3 if 'fork' in str(exc) else 4)\n"
+        "        os._exit(5)\n"
+        "    asyncio.run(child())\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], timeout=120)
+    assert out.returncode == 3
+    # The sync API starts fresh engine threads per call and works after fork.
+    assert imgrepl.verify(tmp_path / "a").ok

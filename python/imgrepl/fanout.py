@@ -15,14 +15,15 @@ import contextlib
 import os
 from collections.abc import Sequence
 
+from imgrepl import _core
 from imgrepl._core import (
     CopyCancelledError,
     CopyJob,
     CopyReport,
     ImgreplError,
+    RepairReport,
     VerifyError,
     VerifyReport,
-    verify_async,
 )
 from imgrepl._core import verify as verify_replica
 from imgrepl.exceptions import ReplicationError
@@ -156,6 +157,21 @@ async def copy_async(
     if check:
         raise_for_failures(report)
     return report
+
+
+async def verify_async(
+    path: PathArg, manifest: PathArg | None = None, threads: int | None = None
+) -> VerifyReport:
+    """`imgrepl.verify` as a coroutine (so `asyncio.run(verify_async(p))`
+    works: the engine's awaitable needs a running loop when created)."""
+    return await _core.verify_async(path, manifest, threads)
+
+
+async def repair_async(
+    path: PathArg, good: PathArg, manifest: PathArg | None = None
+) -> RepairReport:
+    """`imgrepl.repair` as a coroutine."""
+    return await _core.repair_async(path, good, manifest)
 
 
 def failure_message(report: CopyReport) -> str:
