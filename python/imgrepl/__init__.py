@@ -26,6 +26,9 @@ _LAZY = {
     "Manifest": "imgrepl._core",
     "VerifyReport": "imgrepl._core",
     "RepairReport": "imgrepl._core",
+    "ImageInfo": "imgrepl._core",
+    "inspect": "imgrepl._core",
+    "inspect_async": "imgrepl._core",
     "Client": "imgrepl.client",
 }
 

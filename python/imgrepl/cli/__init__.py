@@ -13,6 +13,7 @@ _COMMANDS = {
     "demo": "demo",
     "copy": "copy",
     "verify": "verify",
+    "inspect": "inspect",
     "region": "region",
     "sig": "sig",
     "disk": "disk",

@@ -2,7 +2,8 @@
 use imgrepl_core::Error;
 use pyo3::create_exception;
 use pyo3::exceptions::{
-    PyException, PyFileExistsError, PyFileNotFoundError, PyPermissionError, PyValueError,
+    PyException, PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyPermissionError,
+    PyValueError,
 };
 use pyo3::prelude::*;
 
@@ -66,6 +67,7 @@ impl From<PyEngineError> for PyErr {
                 std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(msg),
                 std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(msg),
                 std::io::ErrorKind::AlreadyExists => PyFileExistsError::new_err(msg),
+                std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(msg),
                 _ => ImgreplError::new_err(msg),
             },
             Error::InvalidArgument(_) => PyValueError::new_err(msg),

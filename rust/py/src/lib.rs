@@ -4,6 +4,7 @@
 
 mod copy;
 mod errors;
+mod inspect;
 mod manifest;
 mod runtime;
 mod verify;
@@ -15,6 +16,9 @@ mod _core {
     #[allow(non_upper_case_globals)] // Python's own spelling
     #[pymodule_export]
     const __version__: &str = env!("CARGO_PKG_VERSION");
+
+    #[pymodule_export]
+    use crate::inspect::{inspect, inspect_async, PyImageInfo, PyVirtualReader};
 
     #[pymodule_export]
     use crate::copy::{PyCopyJob, PyCopyReport, PyDestinationReport, PyProgress};
