@@ -30,6 +30,15 @@ _LAZY = {
     "inspect": "imgrepl._core",
     "inspect_async": "imgrepl._core",
     "Client": "imgrepl.client",
+    "register_store": "imgrepl._core",
+    "unregister_store": "imgrepl._core",
+    "registered_stores": "imgrepl._core",
+    "store_stat": "imgrepl._core",
+    "store_stat_async": "imgrepl._core",
+    "store_delete": "imgrepl._core",
+    "store_delete_async": "imgrepl._core",
+    "store_list": "imgrepl._core",
+    "store_list_async": "imgrepl._core",
 }
 
 __all__ = sorted(_LAZY)

@@ -300,3 +300,32 @@ def repair_async(
     good: str | os.PathLike[str],
     manifest: str | os.PathLike[str] | None = None,
 ) -> Awaitable[RepairReport]: ...
+
+# --- region stores on object storage (rust/py/src/store.rs) ---
+def register_store(prefix: str, options: dict[str, str]) -> None:
+    """Makes `options` apply to every s3:// or az:// object below `prefix`
+    (the longest registered prefix wins).  S3: endpoint, allow_http, region,
+    access_key_id, secret_access_key, session_token...; Azure: account,
+    access_key, sas_token, endpoint, use_emulator...; both: max_retries,
+    retry_timeout (seconds), concurrency.  Bad keys or values raise
+    ValueError now.  Values are never shown in reprs, logs or errors."""
+
+def unregister_store(prefix: str) -> bool:
+    """Forgets the options registered for exactly `prefix`."""
+
+def registered_stores() -> list[str]:
+    """The registered prefixes (never their options)."""
+
+def store_stat(url: str) -> int | None:
+    """Size of the object at `url`, or None if there is none."""
+
+def store_stat_async(url: str) -> Awaitable[int | None]: ...
+def store_delete(url: str) -> None:
+    """Deletes one object (a replica's manifest is a separate object);
+    one that is already gone is not an error."""
+
+def store_delete_async(url: str) -> Awaitable[None]: ...
+def store_list(prefix: str) -> list[tuple[str, int]]:
+    """(url, size) of every object below `prefix`, recursively."""
+
+def store_list_async(prefix: str) -> Awaitable[list[tuple[str, int]]]: ...

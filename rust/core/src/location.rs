@@ -1,7 +1,7 @@
 //! Where a source or replica lives.  The one place that parses the strings
-//! users give us: `file:///abs/path` and plain paths today; `s3://` and
-//! `az://` are recognised so their error says "not available yet" instead
-//! of creating a local file named `s3:`.
+//! users give us: `file:///abs/path` and plain paths; `s3://` and `az://`
+//! objects (parsed by `remote::url`); other schemes are refused by name
+//! instead of creating a local file named `gs:`.
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 pub enum Location {
     /// A local file, always absolute and lexically normalised.
     File(PathBuf),
+    /// An object in S3 or Azure Blob (`s3://`, `az://`), with its store options.
+    Remote(crate::remote::RemoteLocation),
 }
 
 impl Location {
@@ -29,14 +31,17 @@ impl Location {
         match scheme(text) {
             None => Ok(Location::File(absolute(Path::new(text))?)),
             Some("file") => parse_file_url(text),
-            Some(other @ ("s3" | "az" | "azure" | "gs" | "http" | "https")) => {
+            Some("s3" | "az" | "azure") => Ok(Location::Remote(
+                crate::remote::RemoteLocation::parse(text)?,
+            )),
+            Some(other @ ("gs" | "http" | "https")) => {
                 Err(Error::InvalidArgument(format!(
                     "{text}: store scheme {other:?} is not available in this build \
-                     (supported: plain paths and file:///)"
+                     (supported: plain paths, file:///, s3://, az://)"
                 )))
             }
             Some(other) => Err(Error::InvalidArgument(format!(
-                "{text}: unknown URL scheme {other:?} (supported: plain paths and file:///)"
+                "{text}: unknown URL scheme {other:?} (supported: plain paths, file:///, s3://, az://)"
             ))),
         }
     }
@@ -45,6 +50,7 @@ impl Location {
     pub fn local_path(&self) -> Option<&Path> {
         match self {
             Location::File(p) => Some(p),
+            Location::Remote(_) => None,
         }
     }
 
@@ -52,6 +58,7 @@ impl Location {
     pub fn backend(&self) -> &'static str {
         match self {
             Location::File(_) => "local",
+            Location::Remote(r) => r.backend(),
         }
     }
 
@@ -70,6 +77,7 @@ impl Location {
                 // The file itself may be a symlink to the source.
                 Location::File(resolved.canonicalize().unwrap_or(resolved))
             }
+            Location::Remote(r) => Location::Remote(r.identity()),
         }
     }
 }
@@ -78,6 +86,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::File(p) => write!(f, "{}", p.display()),
+            Location::Remote(r) => write!(f, "{r}"),
         }
     }
 }
@@ -195,7 +204,7 @@ mod tests {
     fn bad_addresses_are_named_in_the_error() {
         for bad in [
             "",
-            "s3://bucket/key",
+            "s3://Bucket/key",
             "ftp://h/x",
             "file://host/x",
             "file:///a%zz",

@@ -48,6 +48,9 @@ pub fn repair(path: &str, good: &str, manifest: Option<&str>) -> Result<RepairRe
             ),
         });
     }
+    if let Location::Remote(remote) = &loc {
+        return crate::remote::repair_object(remote, good_src.as_ref(), &m, manifest_path);
+    }
     let replica_path = loc
         .local_path()
         .ok_or_else(|| {

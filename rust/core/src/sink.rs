@@ -64,6 +64,7 @@ pub fn open_sink(location: &Location, opts: &SinkOptions) -> Result<Box<dyn Sink
             location.clone(),
             opts,
         )?)),
+        Location::Remote(r) => crate::remote::open_sink(r, opts),
     }
 }
 
@@ -82,5 +83,6 @@ pub fn check_not_existing(location: &Location, overwrite: bool) -> Result<()> {
             }
             _ => Ok(()),
         },
+        Location::Remote(r) => crate::remote::check_not_existing(r, overwrite),
     }
 }

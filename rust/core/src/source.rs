@@ -26,6 +26,7 @@ pub trait Source: Send + Sync {
 pub fn open_source(location: &Location) -> Result<Box<dyn Source>> {
     match location {
         Location::File(path) => Ok(Box::new(LocalSource::open(path.clone(), location.clone())?)),
+        Location::Remote(r) => crate::remote::open_source(r),
     }
 }
 

@@ -29,11 +29,17 @@ pub struct VerifyReport {
 
 /// The manifest beside `replica`, or `manifest` if given.
 pub fn resolve_manifest(replica: &Location, manifest: Option<&str>) -> Result<(PathBuf, Manifest)> {
-    let path = match manifest {
-        Some(m) => local(&Location::parse(m)?)?,
-        None => manifest_path_for(&local(replica)?),
+    let (path, m) = match crate::remote::find_manifest(replica, manifest)? {
+        Some(found) => found,
+        None => {
+            let path = match manifest {
+                Some(m) => local(&Location::parse(m)?)?,
+                None => manifest_path_for(&local(replica)?),
+            };
+            let m = Manifest::load(&path)?;
+            (path, m)
+        }
     };
-    let m = Manifest::load(&path)?;
     if !m.hashed {
         return Err(Error::Verify {
             path,

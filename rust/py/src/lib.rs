@@ -7,6 +7,7 @@ mod errors;
 mod inspect;
 mod manifest;
 mod runtime;
+mod store;
 mod verify;
 
 #[pyo3::pymodule(gil_used = false)]
@@ -29,6 +30,12 @@ mod _core {
     #[pymodule_export]
     use crate::verify::{
         repair, repair_async, verify, verify_async, PyRepairReport, PyVerifyReport,
+    };
+
+    #[pymodule_export]
+    use crate::store::{
+        register_store, registered_stores, store_delete, store_delete_async, store_list,
+        store_list_async, store_stat, store_stat_async, unregister_store,
     };
 
     #[pymodule_init]

@@ -5,19 +5,37 @@
 //! - `options`: `key=value` settings over AWS_*/AZURE_* environment variables,
 //!   secrets redacted from reprs and errors.
 //! - `store`: a connected bucket and its small operations.
+//! - `registry`: store options registered by URL prefix (regions).
 //! - `sink`: a replica written as a multipart upload, visible only on commit.
 //! - `source`: ranged, parallel reads of a replica or source image.
+//! - `repair`: a damaged replica rewritten as a whole new object.
+//! - `engine`: the hooks the engine's location dispatch calls.
 //! - `retry`, `error`, `runtime`: request policy, error mapping, the runtime.
 mod azure;
+mod engine;
 mod error;
+mod http;
+pub mod location;
+mod manifest;
 pub mod options;
 pub mod parts;
+pub mod registry;
+mod repair;
 pub mod retry;
 pub mod runtime;
 mod s3;
+mod sink;
+mod source;
 pub mod store;
 pub mod url;
 
 pub use options::StoreOptions;
 pub use store::Store;
 pub use url::{Backend, StoreUrl};
+
+/// A remote replica's manifest is stored at its key plus this suffix.
+pub const MANIFEST_SUFFIX: &str = ".imgrepl-manifest";
+
+pub use engine::{check_not_existing, find_manifest, open_sink, open_source};
+pub use location::{RemoteLocation, StoreConfig};
+pub use repair::repair_object;

@@ -42,14 +42,15 @@ pub fn runtime() -> Arc<Runtime> {
     runtime
 }
 
-/// Runs `fut` to completion from sync code.  Off any runtime (the engine's
-/// threads) this is a plain `block_on`; on a multi-thread runtime worker it
-/// first moves the worker's other tasks elsewhere, since blocking a worker
-/// in place would stall them.
+/// Runs `fut` to completion on the store runtime from sync code.  Off any
+/// runtime (the engine's threads) this is a plain `block_on`; on a
+/// multi-thread runtime worker it first hands the worker's other tasks
+/// elsewhere, since blocking a worker in place would stall them.
 pub fn block_on<F: Future>(fut: F) -> F::Output {
+    let rt = runtime();
     match Handle::try_current() {
-        Ok(handle) => tokio::task::block_in_place(|| handle.block_on(fut)),
-        Err(_) => runtime().block_on(fut),
+        Ok(_) => tokio::task::block_in_place(|| rt.block_on(fut)),
+        Err(_) => rt.block_on(fut),
     }
 }
 

@@ -34,7 +34,10 @@ pub(crate) fn build(
         })?;
         builder = builder.with_config(parsed, value);
     }
-    let store = builder.with_retry(retry).build().map_err(|e| {
+    let builder = builder
+        .with_retry(retry)
+        .with_http_connector(super::http::Connector);
+    let store = builder.build().map_err(|e| {
         Error::InvalidArgument(format!(
             "S3 store s3://{bucket}: {}",
             super::options::scrub(&e.to_string(), &opts.secrets())

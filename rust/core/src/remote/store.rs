@@ -1,9 +1,8 @@
 //! A connected bucket or container, and the small operations every remote
 //! path needs (head, ranged get, put, delete, server-side copy, list).
-//! Every request runs on the shared store runtime, so one reqwest client
-//! and its connection pool serve all the replicas in a bucket.
+//! Clients are cached per bucket and options, so one connection pool
+//! serves all the replicas in a bucket; their I/O runs on the store runtime.
 use std::collections::HashMap;
-use std::future::Future;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -14,7 +13,6 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use super::error::{store_error, store_failure};
 use super::options::StoreOptions;
 use super::retry::Tuning;
-use super::runtime;
 use super::url::{Backend, StoreUrl};
 use super::{azure, s3};
 use crate::error::Result;
@@ -28,14 +26,17 @@ pub struct Store {
     secrets: Arc<[String]>,
 }
 
-type CacheKey = (Backend, String, StoreOptions);
+/// (backend, bucket, options, pid): a forked child builds its own clients,
+/// since the parent's are tied to a runtime the child does not have.
+type CacheKey = (Backend, String, StoreOptions, u32);
 static CLIENTS: Mutex<Option<HashMap<CacheKey, Arc<Store>>>> = Mutex::new(None);
 
 impl Store {
     /// The store holding `url`, built from the environment and `opts` (bad
     /// options fail here, before any request); reused for equal arguments.
     pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Store>> {
-        let key = (url.backend(), url.bucket().to_string(), opts.clone());
+        let pid = std::process::id();
+        let key = (url.backend(), url.bucket().to_string(), opts.clone(), pid);
         let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(store) = cache.as_ref().and_then(|c| c.get(&key)) {
             return Ok(Arc::clone(store));
@@ -91,8 +92,7 @@ impl Store {
 
     /// Size of the object at `url`, or None if there is none.
     pub async fn head(&self, url: &StoreUrl) -> Result<Option<u64>> {
-        let (client, key) = (self.client(), self.key(url));
-        match self.run(async move { client.head(&key).await }).await {
+        match self.client.head(self.key(url)).await {
             Ok(meta) => Ok(Some(meta.size)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.error("stat", url, &e)),
@@ -101,10 +101,7 @@ impl Store {
 
     /// Bytes `range` of the object at `url`; a short answer is an error.
     pub async fn get_range(&self, url: &StoreUrl, range: Range<u64>) -> Result<Bytes> {
-        let (client, key, want) = (self.client(), self.key(url), range.clone());
-        let bytes = self
-            .run(async move { client.get_range(&key, want).await })
-            .await
+        let bytes = (self.client.get_range(self.key(url), range.clone()).await)
             .map_err(|e| self.error("read", url, &e))?;
         if bytes.len() as u64 != range.end - range.start {
             return Err(store_failure(
@@ -118,15 +115,10 @@ impl Store {
 
     /// The whole (small) object at `url`, or None if there is none.
     pub async fn get_all(&self, url: &StoreUrl) -> Result<Option<Bytes>> {
-        let (client, key) = (self.client(), self.key(url));
-        let got = self
-            .run(async move {
-                match client.get(&key).await {
-                    Ok(r) => r.bytes().await,
-                    Err(e) => Err(e),
-                }
-            })
-            .await;
+        let got = match self.client.get(self.key(url)).await {
+            Ok(r) => r.bytes().await,
+            Err(e) => Err(e),
+        };
         match got {
             Ok(bytes) => Ok(Some(bytes)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -136,17 +128,14 @@ impl Store {
 
     /// Writes `data` to `url` in one request (atomic: all or nothing).
     pub async fn put(&self, url: &StoreUrl, data: Bytes) -> Result<()> {
-        let (client, key) = (self.client(), self.key(url));
-        self.run(async move { client.put(&key, PutPayload::from(data)).await })
-            .await
+        (self.client.put(self.key(url), PutPayload::from(data)).await)
             .map(drop)
             .map_err(|e| self.error("write", url, &e))
     }
 
     /// Removes the object at `url`; an object that is already gone is fine.
     pub async fn delete(&self, url: &StoreUrl) -> Result<()> {
-        let (client, key) = (self.client(), self.key(url));
-        match self.run(async move { client.delete(&key).await }).await {
+        match self.client.delete(self.key(url)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.error("delete", url, &e)),
         }
@@ -154,21 +143,15 @@ impl Store {
 
     /// Server-side copy (see `copies_server_side`); replaces `to` atomically.
     pub async fn copy(&self, from: &StoreUrl, to: &StoreUrl) -> Result<()> {
-        let (client, src, dst) = (self.client(), self.key(from), self.key(to));
-        self.run(async move { client.copy(&src, &dst).await })
-            .await
+        (self.client.copy(self.key(from), self.key(to)).await)
             .map_err(|e| self.error("server-side copy to", to, &e))
     }
 
     /// Objects below `prefix` (recursively), with their sizes.
     pub async fn list(&self, prefix: &StoreUrl) -> Result<Vec<(StoreUrl, u64)>> {
-        let (client, key) = (self.client(), self.key(prefix));
-        let metas = self
-            .run(async move {
-                let prefix = (!key.as_ref().is_empty()).then_some(key);
-                client.list(prefix.as_ref()).try_collect::<Vec<_>>().await
-            })
-            .await
+        let key = self.key(prefix);
+        let prefix_key = (!key.as_ref().is_empty()).then_some(key);
+        let metas = (self.client.list(prefix_key).try_collect::<Vec<_>>().await)
             .map_err(|e| self.error("list", prefix, &e))?;
         let root = StoreUrl::parse(&format!("{}://{}", self.scheme(), self.bucket))?;
         metas
@@ -184,26 +167,11 @@ impl Store {
         }
     }
 
-    fn key(&self, url: &StoreUrl) -> object_store::path::Path {
+    fn key<'u>(&self, url: &'u StoreUrl) -> &'u object_store::path::Path {
         debug_assert_eq!(
             (url.backend(), url.bucket()),
             (self.backend, self.bucket.as_str())
         );
-        url.key().clone()
-    }
-
-    /// Runs `fut` on the store runtime, whatever runtime (if any) awaits it.
-    pub(crate) async fn run<T, F>(&self, fut: F) -> object_store::Result<T>
-    where
-        F: Future<Output = object_store::Result<T>> + Send + 'static,
-        T: Send + 'static,
-    {
-        match runtime::spawn(fut).await {
-            Ok(out) => out,
-            Err(join) => Err(object_store::Error::Generic {
-                store: self.backend.name(),
-                source: Box::new(join),
-            }),
-        }
+        url.key()
     }
 }
