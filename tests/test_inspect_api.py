@@ -108,11 +108,13 @@ def test_io_errors(tmp_path: Path) -> None:
 
 
 def _bytes_read() -> int:
-    # rchar: bytes this process got from read()-family calls, cache or not
-    for line in Path("/proc/self/io").read_text().splitlines():
+    # rchar: bytes this thread got from read()-family calls, cache or not.
+    # Per thread, so no other thread of the test session can add to it;
+    # inspect() reads on the calling thread (it only releases the GIL).
+    for line in Path("/proc/thread-self/io").read_text().splitlines():
         if line.startswith("rchar:"):
             return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
+    raise AssertionError("no rchar in /proc/thread-self/io")
 
 
 @pytest.mark.parametrize("kind", ["raw", "fixed", "dynamic"])
