@@ -18,7 +18,10 @@ def test_region_commands(home: Path, tmp_path: Path) -> None:
     )
     assert added["name"] == "westeurope" and added["availabilityZones"] == ["1", "2", "3"]
     dup = cli_proc(home, "region", "add", "westeurope", "--store", str(tmp_path / "x"))
-    assert dup.returncode == 1 and dup.stderr == "error: region 'westeurope' exists already\n"
+    assert (
+        dup.returncode == 1
+        and dup.stderr == "imgrepl region add: error: region 'westeurope' exists already\n"
+    )
     bad = cli_proc(home, "region", "add", "west/europe", "--store", str(tmp_path / "x"))
     assert bad.returncode == 1 and "invalid region name 'west/europe'" in bad.stderr
     assert [r["name"] for r in cli(home, "region", "list")] == ["westeurope"]

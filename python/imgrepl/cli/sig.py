@@ -4,9 +4,9 @@ image versions, sharing and the replica-count recommendation."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TYPE_CHECKING, Any
 
+from imgrepl.cli.output import error
 from imgrepl.gallery import cli_versions
 from imgrepl.gallery.cli_common import add_common, add_version_args, emit, key_values, runner
 
@@ -119,14 +119,14 @@ async def _share_list(c: Client, a: argparse.Namespace) -> Any:
 
 
 def _recommend(a: argparse.Namespace) -> int:
+    """Pure guidance: it reads nothing from the home, so it needs no role."""
     from imgrepl.exceptions import ImgreplError
     from imgrepl.gallery.cost import recommend_replicas
 
     try:
         result = recommend_replicas(a.concurrent_vms, a.scale_sets, production=not a.non_production)
     except ImgreplError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return error(a.prog, exc)
     emit(a, result)
     return 0
 

@@ -56,6 +56,13 @@ class Access:
                 f"({self.owner!r}) may"
             )
 
+    def require_member(self, what: str) -> None:
+        """Refuses principals that hold no role anywhere in the home."""
+        if not self.is_owner and not self.catalog.has_any_grant(self.principal):
+            raise AuthorizationError(
+                f"principal {self.principal!r} may not {what}: it holds no role in this home"
+            )
+
     def role(self, gallery: str, definition: str | None = None) -> str | None:
         if self.is_owner:
             return "Owner"

@@ -47,8 +47,14 @@ def build_definition(
     hyper_v_generation: str = "V1",
     architecture: str = "x64",
 ) -> ImageDefinition:
-    rules.min_max("vCPUs", vcpus_min, vcpus_max, MAX_VCPUS)
-    rules.min_max("memory", memory_min, memory_max, MAX_MEMORY_GB)
+    check_recommended(
+        {
+            "vcpus_min": vcpus_min,
+            "vcpus_max": vcpus_max,
+            "memory_min": memory_min,
+            "memory_max": memory_max,
+        }
+    )
     return ImageDefinition(
         gallery=gallery,
         name=rules.definition_name(name),
@@ -72,6 +78,12 @@ def build_definition(
         hyper_v_generation=rules.hyper_v_generation(hyper_v_generation),
         architecture=rules.architecture(architecture),
     )
+
+
+def check_recommended(values: Mapping[str, Any]) -> None:
+    """recommended.vCPUs and recommended.memory: each in range, min <= max."""
+    rules.min_max("vCPUs", values["vcpus_min"], values["vcpus_max"], MAX_VCPUS)
+    rules.min_max("memory", values["memory_min"], values["memory_max"], MAX_MEMORY_GB)
 
 
 _DEFINITION_FIELDS = {

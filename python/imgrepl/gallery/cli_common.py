@@ -1,16 +1,17 @@
 """What every gallery command shares: `--home`, `--as`, `-o json|table`, the
 runner that turns errors into one clear line, output and progress bars.
 
-Imported while the parser is built, so only the standard library at the top.
+Imported while the parser is built, so only light modules at the top.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
+
+from imgrepl.cli.output import add_output_arg, error, format_table, print_json
 
 if TYPE_CHECKING:
     from imgrepl.client import Client
@@ -27,13 +28,8 @@ def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         metavar="PRINCIPAL",
         help="act as this principal (default: $IMGREPL_PRINCIPAL or the OS user)",
     )
-    p.add_argument(
-        "-o",
-        "--output",
-        choices=("json", "table"),
-        default="table",
-        help="output format (json: Azure REST property names)",
-    )
+    add_output_arg(p)  # -o json: Azure REST property names
+    p.set_defaults(prog=p.prog.removeprefix("imgrepl "))
     return p
 
 
@@ -65,8 +61,7 @@ def runner(action: Action) -> Callable[[argparse.Namespace], int]:
         try:
             result = asyncio.run(main())
         except (ImgreplError, OSError, TimeoutError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+            return error(args.prog, exc)
         if result is None:
             return 0
         if isinstance(result, int) and not isinstance(result, bool):
@@ -86,9 +81,10 @@ def to_json(result: Any) -> Any:
 
 
 def emit(args: argparse.Namespace, result: Any, columns: Sequence[str] | None = None) -> None:
+    """JSON (Azure's shape) with `-o json`; else a table of `columns`."""
     data = to_json(result)
     if args.output == "json":
-        print(json.dumps(data, indent=2))
+        print_json(data)
         return
     rows = data if isinstance(data, list) else [data]
     if not rows:
@@ -97,11 +93,7 @@ def emit(args: argparse.Namespace, result: Any, columns: Sequence[str] | None = 
         print("\n".join(str(r) for r in rows))
         return
     cols = list(columns or getattr(args, "columns", None) or _scalar_keys(rows[0]))
-    cells = [[_cell(r, c) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    print(format_table(cols, [[_cell(r, c) for c in cols] for r in rows]))
 
 
 def _scalar_keys(row: dict[str, Any]) -> list[str]:

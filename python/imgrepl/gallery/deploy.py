@@ -1,5 +1,6 @@
 """`disk create`: a new disk from a replica in the region, spreading
-concurrent requests over the region's replicas (least busy first).
+concurrent requests over the region's replicas (least busy first), verified
+against the replica's manifest before it appears at its final name.
 
 A region may declare `replica_read_mbps`, the read bandwidth of one replica
 (a store's per-blob limit).  Readers of one replica share it: each reads at
@@ -17,9 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from imgrepl.exceptions import ConflictError
+from imgrepl.exceptions import ConflictError, VerifyError
 from imgrepl.gallery import engine
-from imgrepl.gallery.db import Catalog, VersionRef
+from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import DeployedDisk
 
 BLOCK = 256 * 1024
@@ -42,42 +43,62 @@ async def create_disk(
         raise FileNotFoundError(f"--out {out}: directory {out.parent} does not exist")
     info = await asyncio.to_thread(catalog.get_region, region)
     lease, replica = await asyncio.to_thread(catalog.acquire_lease, ref, region, lun)
+    tmp = out.with_name(f".{out.name}.imgrepl-tmp")
     started = time.monotonic()
     try:
-        source = Path(engine.engine_path(replica.location))
         # its own thread: the default executor's few workers would cap concurrency
         await asyncio.get_running_loop().run_in_executor(
-            _COPIERS, _throttled_copy, catalog, replica.id, source, out, info.replica_read_mbps
+            _COPIERS, _throttled_copy, catalog, replica, tmp, info.replica_read_mbps
         )
+        await _verify_copy(catalog, replica, tmp)
+        tmp.replace(out)
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
         await asyncio.shield(asyncio.to_thread(catalog.release_lease, lease))
     image = f"{ref.gallery}/{ref.definition}/{ref.name}"
     seconds = time.monotonic() - started
-    return DeployedDisk(str(out), image, region, replica.location, replica.size, seconds)
+    return DeployedDisk(
+        str(out), image, region, replica.location, replica.size, seconds, replica.disk_digest
+    )
 
 
-def _throttled_copy(
-    catalog: Catalog, replica_id: int, source: Path, out: Path, mbps: float | None
-) -> None:
-    """Copies under a temporary name (holes kept), fsyncs, then renames."""
-    tmp = out.with_name(f".{out.name}.imgrepl-tmp")
-    pace = _Pace(catalog, replica_id, mbps)
-    try:
-        with source.open("rb") as src, tmp.open("wb") as dst:
-            while block := src.read(BLOCK):
-                pace.wait(len(block))
-                if block.count(0) == len(block):
-                    dst.seek(len(block), os.SEEK_CUR)
-                else:
-                    dst.write(block)
-            dst.truncate()
-            dst.flush()
-            os.fsync(dst.fileno())
-        tmp.replace(out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+async def _verify_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path) -> None:
+    """Checks the new disk against the replica's manifest (itself checked
+    against the source's digest).  On a mismatch the replica is checked too:
+    a corrupt one is marked Failed so no later disk is made from it."""
+    manifest = await engine.read_manifest(replica.location)
+    if engine.manifest_digest(manifest) != replica.disk_digest:
+        why = f"the manifest of {replica.location} is not the source's"
+        await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=why)
+        raise VerifyError(f"disk create: {why}; the replica is marked Failed")
+    check = await engine.verify_bytes(str(tmp), manifest, f"the new disk from {replica.location}")
+    if check.ok:
+        return
+    source = await engine.verify(replica.location, manifest)
+    hint = ""
+    if not source.ok:
+        await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=source.reason)
+        hint = (
+            "; the replica itself is corrupt and is marked Failed (repair it with "
+            "`imgrepl sig image-version verify --repair`)"
+        )
+    raise VerifyError(f"disk create: {check.reason}{hint}; nothing was written at --out")
+
+
+def _throttled_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path, mbps: float | None) -> None:
+    """Copies under a temporary name (holes kept) and fsyncs it."""
+    pace = _Pace(catalog, replica.id, mbps)
+    with engine.open_read(replica.location) as src, tmp.open("wb") as dst:
+        while block := src.read(BLOCK):
+            pace.wait(len(block))
+            if block.count(0) == len(block):
+                dst.seek(len(block), os.SEEK_CUR)
+            else:
+                dst.write(block)
+        dst.truncate()
+        dst.flush()
+        os.fsync(dst.fileno())
 
 
 class _Pace:

@@ -1,19 +1,28 @@
-"""The gallery's only contact with the copy engine (imgrepl._core via
-imgrepl.copy and imgrepl.inspect).  Locations are store URLs; this module
-turns them into what the engine takes and keeps the engine's file naming
-(manifests beside replicas, temporary names) in one place."""
+"""The gallery's only contact with the copy engine and the region stores.
+
+Locations are store URLs (`regions.replica_location` makes them).  Every
+operation the gallery does on a replica goes through here: preparing its
+place, copying (imgrepl.start_copy), verifying and repairing it against a
+manifest, reading it for a new disk, checking it exists and deleting it.
+`file://` locations are handled here; for other stores (s3://, az://) these
+functions are where the object-store backends plug in.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from imgrepl.gallery.regions import is_local, local_path
 
 MANIFEST_SUFFIX = ".imgrepl-manifest"
+_RANGES_SHOWN = 3
 
 
 def engine_path(location: str) -> str:
@@ -21,14 +30,46 @@ def engine_path(location: str) -> str:
     return str(local_path(location)) if is_local(location) else location
 
 
+def _remote(location: str, operation: str) -> Exception:
+    from imgrepl.exceptions import StoreError
+
+    scheme = location.split("://", 1)[0]
+    return StoreError(f"{operation} {location}: {scheme}:// stores are not supported here yet")
+
+
 def exists(location: str) -> bool:
-    return is_local(location) and local_path(location).exists()
+    if not is_local(location):
+        return False  # remote stores: the object-store backend answers here
+    return local_path(location).exists()
 
 
 def prepare(location: str) -> None:
     """Creates the replica's directory; an unreachable store fails here, alone."""
     if is_local(location):
         local_path(location).parent.mkdir(parents=True, exist_ok=True)
+
+
+def remove(location: str) -> None:
+    """Deletes a replica, its manifest and any temporary leftovers, then the
+    directories it leaves empty."""
+    if not is_local(location):
+        return  # remote stores: the object-store backend deletes here
+    path = local_path(location)
+    for leftover in [path, Path(str(path) + MANIFEST_SUFFIX), *path.parent.glob(f".{path.name}*")]:
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    parent = path.parent
+    for _ in range(4):  # <version>/<definition>/<gallery>/[zone-N]
+        with contextlib.suppress(OSError):
+            parent.rmdir()
+        parent = parent.parent
+
+
+def open_read(location: str) -> BinaryIO:
+    """The replica's bytes, for `disk create`."""
+    if not is_local(location):
+        raise _remote(location, "read")
+    return local_path(location).open("rb")
 
 
 async def inspect(path: str) -> Any:
@@ -43,7 +84,37 @@ def start_copy(source: str, destinations: list[str], cap_mbps: float | None = No
     import imgrepl
 
     bwlimit = None if cap_mbps is None else max(1, int(cap_mbps * 1_000_000))
-    return imgrepl.start_copy(source, destinations, overwrite=True, bwlimit=bwlimit)
+    paths = [engine_path(d) for d in destinations]
+    return imgrepl.start_copy(engine_path(source), paths, overwrite=True, bwlimit=bwlimit)
+
+
+# --- manifests and verification -------------------------------------------------
+
+
+async def read_manifest(location: str) -> bytes:
+    """The manifest beside a replica, checked by the engine as it loads."""
+    import imgrepl
+
+    m = await asyncio.to_thread(imgrepl.load_manifest, engine_path(location) + MANIFEST_SUFFIX)
+    return bytes(m.to_bytes())
+
+
+def manifest_digest(manifest: bytes) -> str:
+    from imgrepl import Manifest
+
+    return str(Manifest.from_bytes(manifest).digest)
+
+
+@contextlib.contextmanager
+def _manifest_file(manifest: bytes) -> Iterator[str]:
+    """The engine reads manifests from files: a private temporary one."""
+    fd, name = tempfile.mkstemp(prefix="imgrepl-", suffix=MANIFEST_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(manifest)
+        yield name
+    finally:
+        os.unlink(name)
 
 
 @dataclass(frozen=True)
@@ -53,55 +124,60 @@ class Check:
     bad_ranges: list[tuple[int, int]]
 
 
-async def verify(location: str, digest: str | None) -> Check:
-    """Re-reads a replica against its manifest, and the manifest against the
-    source's digest (so a replica of some other image cannot pass)."""
+def describe_ranges(ranges: list[tuple[int, int]], chunk_size: int) -> str:
+    """'bytes 0-4194304 (chunk 0), ...': which parts differ, by byte and chunk."""
+    parts = []
+    for start, end in ranges[:_RANGES_SHOWN]:
+        first, last = start // chunk_size, (end - 1) // chunk_size
+        chunks = f"chunk {first}" if first == last else f"chunks {first}-{last}"
+        parts.append(f"bytes {start}-{end} ({chunks})")
+    more = len(ranges) - _RANGES_SHOWN
+    return ", ".join(parts) + (f" and {more} more ranges" if more > 0 else "")
+
+
+async def verify_bytes(path: str, manifest: bytes, what: str) -> Check:
+    """Re-reads `path` (a location or a local path) against `manifest`."""
     import imgrepl
+    from imgrepl import Manifest
     from imgrepl.exceptions import ImgreplError
 
-    path = engine_path(location)
     try:
-        manifest = await asyncio.to_thread(imgrepl.load_manifest, path + MANIFEST_SUFFIX)
-        report = await imgrepl.verify_async(path)
+        with _manifest_file(manifest) as mpath:
+            report = await imgrepl.verify_async(engine_path(path), mpath)
     except (OSError, ImgreplError) as exc:
-        return Check(False, f"verify {location}: {exc}", [])
-    if digest is not None and manifest.digest != digest:
-        return Check(
-            False, f"verify {location}: digest {manifest.digest} is not the source's {digest}", []
-        )
+        return Check(False, f"verification of {what} failed: {exc}", [])
+    if report.ok:
+        return Check(True, None, [])
     ranges = [(int(a), int(b)) for a, b in report.bad_ranges]
-    if not report.ok:
-        what = "size differs" if not report.size_ok else f"{len(ranges)} bad ranges"
-        return Check(False, f"verify {location}: {what} from its manifest", ranges)
-    return Check(True, None, [])
+    if not report.size_ok:
+        why = f"its size is {report.size}, the source's {report.expected_size}"
+    else:
+        chunk = Manifest.from_bytes(manifest).chunk_size
+        why = f"{describe_ranges(ranges, chunk)} differ from the source manifest"
+    return Check(False, f"verification of {what} failed: {why}", ranges)
 
 
-async def manifest_digest(location: str) -> str:
+async def verify(location: str, manifest: bytes) -> Check:
+    """Checks a replica's bytes against the source manifest, and that the
+    manifest stored beside it is the source's (later checks read that one)."""
+    check = await verify_bytes(location, manifest, location)
+    if not check.ok:
+        return check
+    from imgrepl.exceptions import ImgreplError
+
+    try:
+        own = manifest_digest(await read_manifest(location))
+    except (OSError, ImgreplError) as exc:
+        return Check(False, f"verification of {location} failed: its manifest: {exc}", [])
+    if own != manifest_digest(manifest):
+        why = f"its manifest (digest {own}) is not the source's"
+        return Check(False, f"verification of {location} failed: {why}", [])
+    return check
+
+
+async def repair(location: str, good: str, manifest: bytes) -> Any:
+    """Rewrites the chunks of `location` that differ from `manifest` from `good`."""
     import imgrepl
 
-    manifest = await asyncio.to_thread(
-        imgrepl.load_manifest, engine_path(location) + MANIFEST_SUFFIX
-    )
-    return str(manifest.digest)
-
-
-async def repair(location: str, good: str) -> Any:
-    import imgrepl
-
-    return await imgrepl.repair_async(engine_path(location), engine_path(good))
-
-
-def remove(location: str) -> None:
-    """Deletes a replica, its manifest and any temporary leftovers, then the
-    directories it leaves empty."""
-    if not is_local(location):
-        return
-    path = local_path(location)
-    for leftover in [path, Path(str(path) + MANIFEST_SUFFIX), *path.parent.glob(f".{path.name}*")]:
-        with contextlib.suppress(FileNotFoundError):
-            leftover.unlink()
-    parent = path.parent
-    for _ in range(4):  # <version>/<definition>/<gallery>/[zone-N]
-        with contextlib.suppress(OSError):
-            parent.rmdir()
-        parent = parent.parent
+    with _manifest_file(manifest) as mpath:
+        return await imgrepl.repair_async(engine_path(location), engine_path(good), mpath)

@@ -150,7 +150,7 @@ class DiskImage:
 
     def to_azure(self) -> JSON:
         d: JSON = {
-            "sizeInGb": -(-self.virtual_size // 2**30),
+            "sizeInGB": -(-self.virtual_size // 2**30),
             "sizeInBytes": self.size,
             "virtualSizeInBytes": self.virtual_size,
             "hostCaching": "ReadWrite" if self.lun is None else "None",
@@ -314,7 +314,8 @@ class ReplicaCheck:
 
 @dataclass(frozen=True)
 class DeployedDisk:
-    """A disk made from a replica by `disk create`."""
+    """A disk made from a replica by `disk create`, verified against the
+    replica's manifest before it was put at `path`."""
 
     path: str
     image: str
@@ -322,6 +323,7 @@ class DeployedDisk:
     replica: str
     size: int
     seconds: float
+    digest: str | None
 
     def to_azure(self) -> JSON:
         return {
@@ -330,5 +332,7 @@ class DeployedDisk:
             "region": self.region,
             "sourceReplica": self.replica,
             "sizeInBytes": self.size,
+            "verified": True,
+            "digest": self.digest,
             "seconds": round(self.seconds, 3),
         }

@@ -1,10 +1,16 @@
 """Runs a version's copy plan on the engine and keeps the catalog current.
 
+Stage one copies each disk from its source to every region's first replica
+in one fan-out job (the source is read once) and records the source
+manifest; stage two copies each region's first replica to its others.
+Every replica is verified against the source manifest before it counts as
+Completed; one that fails is deleted and marked Failed with the chunk
+ranges that differ, and only its region fails.
+
 Replicas already Completed are never copied again; a replica whose final
 file exists but was not yet recorded (the process died after the rename) is
 verified and adopted.  Progress goes into the catalog every half second so
-another process sees it; every replica is verified before it is Completed.
-A failing destination fails only its own replica and region.
+another process sees it.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from imgrepl.exceptions import ConflictError
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.pause import pause
 from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
+from imgrepl.gallery.verify import source_manifest
 
 PROGRESS_INTERVAL = 0.5
 CLAIM_POLL = 0.2
@@ -41,9 +50,10 @@ class Replicator:
         self.cap_mbps = cap_mbps
         self._done: dict[int, int] = {}
         self._rows: dict[int, ReplicaRow] = {}
-        self._digests: dict[int, str | None] = {}
+        self._digests: dict[int, str | None] = {}  # disk id -> source digest
+        self._manifests: dict[int, bytes | None] = {}  # disk id -> source manifest
 
-    async def _db(self, fn: Callable[..., object], *args: object, **kw: object) -> object:
+    async def _db(self, fn: Callable[..., object], *args: object, **kw: object) -> Any:
         return await asyncio.to_thread(fn, *args, **kw)
 
     async def run(self, *, retry_failed: bool = False) -> ImageVersion:
@@ -54,14 +64,15 @@ class Replicator:
             # an update in another process may add replicas while we copy
             while await self._delete_unwanted() + await self._run_plan():
                 pass
-            version = await asyncio.to_thread(self.catalog.get_version, self.ref)
+            version: ImageVersion = await self._db(self.catalog.get_version, self.ref)
             status = version.replication_status
             done = status is not None and status.aggregated_state == "Completed"
             state = "Succeeded" if done else "Failed"
             await self._db(self.catalog.set_version_fields, self.ref, provisioning_state=state)
         finally:
             await asyncio.shield(asyncio.to_thread(self.catalog.release_job, self.ref, pid))
-        return await asyncio.to_thread(self.catalog.get_version, self.ref)
+        result: ImageVersion = await self._db(self.catalog.get_version, self.ref)
+        return result
 
     async def _claim(self, pid: int) -> None:
         """Becomes the version's one replicating process, after any live one."""
@@ -73,7 +84,7 @@ class Replicator:
                 await asyncio.sleep(CLAIM_POLL)
 
     async def _delete_unwanted(self) -> int:
-        rows = await asyncio.to_thread(self.catalog.replica_rows, self.ref)
+        rows = await self._db(self.catalog.replica_rows, self.ref)
         doomed = [r for r in rows if r.state == "Deleting"]
         for row in doomed:
             await asyncio.to_thread(engine.remove, row.location)
@@ -82,10 +93,12 @@ class Replicator:
 
     async def _run_plan(self) -> int:
         """Copies every Pending replica; returns how many there were."""
-        rows = await asyncio.to_thread(self.catalog.replica_rows, self.ref)
+        rows: list[ReplicaRow] = await self._db(self.catalog.replica_rows, self.ref)
         self._rows = {r.id: r for r in rows}
         self._done = {r.id: r.size if r.state == "Completed" else 0 for r in rows}
-        self._digests = {r.disk_id: r.disk_digest for r in rows}
+        for disk_id, digest in {r.disk_id: r.disk_digest for r in rows}.items():
+            self._digests[disk_id] = digest
+            self._manifests[disk_id] = await source_manifest(self.catalog, disk_id, digest, rows)
         pending = [r for r in rows if r.state == "Pending"]
         pending = [r for r in pending if not await self._adopt(r)]
         plan = [PlanReplica(r.id, r.disk_id, r.region, r.location, r.egress) for r in pending]
@@ -100,48 +113,47 @@ class Replicator:
 
     async def _adopt(self, row: ReplicaRow) -> bool:
         """A complete replica left by an earlier run: verify it instead of copying."""
-        digest = self._digests.get(row.disk_id)
-        if digest is None or not engine.exists(row.location):
+        manifest = self._manifests.get(row.disk_id)
+        if manifest is None or not engine.exists(row.location):
             return False
-        check = await engine.verify(row.location, digest)
+        check = await engine.verify(row.location, manifest)
         if not check.ok:
             await asyncio.to_thread(engine.remove, row.location)
             return False
+        digest = self._digests[row.disk_id]
         await self._db(self.catalog.set_replica, row.id, "Completed", digest=digest)
         self._done[row.id] = row.size
         return True
 
+    async def _fail(self, replicas: Sequence[PlanReplica | ReplicaRow], details: str) -> None:
+        for r in replicas:
+            await self._db(self.catalog.set_replica, r.id, "Failed", details=details)
+
     async def _run_stage(self, stage: CopyStage, *, from_source: bool) -> None:
         if not from_source:
-            first = next(
-                r
-                for r in await asyncio.to_thread(self.catalog.replica_rows, self.ref)
-                if r.location == stage.source
-            )
+            rows = await self._db(self.catalog.replica_rows, self.ref)
+            first = next(r for r in rows if r.location == stage.source)
             if first.state != "Completed":
                 why = f"the region's first replica is not complete: {first.details or first.state}"
-                for d in stage.destinations:
-                    await self._db(self.catalog.set_replica, d.id, "Failed", details=why)
+                await self._fail(stage.destinations, why)
                 return
+            await pause("fanout", stage.source)
         ready: list[PlanReplica] = []
         for d in stage.destinations:
             try:
                 await asyncio.to_thread(engine.prepare, d.location)
                 ready.append(d)
             except OSError as exc:
-                details = f"store unreachable for {d.location}: {exc}"
-                await self._db(self.catalog.set_replica, d.id, "Failed", details=details)
+                await self._fail([d], f"store unreachable for {d.location}: {exc}")
         if ready:
-            source = stage.source if from_source else engine.engine_path(stage.source)
-            await self._copy(stage.disk_id, source, ready)
+            await self._copy(stage, ready, from_source)
 
-    async def _copy(self, disk_id: int, source: str, dsts: Sequence[PlanReplica]) -> None:
+    async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
             await self._db(self.catalog.set_replica, d.id, "Copying", bytes_written=0)
         job = None
         try:
-            paths = [engine.engine_path(d.location) for d in dsts]
-            job = engine.start_copy(source, paths, self.cap_mbps)
+            job = engine.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
             await self._stream(job, dsts)
             report = await job.wait_async()
         except asyncio.CancelledError:
@@ -151,41 +163,69 @@ class Replicator:
                     await job.wait_async()
             raise
         except Exception as exc:  # the whole job failed (source unreadable...)
-            for d in dsts:
-                await self._db(self.catalog.set_replica, d.id, "Failed", details=str(exc))
+            await self._fail(dsts, str(exc))
             return
-        digest = self._digests.get(disk_id)
-        if digest is None and report.digest:  # "" when no destination got the whole source
-            digest = str(report.digest)
-            self._digests[disk_id] = digest
-            await self._db(self.catalog.set_disk_digest, disk_id, digest)
+        if from_source:
+            await self._learn_source(stage.disk_id, dsts, report)
+        elif report.digest and report.digest != self._digests.get(stage.disk_id):
+            await self._source_replica_changed(stage)
         for d, result in zip(dsts, report.destinations, strict=True):
-            await self._finish(d, result, digest or "")
+            await self._finish(d, result)
 
-    async def _finish(self, d: PlanReplica, result: object, digest: str) -> None:
-        written = int(getattr(result, "bytes_written", 0))
-        if not getattr(result, "ok", False):
-            details = f"copy to {d.location} failed: {getattr(result, 'error', None)}"
+    async def _learn_source(self, disk_id: int, dsts: Sequence[PlanReplica], report: Any) -> None:
+        """Records the source's digest and manifest the first time a copy read it all."""
+        if self._digests.get(disk_id) is not None or not report.digest:
+            return  # known already: the new replicas are verified against it
+        for d, result in zip(dsts, report.destinations, strict=True):
+            if not result.ok:
+                continue
+            manifest = await engine.read_manifest(d.location)
+            if engine.manifest_digest(manifest) == report.digest:
+                await self._db(self.catalog.set_disk_source, disk_id, report.digest, manifest)
+                self._digests[disk_id], self._manifests[disk_id] = report.digest, manifest
+                return
+
+    async def _source_replica_changed(self, stage: CopyStage) -> None:
+        """Stage two read a first replica that no longer matches the source:
+        it was damaged after its verification.  It fails (and is deleted) too."""
+        first = next(r for r in self._rows.values() if r.location == stage.source)
+        manifest = self._manifests[stage.disk_id]
+        assert manifest is not None  # it was verified against it
+        check = await engine.verify(first.location, manifest)
+        why = check.reason or f"{first.location} changed after it was verified"
+        await asyncio.to_thread(engine.remove, first.location)
+        await self._fail([first], why)
+
+    async def _finish(self, d: PlanReplica, result: Any) -> None:
+        written = int(result.bytes_written)
+        if not result.ok:
+            details = f"copy to {d.location} failed: {result.error}"
             await self._db(
                 self.catalog.set_replica, d.id, "Failed", details=details, bytes_written=written
             )
             return
-        check = await engine.verify(d.location, digest)
-        state = "Completed" if check.ok else "Failed"
+        await pause("verify", d.location)
+        manifest = self._manifests.get(d.disk_id)
+        if manifest is None:
+            check = engine.Check(False, f"no source manifest to verify {d.location} against", [])
+        else:
+            check = await engine.verify(d.location, manifest)
+        if not check.ok:  # a failed copy leaves nothing at its final name
+            await asyncio.to_thread(engine.remove, d.location)
         await self._db(
             self.catalog.set_replica,
             d.id,
-            state,
+            "Completed" if check.ok else "Failed",
             details=check.reason,
-            digest=digest,
+            digest=self._digests.get(d.disk_id) if check.ok else None,
             bytes_written=written,
         )
         self._done[d.id] = self._rows[d.id].size if check.ok else 0
         self._report()
 
-    async def _stream(self, job: object, dsts: Sequence[PlanReplica]) -> None:
+    async def _stream(self, job: Any, dsts: Sequence[PlanReplica]) -> None:
         last = 0.0
-        async for p in job:  # type: ignore[attr-defined]
+        async for p in job:
             # bytes handled (written, zero or resumed): what progress means
             for d, n in zip(dsts, p.bytes_done, strict=True):
                 self._done[d.id] = int(n)

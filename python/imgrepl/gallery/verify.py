@@ -1,35 +1,69 @@
-"""`image-version verify [--repair]`: re-read every completed replica against
-its manifest and the source digest; repair bad chunks from a good replica of
-the same disk (same region first), then verify again."""
+"""Verification of replicas against the source manifest of their disk.
+
+`image-version verify [--repair]` re-reads every completed replica (and
+every failed one still present: a repair may save it); with `--repair` the
+chunks that differ are rewritten from a good replica of the same disk (same
+region first) and the replica is verified again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ReplicaCheck
 
 
+async def source_manifest(
+    catalog: Catalog, disk_id: int, digest: str | None, rows: Sequence[ReplicaRow]
+) -> bytes | None:
+    """The manifest stage one recorded for the disk.  Catalogs from before
+    manifests were recorded (schema 1) have only the digest: the manifest of
+    a completed replica whose digest is the disk's is taken, and recorded."""
+    manifest = await asyncio.to_thread(catalog.disk_manifest, disk_id)
+    if manifest is not None or digest is None:
+        return manifest
+    for peer in rows:
+        if peer.disk_id != disk_id or peer.state != "Completed":
+            continue
+        try:
+            candidate = await engine.read_manifest(peer.location)
+        except Exception:  # unreadable: try the next replica
+            continue
+        if engine.manifest_digest(candidate) == digest:
+            await asyncio.to_thread(catalog.set_disk_source, disk_id, digest, candidate)
+            return candidate
+    return None
+
+
+async def _check(catalog: Catalog, row: ReplicaRow, rows: list[ReplicaRow]) -> engine.Check:
+    manifest = await source_manifest(catalog, row.disk_id, row.disk_digest, rows)
+    if manifest is None:
+        return engine.Check(False, f"no source manifest recorded to verify {row.location}", [])
+    return await engine.verify(row.location, manifest)
+
+
 async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> list[ReplicaCheck]:
-    # Completed replicas, and those a verify failed before (a repair may save them)
     rows = [
         r
         for r in await asyncio.to_thread(catalog.replica_rows, ref)
         if r.state == "Completed"
         or (r.state == "Failed" and r.digest and engine.exists(r.location))
     ]
-    checks = {r.id: await engine.verify(r.location, r.disk_digest) for r in rows}
+    checks = {r.id: await _check(catalog, r, rows) for r in rows}
     results = []
     for row in rows:
         check = checks[row.id]
         repaired = False
         if not check.ok and repair:
             good = _good_peer(row, rows, checks)
-            if good is not None:
-                await engine.repair(row.location, good.location)
-                check = await engine.verify(row.location, row.disk_digest)
+            manifest = await asyncio.to_thread(catalog.disk_manifest, row.disk_id)
+            if good is not None and manifest is not None:
+                await engine.repair(row.location, good.location, manifest)
+                check = await engine.verify(row.location, manifest)
                 repaired = check.ok
         state = "Completed" if check.ok else "Failed"  # a Failed one is recopied by a retry
         if state != row.state or not check.ok:

@@ -2,18 +2,28 @@
 
 `open_catalog(home)` returns a Catalog over `<home>/catalog.db` (SQLite, WAL).
 A PostgreSQL backend would be another Catalog with the same methods.
+
+    base       connection, transactions, migrations, home settings
+    schema     the migrations
+    resources  regions, galleries, image definitions
+    grants     roles of principals
+    versions   image versions read back as models; disk manifests
+    targets    recording a version, editing its target regions, replica plan
+    replicas   replica rows: state, progress, digest
+    work       the replicating job of a version; deployment leases
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from imgrepl.gallery.db.replicas import ReplicaRow, Replicas
+from imgrepl.gallery.db.replicas import ReplicaRow
 from imgrepl.gallery.db.versions import VersionRef
+from imgrepl.gallery.db.work import Work
 from imgrepl.gallery.home import catalog_path
 
 
-class Catalog(Replicas):
+class Catalog(Work):
     """Regions, galleries, definitions, versions, replicas, grants and leases."""
 
 

@@ -4,14 +4,15 @@ processes never both read-then-write), and schema migrations."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from imgrepl.exceptions import ConflictError
 from imgrepl.gallery.db.schema import MIGRATIONS
@@ -19,6 +20,7 @@ from imgrepl.gallery.rules import Limits
 
 BUSY_TIMEOUT_MS = 30_000
 HOST = socket.gethostname()
+T = TypeVar("T")
 
 
 class Base:
@@ -140,3 +142,19 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
 
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row is not a Mapping
+
+
+def record(cls: type[T], row: sqlite3.Row, **overrides: Any) -> T:
+    """A dataclass from the row's columns named like its fields (plus overrides)."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    values = {k: v for k, v in row_dict(row).items() if k in names}
+    return cls(**(values | overrides))
+
+
+def insert(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> int:
+    """INSERT of one row from column -> value; returns its rowid."""
+    columns = ", ".join(values)
+    marks = ", ".join("?" * len(values))
+    cur = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
+    assert cur.lastrowid is not None
+    return cur.lastrowid

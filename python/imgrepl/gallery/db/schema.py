@@ -132,4 +132,11 @@ CREATE TABLE leases (
 );
 """
 
-MIGRATIONS: list[str] = [V1]
+# The source manifest of each disk (per-chunk digests of what stage one read
+# from the source): every replica is verified against it, so a bad replica
+# is reported by the chunk ranges that differ.
+V2 = """
+ALTER TABLE disks ADD COLUMN manifest BLOB;
+"""
+
+MIGRATIONS: list[str] = [V1, V2]

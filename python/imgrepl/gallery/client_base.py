@@ -1,0 +1,74 @@
+"""What every part of `imgrepl.Client` shares: the home, the caller, the
+catalog connection (opened on first use) and the role checks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from imgrepl.gallery import access
+from imgrepl.gallery.access import Access
+from imgrepl.gallery.db import Catalog, VersionRef, open_catalog
+from imgrepl.gallery.home import resolve_home
+
+T = TypeVar("T")
+PathLike = str | os.PathLike[str]
+
+
+class ClientBase:
+    def __init__(self, home: PathLike | None = None, *, principal: str | None = None) -> None:
+        self.home = resolve_home(home)
+        self.principal = access.current_principal(principal)
+        self._catalog: Catalog | None = None
+        self._access: Access | None = None
+
+    async def __aenter__(self) -> ClientBase:
+        await self._open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
+    async def _open(self) -> tuple[Catalog, Access]:
+        if self._catalog is None or self._access is None:
+            self._catalog = await asyncio.to_thread(open_catalog, self.home)
+            self._access = await asyncio.to_thread(Access, self._catalog, self.principal)
+        return self._catalog, self._access
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """Catalog calls block (SQLite): they run on a worker thread."""
+        return await asyncio.to_thread(fn, *args, **kw)
+
+    async def _owner(self, what: str) -> Catalog:
+        catalog, acc = await self._open()
+        acc.require_owner(what)
+        return catalog
+
+    async def _member(self, what: str) -> Catalog:
+        catalog, acc = await self._open()
+        await self._run(acc.require_member, what)
+        return catalog
+
+    async def _require(
+        self, role: str, what: str, gallery: str, definition: str | None = None
+    ) -> Catalog:
+        catalog, acc = await self._open()
+        await self._run(acc.require, role, what, gallery, definition)
+        return catalog
+
+    async def _ref(
+        self, role: str, what: str, gallery: str, definition: str, version: str
+    ) -> tuple[Catalog, VersionRef]:
+        catalog = await self._require(role, what, gallery, definition)
+        return catalog, await self._run(catalog.find_version, gallery, definition, version)
+
+    async def _can_see(self, gallery: str, definition: str | None = None) -> bool:
+        _, acc = await self._open()
+        return await self._run(acc.can_see, gallery, definition)

@@ -1,0 +1,146 @@
+"""`imgrepl.Client`, part one: regions and limits (the home's owner manages
+them), galleries, image definitions and sharing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from imgrepl.exceptions import ValidationError
+from imgrepl.gallery import access, rules
+from imgrepl.gallery.access import READ, SHARE, WRITE
+from imgrepl.gallery.client_base import ClientBase
+from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, Region
+from imgrepl.gallery.regions import MAX_ZONES, normalise_region, normalise_store
+from imgrepl.gallery.rules import Limits
+
+
+class CatalogApi(ClientBase):
+    # --- regions and limits -----------------------------------------------------------
+    async def add_region(
+        self, name: str, store: str, *, zones: int = 0, replica_read_mbps: float | None = None
+    ) -> Region:
+        """A region and its store URL (`file:///path`, a plain directory, s3://, az://);
+        `zones` availability zones (0..3) hold a copy each of every ZRS replica."""
+        catalog = await self._owner("add regions")
+        if not 0 <= zones <= MAX_ZONES:
+            raise ValidationError(f"--zones {zones} is out of range: 0..{MAX_ZONES}")
+        if replica_read_mbps is not None and not replica_read_mbps > 0:
+            raise ValidationError(f"--replica-read-mbps {replica_read_mbps} must be positive")
+        region = Region(
+            normalise_region(name), name.strip(), normalise_store(store), zones, replica_read_mbps
+        )
+        return await self._run(catalog.add_region, region)
+
+    async def list_regions(self) -> list[Region]:
+        catalog = await self._member("list regions")
+        return await self._run(catalog.list_regions)
+
+    async def get_region(self, name: str) -> Region:
+        catalog = await self._member("read regions")
+        return await self._run(catalog.get_region, normalise_region(name))
+
+    async def remove_region(self, name: str) -> None:
+        catalog = await self._owner("remove regions")
+        await self._run(catalog.remove_region, normalise_region(name))
+
+    async def get_limits(self) -> Limits:
+        catalog = await self._member("read the limits")
+        return await self._run(catalog.limits)
+
+    async def set_limits(self, limits: Limits) -> Limits:
+        catalog = await self._owner("change limits")
+        await self._run(catalog.set_limits, limits.checked())
+        return limits
+
+    # --- galleries --------------------------------------------------------------------
+    async def create_gallery(
+        self, name: str, location: str, *, description: str | None = None
+    ) -> Gallery:
+        catalog = await self._owner("create galleries")
+        gallery = Gallery(
+            rules.gallery_name(name),
+            normalise_region(location),
+            rules.text_field("description", description),
+            f"{uuid.uuid4()}-{name.upper()}",
+        )
+        return await self._run(catalog.create_gallery, gallery, catalog.limits())
+
+    async def get_gallery(self, name: str) -> Gallery:
+        catalog = await self._require(READ, "read the gallery", name)
+        return await self._run(catalog.get_gallery, name)
+
+    async def list_galleries(self) -> list[Gallery]:
+        """The galleries the caller may see (others are left out, not refused)."""
+        catalog, _ = await self._open()
+        galleries = await self._run(catalog.list_galleries)
+        return [g for g in galleries if await self._can_see(g.name)]
+
+    async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
+        """`changes` uses Azure's names; only `description` may change."""
+        catalog = await self._require(WRITE, "update the gallery", name)
+        rules.check_updatable("gallery", changes)
+        text = rules.text_field("description", changes.get("description"))
+        return await self._run(catalog.update_gallery, name, text)
+
+    async def delete_gallery(self, name: str) -> None:
+        catalog = await self._require(SHARE, "delete the gallery", name)
+        await self._run(catalog.delete_gallery, name)
+
+    # --- image definitions ------------------------------------------------------------
+    async def create_image_definition(
+        self, gallery: str, name: str, **fields: Any
+    ) -> ImageDefinition:
+        """`fields`: publisher, offer, sku, os_type, os_state and the optional
+        properties of imgrepl.gallery.builders.build_definition."""
+        from imgrepl.gallery.builders import build_definition
+
+        catalog = await self._require(WRITE, "create image definitions", gallery)
+        g = await self._run(catalog.get_gallery, gallery)
+        definition = build_definition(g.name, name, g.location, **fields)
+        return await self._run(catalog.create_definition, definition, catalog.limits())
+
+    async def get_image_definition(self, gallery: str, name: str) -> ImageDefinition:
+        catalog = await self._require(READ, "read the image definition", gallery, name)
+        return await self._run(catalog.get_definition, gallery, name)
+
+    async def list_image_definitions(self, gallery: str) -> list[ImageDefinition]:
+        """The gallery's definitions the caller may see."""
+        catalog, _ = await self._open()
+        if not await self._can_see(gallery):
+            await self._require(READ, "list image definitions", gallery)
+        found = await self._run(catalog.list_definitions, gallery)
+        return [d for d in found if await self._can_see(gallery, d.name)]
+
+    async def update_image_definition(
+        self, gallery: str, name: str, changes: Mapping[str, Any]
+    ) -> ImageDefinition:
+        """`changes` uses Azure's names (`description`, `recommended.vCPUs.max`, ...)."""
+        from imgrepl.gallery.builders import definition_changes
+
+        catalog = await self._require(WRITE, "update the image definition", gallery, name)
+        columns = definition_changes(changes)
+        return await self._run(catalog.update_definition, gallery, name, columns)
+
+    async def delete_image_definition(self, gallery: str, name: str) -> None:
+        catalog = await self._require(WRITE, "delete the image definition", gallery, name)
+        await self._run(catalog.delete_definition, gallery, name)
+
+    # --- sharing ------------------------------------------------------------------------
+    async def grant(
+        self, principal: str, role: str, gallery: str, definition: str | None = None
+    ) -> Grant:
+        """Gives `principal` a role (Reader, Contributor, Owner) on the gallery
+        or one of its definitions; needs Owner there."""
+        catalog = await self._require(SHARE, "share", gallery, definition)
+        grant = Grant(rules.principal_name(principal), access.parse_role(role), gallery, definition)
+        return await self._run(catalog.set_grant, grant)
+
+    async def revoke(self, principal: str, gallery: str, definition: str | None = None) -> None:
+        catalog = await self._require(SHARE, "remove a share", gallery, definition)
+        await self._run(catalog.remove_grant, principal, gallery, definition)
+
+    async def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
+        catalog = await self._require(READ, "list shares", gallery, definition)
+        return await self._run(catalog.list_grants, gallery, definition)

@@ -1,0 +1,234 @@
+"""`imgrepl.Client`, part two: image versions, their replication, replicas,
+verification, cost, and disks made from them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from imgrepl.exceptions import ValidationError
+from imgrepl.gallery import rules
+from imgrepl.gallery.access import READ, WRITE
+from imgrepl.gallery.client_base import ClientBase, PathLike
+from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas, version_cost
+from imgrepl.gallery.db import Catalog, VersionRef
+from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
+from imgrepl.gallery.regions import normalise_region
+from imgrepl.gallery.replicate import ProgressCallback
+from imgrepl.gallery.rules import TargetRegionSpec
+
+
+class VersionApi(ClientBase):
+    async def create_image_version(
+        self,
+        gallery: str,
+        definition: str,
+        version: str,
+        *,
+        location: str,
+        os_vhd: PathLike | None = None,
+        data_vhds: Mapping[int, PathLike] | None = None,
+        source_version: str | None = None,
+        target_regions: Sequence[str | TargetRegionSpec] | None = None,
+        replica_count: int = 1,
+        storage_account_type: str = "Standard_LRS",
+        exclude_from_latest: bool = False,
+        end_of_life_date: str | None = None,
+        allow_replicated_location_deletion: bool = False,
+        wait: bool = True,
+        on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
+    ) -> ImageVersion:
+        """Records the version (Creating) and replicates it; with `wait=False`
+        a background process replicates and this returns at once.  The source
+        is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
+        `cap_mbps` caps each copy job's source reads (MB/s)."""
+        from imgrepl.gallery import versions
+
+        catalog = await self._require(WRITE, "create image versions", gallery, definition)
+        plan = versions.NewVersion(
+            gallery,
+            definition,
+            version,
+            location,
+            os_vhd,
+            data_vhds,
+            source_version,
+            target_regions,
+            replica_count,
+            storage_account_type,
+            exclude_from_latest,
+            end_of_life_date,
+            allow_replicated_location_deletion,
+        )
+        ref = await versions.record(catalog, plan)
+        return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
+
+    async def _replicate(
+        self,
+        catalog: Catalog,
+        ref: VersionRef,
+        retry_failed: bool,
+        wait: bool,
+        on_progress: ProgressCallback | None,
+        cap_mbps: float | None,
+    ) -> ImageVersion:
+        from imgrepl.gallery import worker
+        from imgrepl.gallery.replicate import Replicator
+
+        if cap_mbps is not None and not cap_mbps > 0:
+            raise ValidationError(f"--cap-mbps {cap_mbps} must be positive")
+        if not wait:
+            await self._run(
+                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps
+            )
+            return await self._run(catalog.get_version, ref)
+        replicator = Replicator(catalog, ref, on_progress, cap_mbps)
+        return await replicator.run(retry_failed=retry_failed)
+
+    async def get_image_version(
+        self, gallery: str, definition: str, version: str, *, location: str | None = None
+    ) -> ImageVersion:
+        """`version` may be `latest`, resolved in `location` (DESIGN.md's rule)."""
+        if version.lower() == "latest":
+            from imgrepl.gallery.latest import resolve_latest
+
+            if location is None:
+                raise ValidationError("version 'latest' needs a region: give --location")
+            found = await self.list_image_versions(gallery, definition)
+            return resolve_latest(found, normalise_region(location))
+        catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
+        return await self._run(catalog.get_version, ref)
+
+    async def list_image_versions(
+        self, gallery: str, definition: str, *, include_end_of_life: bool = True
+    ) -> list[ImageVersion]:
+        catalog = await self._require(READ, "list image versions", gallery, definition)
+        found = await self._run(catalog.list_versions, gallery, definition)
+        if not include_end_of_life:
+            found = [v for v in found if not rules.is_past(v.end_of_life_date)]
+        return found
+
+    async def update_image_version(
+        self,
+        gallery: str,
+        definition: str,
+        version: str,
+        *,
+        target_regions: Sequence[str | TargetRegionSpec] | None = None,
+        add_target_regions: Sequence[str | TargetRegionSpec] = (),
+        remove_target_regions: Sequence[str] = (),
+        replica_count: int | None = None,
+        exclude_from_latest: bool | None = None,
+        end_of_life_date: str | None = None,
+        allow_replicated_location_deletion: bool = False,
+        changes: Mapping[str, Any] | None = None,
+        wait: bool = True,
+        on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
+    ) -> ImageVersion:
+        """Edits the version in place; added replicas are copied, removed ones
+        deleted, and failed ones retried.  `changes` takes Azure field names."""
+        from imgrepl.gallery import versions
+
+        catalog, ref = await self._ref(
+            WRITE, "update the image version", gallery, definition, version
+        )
+        edit = versions.VersionEdit(
+            target_regions,
+            add_target_regions,
+            remove_target_regions,
+            replica_count,
+            exclude_from_latest,
+            end_of_life_date,
+            allow_replicated_location_deletion,
+            dict(changes or {}),
+        )
+        await versions.apply_edit(catalog, ref, edit)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+
+    async def replicate(
+        self,
+        gallery: str,
+        definition: str,
+        version: str,
+        *,
+        retry_failed: bool = False,
+        wait: bool = True,
+        on_progress: ProgressCallback | None = None,
+        cap_mbps: float | None = None,
+    ) -> ImageVersion:
+        """Resumes an interrupted replication (and retries failed replicas)."""
+        catalog, ref = await self._ref(
+            WRITE, "replicate the image version", gallery, definition, version
+        )
+        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
+
+    async def wait_image_version(
+        self, gallery: str, definition: str, version: str, *, timeout: float | None = None
+    ) -> ImageVersion:
+        """Waits while a replication job of the version is alive."""
+        catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
+        async with asyncio.timeout(timeout):
+            while await self._run(catalog.job_alive, ref):
+                await asyncio.sleep(0.2)
+        return await self._run(catalog.get_version, ref)
+
+    async def delete_image_version(self, gallery: str, definition: str, version: str) -> None:
+        """Removes every replica, then the version's catalog rows."""
+        from imgrepl.gallery import versions
+
+        catalog, ref = await self._ref(
+            WRITE, "delete the image version", gallery, definition, version
+        )
+        await versions.delete(catalog, ref)
+
+    async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
+        catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
+        return [r.to_model() for r in await self._run(catalog.replica_rows, ref)]
+
+    async def verify_image_version(
+        self, gallery: str, definition: str, version: str, *, repair: bool = False
+    ) -> list[ReplicaCheck]:
+        """Re-reads every completed replica against the source manifest; with
+        `repair`, rewrites bad chunks from a good replica."""
+        from imgrepl.gallery.verify import verify_version
+
+        role = WRITE if repair else READ
+        catalog, ref = await self._ref(
+            role, "verify the image version", gallery, definition, version
+        )
+        return await verify_version(catalog, ref, repair=repair)
+
+    async def cost(self, gallery: str, definition: str, version: str) -> VersionCost:
+        """Storage and egress bytes per region, from the replicas that exist."""
+        return version_cost(await self.list_replicas(gallery, definition, version))
+
+    @staticmethod
+    def recommend_replicas(
+        concurrent_vms: int, scale_sets: int = 0, *, production: bool = True
+    ) -> Recommendation:
+        return recommend_replicas(concurrent_vms, scale_sets, production=production)
+
+    async def create_disk(
+        self,
+        image: str,
+        location: str,
+        out: PathLike,
+        *,
+        lun: int | None = None,
+        overwrite: bool = False,
+    ) -> DeployedDisk:
+        """A new disk at `out` from the least busy replica of `image`
+        (`G/D/VERSION` or `G/D/latest`) in region `location`, verified
+        against the replica's manifest before it appears at `out`."""
+        from imgrepl.gallery import deploy
+        from imgrepl.gallery.sources import split_version_id
+
+        gallery, definition, version = split_version_id(image)
+        region = normalise_region(location)
+        found = await self.get_image_version(gallery, definition, version, location=region)
+        catalog, ref = await self._ref(READ, "deploy the image", gallery, definition, found.name)
+        return await deploy.create_disk(catalog, ref, region, Path(out), lun, overwrite)
