@@ -23,7 +23,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +66,7 @@ class _Process:
         self.listening = listening
         self.proc: subprocess.Popen[str] | None = None
         self.log: list[str] = []
+        self._drain = threading.Thread()
 
     def start(self, argv: list[str]) -> int:
         self.log = []
@@ -91,22 +91,30 @@ class _Process:
                     found.set()
             found.set()
 
-        threading.Thread(target=drain, name=f"{self.name}-log", daemon=True).start()
+        self._drain = threading.Thread(target=drain, name=f"{self.name}-log", daemon=True)
+        self._drain.start()
         if not found.wait(START_TIMEOUT) or not port:
             self.stop()
             raise RuntimeError(f"{self.name} did not start:\n{''.join(self.log)}")
         return port[0]
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = True) -> None:
+        """SIGTERM and wait (SIGKILL after 10 s), or SIGKILL at once."""
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        proc.terminate()
+        if graceful:
+            proc.terminate()
+        else:
+            proc.kill()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+        self._drain.join(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     @property
     def running(self) -> bool:
@@ -208,7 +216,9 @@ class Azurite:
         )
 
     def stop(self) -> None:
-        self._proc.stop()
+        # In memory, nothing to flush; a graceful stop would wait for every
+        # idle keep-alive connection of the clients under test.
+        self._proc.stop(graceful=False)
 
     @property
     def running(self) -> bool:
@@ -306,15 +316,3 @@ class Azurite:
         if status != 200:
             raise RuntimeError(f"list {container}: HTTP {status}: {body[:300]!r}")
         return sorted(re.findall(r"<Name>([^<]*)</Name>", body.decode()))
-
-
-def wait_for(check: Callable[[], bool], what: str, attempts: int = 200) -> None:
-    """Polls `check` (every 50 ms, for up to 10 s): for state that another
-    thread or process changes.  Raises naming `what` if it never holds."""
-    import time
-
-    for _ in range(attempts):
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
