@@ -1,92 +1,52 @@
-"""Helpers of the gallery tests: drive the async client and the CLI (in a
-subprocess, as a user would) on a home with local region stores."""
+"""Helpers of the gallery tests: real images (tests/images.py, qemu-img), a
+home with local region stores, the CLI (in this process, or in a
+subprocess where two processes matter), and independent checks (xxhash)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import os
+import sqlite3
+import struct
 import subprocess
 import sys
-from collections.abc import Coroutine
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from images import DiskSpec, MiB, make_vhd
+from images import make_raw as make_raw_spec
+
 T = TypeVar("T")
 OWNER = "owner"
+IDS = ["-r", "G", "-i", "D", "-e", "1.0.0"]
+CHUNK = 4 * MiB  # the engine's default chunk size
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-def cli(home: Path, *args: str, principal: str = OWNER, check: bool = True) -> Any:
-    """Runs `python -m imgrepl ARGS -o json --home HOME`; returns parsed JSON."""
-    proc = cli_proc(home, *args, principal=principal)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"imgrepl {' '.join(args)} failed: {proc.stderr}")
-    return json.loads(proc.stdout) if proc.stdout.strip() else None
+# --- images ---------------------------------------------------------------------------
+def spec(mib: int, seed: int = 1) -> DiskSpec:
+    """`mib` MiB of pseudo-random data with an all-zero second MiB (zero chunks
+    and holes are exercised), different for each seed."""
+    return DiskSpec(mib * MiB, seed, ((MiB, MiB),) if mib > 1 else ())
 
 
-def cli_proc(home: Path, *args: str, principal: str = OWNER) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "IMGREPL_PRINCIPAL": principal}
-    env.pop("IMGREPL_HOME", None)
-    argv = [sys.executable, "-m", "imgrepl", *args, "--home", str(home), "-o", "json"]
-    return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+def raw(path: Path, mib: int, seed: int = 1) -> Path:
+    return make_raw_spec(path, spec(mib, seed))
 
 
-async def setup_regions(home: Path, stores: Path, *, zones: dict[str, int] | None = None) -> None:
-    """Three local regions; `zones` gives some of them availability zones."""
-    from imgrepl import Client
-
-    async with Client(home, principal=OWNER) as c:
-        for name in ("westeurope", "eastus", "northeurope"):
-            await c.add_region(name, str(stores / name), zones=(zones or {}).get(name, 0))
-
-
-async def setup_definition(home: Path, stores: Path, **zones: int) -> None:
-    from imgrepl import Client
-
-    await setup_regions(home, stores, zones=zones)
-    async with Client(home, principal=OWNER) as c:
-        await c.create_gallery("G", "westeurope")
-        await c.create_image_definition(
-            "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
-        )
-
-
-def make_raw(path: Path, mib: int, seed: int = 1) -> Path:
-    """A raw image of `mib` MiB: pseudo-random data with an all-zero stretch
-    (so zero-chunk handling is exercised), different for each seed."""
-    import random
-
-    rng = random.Random(seed)
-    chunk = 1 << 20
-    with path.open("wb") as f:
-        for i in range(mib):
-            f.write(bytes(chunk) if i % 4 == 1 else rng.randbytes(chunk))
-    return path
-
-
-def make_vhd(path: Path, raw: Path, subformat: str = "fixed") -> Path:
-    """A real VHD made by qemu-img from a raw image."""
-    subprocess.run(
-        [
-            "qemu-img",
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "vpc",
-            "-o",
-            f"subformat={subformat},force_size=on",
-            str(raw),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return path
+def vhd(path: Path, mib: int, subformat: str = "fixed", seed: int = 1) -> Path:
+    """A real VHD made by `qemu-img convert`."""
+    return make_vhd(path, spec(mib, seed), subformat)  # type: ignore[arg-type]
 
 
 def xxh128(path: Path) -> str:
@@ -100,7 +60,203 @@ def xxh128(path: Path) -> str:
     return str(h.hexdigest())
 
 
+def image_digest(path: Path, chunk: int = CHUNK) -> str:
+    """The engine's whole-image digest, computed here from the manifest
+    format's definition: xxh3-128 of the 40-byte header, then of every chunk."""
+    import xxhash
+
+    size = path.stat().st_size
+    count = -(-size // chunk)
+    h = xxhash.xxh3_128(b"IMGRMANI" + struct.pack("<IIQQQ", 1, 1, chunk, size, count))
+    with path.open("rb") as f:
+        while block := f.read(chunk):
+            h.update(xxhash.xxh3_128(block).digest())
+    return str(h.hexdigest())
+
+
+def flip(path: Path, offset: int) -> None:
+    """Corrupts one byte of a real file (all its bits)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.pwrite(fd, bytes([os.pread(fd, 1, offset)[0] ^ 0xFF]), offset)
+    finally:
+        os.close(fd)
+
+
 def local(location: str) -> Path:
     from urllib.parse import unquote, urlparse
 
     return Path(unquote(urlparse(location).path))
+
+
+def stamps(paths: list[Path]) -> list[tuple[int, int]]:
+    """What changes when a file is written again (its inode or mtime)."""
+    return [(p.stat().st_ino, p.stat().st_mtime_ns) for p in paths]
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+# --- the CLI --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout) if self.stdout.strip() else None
+
+
+def cli_run(home: Path | None, *args: str, principal: str = OWNER) -> Result:
+    """`imgrepl ARGS --home HOME --as PRINCIPAL -o json` in this process
+    (without --home for None: the environment decides)."""
+    from imgrepl.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = [*args, *(["--home", str(home)] if home else []), "--as", principal, "-o", "json"]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse refusals
+            code = int(exc.code or 0)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def cli(home: Path, *args: str, principal: str = OWNER) -> Any:
+    """The command's JSON; a failure is an AssertionError with its stderr."""
+    result = cli_run(home, *args, principal=principal)
+    if result.returncode != 0:
+        raise AssertionError(f"imgrepl {' '.join(args)} failed: {result.stderr}")
+    return result.json()
+
+
+def cli_argv(home: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "imgrepl", *args, "--home", str(home), "-o", "json"]
+
+
+def cli_env(principal: str = OWNER, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "IMGREPL_PRINCIPAL": principal, **extra}
+    env.pop("IMGREPL_HOME", None)
+    return env
+
+
+def cli_proc(home: Path, *args: str, principal: str = OWNER) -> Result:
+    """The same in a subprocess, as a user runs it (principal from the environment)."""
+    proc = subprocess.run(
+        cli_argv(home, *args), capture_output=True, text=True, env=cli_env(principal), timeout=120
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def create_cli(home: Path, version: str, image: Path, *extra: str) -> Any:
+    """`sig image-version create` of G/D/VERSION from `image` in westeurope."""
+    ids = ["-r", "G", "-i", "D", "-e", version]
+    return cli(home, "sig", "image-version", "create", *ids, "-l", "westeurope", "--os-vhd",
+               str(image), *extra)  # fmt: skip
+
+
+def shown(home: Path, *ids: str) -> Any:
+    return cli(home, "sig", "image-version", "show", *(ids or IDS), "--expand", "ReplicationStatus")
+
+
+def region_states(version: Any) -> dict[str, str]:
+    """region -> state, from a version's JSON or model."""
+    if isinstance(version, dict):
+        return {s["region"]: s["state"] for s in version["replicationStatus"]["summary"]}
+    return {s.region: s.state for s in version.replication_status.summary}
+
+
+def poll(what: str, check: Callable[[], T | None], timeout: float = 60) -> T:
+    """Calls `check()` until it returns something true (a deadline, not an assertion on speed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# --- a home ---------------------------------------------------------------------------
+async def setup_home(
+    home: Path, stores: dict[str, Path], zones: dict[str, int] | None = None
+) -> None:
+    """Regions (name -> store directory), gallery G in westeurope and its definition D."""
+    from imgrepl import Client
+
+    async with Client(home, principal=OWNER) as c:
+        for name, store in stores.items():
+            await c.add_region(name, str(store), zones=(zones or {}).get(name, 0))
+        await c.create_gallery("G", "westeurope")
+        await c.create_image_definition(
+            "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
+        )
+
+
+async def setup_definition(home: Path, stores: Path, **zones: int) -> None:
+    """Regions westeurope, eastus, northeurope with stores under `stores`, and G/D."""
+    names = ("westeurope", "eastus", "northeurope")
+    await setup_home(home, {n: stores / n for n in names}, zones)
+
+
+async def publish(c: Any, image: Path, *targets: str, version: str = "1.0.0", **kw: Any) -> Any:
+    """G/D/VERSION from `image`, sourced in westeurope."""
+    return await c.create_image_version(
+        "G", "D", version, location="westeurope", os_vhd=image,
+        target_regions=list(targets) or None, **kw,
+    )  # fmt: skip
+
+
+def catalog_state(home: Path) -> list[str]:
+    """Every row of the catalog, as SQL: equal before and after a refusal."""
+    db = sqlite3.connect(home / "catalog.db")
+    try:
+        return list(db.iterdump())
+    finally:
+        db.close()
+
+
+def table_count(home: Path, table: str) -> int:
+    db = sqlite3.connect(home / "catalog.db")
+    try:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    finally:
+        db.close()
+
+
+# --- pausing a real replication (imgrepl.gallery.pause) -----------------------------
+@contextlib.contextmanager
+def paused(directory: Path, act: Callable[[str, str], None]) -> Iterator[dict[str, str]]:
+    """Answers the replicator's pause points in `directory`: `act(point,
+    location)` runs at each, then the replicator goes on.  Yields the
+    environment a replicating process needs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def answer() -> None:
+        seen: set[Path] = set()
+        while not stop.is_set():
+            for f in sorted(directory.glob("*.json")):
+                if f in seen:
+                    continue
+                seen.add(f)
+                info = json.loads(f.read_text())
+                try:
+                    act(info["point"], info["location"])
+                except BaseException as exc:  # reported by the test, after
+                    errors.append(exc)
+                f.with_suffix(".go").touch()
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield {"IMGREPL_TEST_PAUSE_DIR": str(directory)}
+    finally:
+        stop.set()
+        thread.join()
+    if errors:
+        raise errors[0]

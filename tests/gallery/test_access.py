@@ -3,12 +3,17 @@ home's owner does everything; everyone else is refused with a clear error."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
-from gallerykit import OWNER, cli_proc, run
+from gallerykit import OWNER, catalog_state, cli, cli_proc, cli_run, publish, run
 from imgrepl import Client
 from imgrepl.exceptions import AuthorizationError, NotFoundError, ValidationError
+from imgrepl.gallery.rules import Limits
 
 DEF = {"publisher": "acme", "offer": "os", "sku": "2", "os_type": "Linux"}
 
@@ -102,15 +107,159 @@ def test_roles_and_principals_are_validated(definition: Path) -> None:
     run(go())
 
 
-def test_cli_checks_the_caller_from_as_or_env(definition: Path) -> None:
+def test_cli_share_commands_and_the_caller_from_as_or_env(definition: Path) -> None:
     refused = cli_proc(definition, "sig", "show", "-r", "G", principal="eve")
     assert refused.returncode == 1
     assert "error: principal 'eve' may not read the gallery" in refused.stderr
-    granted = cli_proc(
-        definition, "sig", "share", "add", "-r", "G", "--principal", "eve", "--role", "Reader"
+    share = ["sig", "share"]
+    added = cli_proc(definition, *share, "add", "-r", "G", "--principal", "eve", "--role", "Reader")
+    assert added.returncode == 0, added.stderr
+    shown = cli_proc(definition, "sig", "show", "-r", "G", principal="eve")  # $IMGREPL_PRINCIPAL
+    assert shown.returncode == 0 and shown.json()["name"] == "G"
+    explicit = cli_run(
+        definition, "sig", "update", "-r", "G", "--description", "x", principal="eve"
     )
-    assert granted.returncode == 0, granted.stderr
-    shown = cli_proc(definition, "sig", "show", "-r", "G", principal="eve")
-    assert shown.returncode == 0 and '"name": "G"' in shown.stdout
-    explicit = cli_proc(definition, "sig", "update", "-r", "G", "--description", "x", "--as", "eve")
-    assert "needs role Contributor" in explicit.stderr
+    assert "needs role Contributor" in explicit.stderr  # --as eve
+    assert cli(definition, *share, "list", "-r", "G") == [
+        {"principalId": "eve", "roleDefinitionName": "Reader", "scope": "/galleries/G"}
+    ]
+    assert cli(definition, *share, "remove", "-r", "G", "--principal", "eve") is None
+    assert cli(definition, *share, "list", "-r", "G") == []
+    again = cli_run(definition, "sig", "show", "-r", "G", principal="eve")
+    assert again.returncode == 1 and "may not read the gallery" in again.stderr
+
+
+# Every Client method and the role it needs on G/D (HOME: only the home's owner).
+HOME = "HomeOwner"
+NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
+    "add_region": (HOME, lambda c: c.add_region("southindia", "/tmp/x")),
+    "remove_region": (HOME, lambda c: c.remove_region("eastus")),
+    "set_limits": (HOME, lambda c: c.set_limits(Limits())),
+    "create_gallery": (HOME, lambda c: c.create_gallery("H", "westeurope")),
+    "list_regions": ("Member", lambda c: c.list_regions()),
+    "get_region": ("Member", lambda c: c.get_region("eastus")),
+    "get_limits": ("Member", lambda c: c.get_limits()),
+    "get_gallery": ("Reader", lambda c: c.get_gallery("G")),
+    "list_galleries": ("Reader", lambda c: c.list_galleries()),
+    "update_gallery": ("Contributor", lambda c: c.update_gallery("G", {"description": "x"})),
+    "delete_gallery": ("Owner", lambda c: c.delete_gallery("G")),
+    "create_image_definition": (
+        "Contributor",
+        lambda c: c.create_image_definition("G", "E", **DEF),
+    ),
+    "get_image_definition": ("Reader", lambda c: c.get_image_definition("G", "D")),
+    "list_image_definitions": ("Reader", lambda c: c.list_image_definitions("G")),
+    "update_image_definition": (
+        "Contributor",
+        lambda c: c.update_image_definition("G", "D", {"description": "x"}),
+    ),
+    "delete_image_definition": ("Contributor", lambda c: c.delete_image_definition("G", "D")),
+    "grant": ("Owner", lambda c: c.grant("x", "Reader", "G", "D")),
+    "revoke": ("Owner", lambda c: c.revoke("x", "G", "D")),
+    "list_grants": ("Reader", lambda c: c.list_grants("G", "D")),
+    "create_image_version": (
+        "Contributor",
+        lambda c: c.create_image_version("G", "D", "2.0.0", location="westeurope", os_vhd="/x"),
+    ),
+    "get_image_version": ("Reader", lambda c: c.get_image_version("G", "D", "1.0.0")),
+    "list_image_versions": ("Reader", lambda c: c.list_image_versions("G", "D")),
+    "update_image_version": (
+        "Contributor",
+        lambda c: c.update_image_version("G", "D", "1.0.0", end_of_life_date="2040-01-01"),
+    ),
+    "replicate": ("Contributor", lambda c: c.replicate("G", "D", "1.0.0")),
+    "wait_image_version": ("Reader", lambda c: c.wait_image_version("G", "D", "1.0.0")),
+    "delete_image_version": ("Contributor", lambda c: c.delete_image_version("G", "D", "1.0.0")),
+    "list_replicas": ("Reader", lambda c: c.list_replicas("G", "D", "1.0.0")),
+    "verify_image_version": ("Reader", lambda c: c.verify_image_version("G", "D", "1.0.0")),
+    "cost": ("Reader", lambda c: c.cost("G", "D", "1.0.0")),
+    "create_disk": ("Reader", lambda c: c.create_disk("G/D/1.0.0", "westeurope", "/tmp/nope")),
+}
+RANK = {"Member": 1, "Reader": 1, "Contributor": 2, "Owner": 3, HOME: 4}
+# methods that read or change nothing of the home
+EXEMPT = {"close", "recommend_replicas"}
+
+
+def test_every_client_method_checks_the_callers_role(definition: Path, image: Path) -> None:
+    """Each public method, called by principals holding each role at
+    definition level (and by one holding none): refused, naming the
+    principal, whenever the role is below what it needs, and nothing changes."""
+    public = {
+        name
+        for name, fn in inspect.getmembers(Client, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert public - EXEMPT == set(NEEDS)  # a new method needs a row here
+
+    async def go() -> None:
+        async with as_(definition, OWNER) as c:
+            await publish(c, image, "westeurope")
+            for principal, role in (("rita", "Reader"), ("carl", "Contributor"), ("dora", "Owner")):
+                await c.grant(principal, role, "G", "D")
+        before = catalog_state(definition)
+        for principal, held in (("nobody", 0), ("rita", 1), ("carl", 2), ("dora", 3)):
+            async with as_(definition, principal) as c:
+                for name, (needed, call) in NEEDS.items():
+                    if held >= RANK[needed] or (name == "list_galleries" and held):
+                        continue
+                    if name == "list_galleries":  # galleries one may not see are left out
+                        assert await call(c) == []
+                        continue
+                    with pytest.raises(AuthorizationError, match=f"principal {principal!r}"):
+                        await call(c)
+                    assert catalog_state(definition) == before, (principal, name)
+
+    run(go())
+
+
+def _leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[Any]:
+    """(argv words, parser) of every runnable command below `parser`."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _leaf_commands(sub, (*path, name))
+    return found or [(path, parser)]
+
+
+# a value for each required option, by its dest
+VALUES = {
+    "gallery_name": "G",
+    "gallery_image_definition": "D",
+    "gallery_image_version": "1.0.0",
+    "location": "westeurope",
+    "name": "westeurope",
+    "store": "/tmp/x",
+    "principal_id": "rita",
+    "role": "Reader",
+    "publisher": "p",
+    "offer": "o",
+    "sku": "s",
+    "os_type": "Linux",
+    "image": "G/D/1.0.0",
+    "out": "/tmp/nope.vhd",
+    "concurrent_vms": "10",
+}
+
+
+def test_every_cli_command_refuses_a_principal_without_a_role(definition: Path) -> None:
+    from imgrepl.cli import build_parser
+
+    commands = [
+        (p, c) for p, c in _leaf_commands(build_parser()) if p[0] in ("region", "sig", "disk")
+    ]
+    assert len(commands) >= 30  # region 5, sig 5 + definitions 5 + versions 12 + share 3, disk 1
+    before = catalog_state(definition)
+    for words, parser in commands:
+        argv = list(words)
+        for action in parser._actions:
+            if action.required and action.dest != "command":
+                flag = action.option_strings[0] if action.option_strings else None
+                argv += [flag, VALUES[action.dest]] if flag else [VALUES[action.dest]]
+        result = cli_run(definition, *argv, principal="eve")
+        if words in (("sig", "list"), ("sig", "recommend-replicas")):
+            assert result.returncode == 0, words  # nothing visible / no data of the home
+            continue
+        assert result.returncode == 1, (words, result)
+        assert "principal 'eve' may not" in result.stderr, (words, result.stderr)
+    assert catalog_state(definition) == before

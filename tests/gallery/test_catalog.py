@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, run
+from gallerykit import OWNER, cli_run, run, table_count
 from imgrepl import Client
 from imgrepl.exceptions import (
     ConflictError,
@@ -15,6 +15,7 @@ from imgrepl.exceptions import (
     NotFoundError,
     ValidationError,
 )
+from imgrepl.gallery.db.schema import MIGRATIONS
 from imgrepl.gallery.rules import Limits
 
 DEF = {"publisher": "acme", "offer": "os", "sku": "1", "os_type": "linux"}
@@ -180,7 +181,9 @@ def test_limits_per_region_are_configurable_and_checked(home: Path, tmp_path: Pa
     run(go())
 
 
-def test_catalog_is_a_real_sqlite_database_with_schema_version(home: Path, tmp_path: Path) -> None:
+def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
+    home: Path, tmp_path: Path
+) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
             await c.add_region("westeurope", str(tmp_path / "we"))
@@ -188,7 +191,7 @@ def test_catalog_is_a_real_sqlite_database_with_schema_version(home: Path, tmp_p
     run(go())
     db = sqlite3.connect(home / "catalog.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] >= 1
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     db.execute("UPDATE schema_version SET version = 999")
     db.commit()
     db.close()
@@ -196,14 +199,70 @@ def test_catalog_is_a_real_sqlite_database_with_schema_version(home: Path, tmp_p
         run(Client(home, principal=OWNER).__aenter__())
 
 
-def test_foreign_keys_enforced(home: Path, tmp_path: Path) -> None:
+def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: Path) -> None:
+    """A catalog written by the first schema (no source manifests) opens,
+    is migrated, and keeps its rows."""
+    home.mkdir()
+    db = sqlite3.connect(home / "catalog.db")
+    db.executescript(MIGRATIONS[0])
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute("INSERT INTO meta VALUES ('owner', ?)", (OWNER,))
+    db.execute("INSERT INTO regions VALUES ('westeurope', 'West Europe', 'file:///s', 0, NULL)")
+    db.execute(
+        "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
+    )
+    db.commit()
+    db.close()
+
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            assert [g.name for g in await c.list_galleries()] == ["G"]
+            assert (await c.get_region("westeurope")).display_name == "West Europe"
+
+    run(go())
+    db = sqlite3.connect(home / "catalog.db")
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    db.close()
+
+
+def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
+    """Deleting a gallery takes its grants with it (ON DELETE CASCADE works
+    only with foreign keys on), and a row naming a missing region is refused."""
+
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            await c.add_region("westeurope", str(tmp_path / "we"))
+            await c.create_gallery("G", "westeurope")
+            await c.grant("rita", "Reader", "G")
+            await c.delete_gallery("G")
+
+    run(go())
+    assert table_count(home, "grants") == 0
     from imgrepl.gallery.db import open_catalog
 
     catalog = open_catalog(home)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match=r"FOREIGN KEY"):
-            catalog._conn.execute(
-                "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'nowhere', 'u')"
+        with pytest.raises(sqlite3.IntegrityError, match=r"FOREIGN KEY"), catalog._write() as db:
+            db.execute(
+                "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'mars', 'u')"
             )
     finally:
         catalog.close()
+    assert table_count(home, "galleries") == 0
+
+
+def test_home_from_option_environment_or_per_user_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("IMGREPL_HOME", raising=False)
+    assert Client().home == tmp_path / "xdg" / "imgrepl"
+    monkeypatch.setenv("IMGREPL_HOME", str(tmp_path / "env"))
+    assert Client().home == tmp_path / "env"
+    assert Client(tmp_path / "opt").home == tmp_path / "opt"
+    store = str(tmp_path / "we")
+    assert cli_run(None, "region", "add", "westeurope", "--store", store).returncode == 0
+    assert (tmp_path / "env" / "catalog.db").is_file()  # the CLI used $IMGREPL_HOME
+    assert not (tmp_path / "xdg").exists()

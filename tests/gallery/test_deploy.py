@@ -1,40 +1,32 @@
-"""`disk create`: new disks from a region's replicas, least busy first."""
+"""`disk create`: new disks from a region's replicas, least busy first,
+verified against the replica's manifest before they appear."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
+import multiprocessing
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, cli, cli_proc, make_raw, make_vhd, run, xxh128
+from gallerykit import OWNER, cli, cli_run, flip, local, publish, run, setup_home, table_count
+from gallerykit import vhd as make_image
 from imgrepl import Client
-from imgrepl.exceptions import ConflictError, NotFoundError
+from imgrepl.exceptions import ConflictError, NotFoundError, VerifyError
+from imgrepl.gallery.db import open_catalog
 
 
 @pytest.fixture
 def published(home: Path, tmp_path: Path) -> Path:
     """G/D/1.0.0 with two replicas in westeurope (reads capped) and one in eastus."""
-    image = make_vhd(tmp_path / "os.vhd", make_raw(tmp_path / "os.raw", 4), "dynamic")
+    image = make_image(tmp_path / "os.vhd", 4, "dynamic")
+    regions = {"westeurope": tmp_path / "we", "eastus": tmp_path / "us", "northeurope": tmp_path}
+    run(setup_home(home, regions))
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.add_region("westeurope", str(tmp_path / "we"), replica_read_mbps=20)
-            await c.add_region("eastus", str(tmp_path / "us"))
-            await c.add_region("northeurope", str(tmp_path / "ne"))
-            await c.create_gallery("G", "westeurope")
-            await c.create_image_definition(
-                "G", "D", publisher="p", offer="o", sku="s", os_type="Linux"
-            )
-            await c.create_image_version(
-                "G",
-                "D",
-                "1.0.0",
-                location="westeurope",
-                os_vhd=image,
-                target_regions=["westeurope=2", "eastus"],
-            )
+            await c.add_region("southindia", str(tmp_path / "in"), replica_read_mbps=20)
+            await publish(c, image, "westeurope=2", "eastus", "southindia=2")
 
     run(go())
     return image
@@ -45,20 +37,84 @@ def test_concurrent_disks_spread_over_replicas(home: Path, tmp_path: Path, publi
         async with Client(home, principal=OWNER) as c:
             made = await asyncio.gather(
                 *(
-                    c.create_disk("G/D/latest", "West Europe", tmp_path / f"disk{i}.vhd")
+                    c.create_disk("G/D/latest", "South India", tmp_path / f"disk{i}.vhd")
                     for i in range(4)
                 )
             )
             used = Counter(d.replica for d in made)
             assert len(used) == 2, used  # both replicas served readers
             for d in made:
-                assert d.image == "G/D/1.0.0" and d.region == "westeurope"
-                assert xxh128(Path(d.path)) == xxh128(published)
+                assert d.image == "G/D/1.0.0" and d.region == "southindia"
+                assert d.to_azure()["verified"] is True
+                assert d.digest is not None and Path(d.path).read_bytes() == published.read_bytes()
 
     run(go())
-    db = sqlite3.connect(home / "catalog.db")
-    assert db.execute("SELECT COUNT(*) FROM leases").fetchone()[0] == 0  # all released
-    db.close()
+    assert table_count(home, "leases") == 0  # all released
+
+
+def _hold_lease(home: str, ready: multiprocessing.Event, done: multiprocessing.Event) -> None:
+    """Another process reading replica 0 of westeurope (a live lease)."""
+    catalog = open_catalog(Path(home))
+    ref = catalog.find_version("G", "D", "1.0.0")
+    catalog.acquire_lease(ref, "westeurope", None)
+    ready.set()
+    done.wait(60)
+
+
+def test_least_busy_replica_first_counting_other_processes(
+    home: Path, tmp_path: Path, published: Path
+) -> None:
+    """A live reader in another process makes its replica busier; a dead
+    one's lease no longer counts."""
+    catalog = open_catalog(home)
+    ref = catalog.find_version("G", "D", "1.0.0")
+    replicas = sorted(
+        (r for r in catalog.replica_rows(ref) if r.region == "westeurope"), key=lambda r: r.index
+    )
+    ctx = multiprocessing.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Event()
+    reader = ctx.Process(target=_hold_lease, args=(str(home), ready, done))
+    reader.start()
+    try:
+        assert ready.wait(60)
+        # replica 0 has a reader: the next disk comes from replica 1, then 0, 1 ...
+        picks = [catalog.acquire_lease(ref, "westeurope", None) for _ in range(3)]
+        assert [p[1].id for p in picks] == [replicas[1].id, replicas[0].id, replicas[1].id]
+        for lease, _ in picks:
+            catalog.release_lease(lease)
+    finally:
+        done.set()
+        reader.join(30)
+    # the reader exited without releasing: its lease is dead and is purged
+    lease, replica = catalog.acquire_lease(ref, "westeurope", None)
+    assert replica.id == replicas[0].id and table_count(home, "leases") == 1
+    catalog.release_lease(lease)
+    catalog.close()
+
+
+def test_a_disk_that_fails_verification_is_not_made(
+    home: Path, tmp_path: Path, published: Path
+) -> None:
+    """Replica 0 of westeurope rots after replication: the disk copied from
+    it fails verification, nothing appears at --out, the replica is marked
+    Failed, and the next disk comes from the good replica."""
+
+    async def go() -> None:
+        async with Client(home, principal=OWNER) as c:
+            reps = [r for r in await c.list_replicas("G", "D", "1.0.0") if r.region == "westeurope"]
+            flip(local(reps[0].location), 3 * 2**20 + 5)
+            out = tmp_path / "vm.vhd"
+            with pytest.raises(VerifyError, match=r"chunk 0\) differ .* marked Failed"):
+                await c.create_disk("G/D/1.0.0", "westeurope", out)
+            assert not out.exists() and not list(tmp_path.glob(".vm.vhd*"))
+            states = {r.index: r.state for r in await c.list_replicas("G", "D", "1.0.0")
+                      if r.region == "westeurope"}  # fmt: skip
+            assert states == {0: "Failed", 1: "Completed"}
+            made = await c.create_disk("G/D/1.0.0", "westeurope", out)
+            assert made.replica == reps[1].location
+            assert out.read_bytes() == published.read_bytes()
+
+    run(go())
 
 
 def test_disk_create_refusals_change_nothing(home: Path, tmp_path: Path, published: Path) -> None:
@@ -81,21 +137,16 @@ def test_disk_create_refusals_change_nothing(home: Path, tmp_path: Path, publish
     assert sorted(p.name for p in tmp_path.glob("*.vhd")) == ["keep.vhd", "os.vhd"]
 
 
-def test_disk_create_cli_and_access(home: Path, tmp_path: Path, published: Path) -> None:
+def test_disk_create_cli_says_verified_and_checks_access(
+    home: Path, tmp_path: Path, published: Path
+) -> None:
     out = tmp_path / "cli.vhd"
     made = cli(home, "disk", "create", "--image", "G/D/1.0.0", "-l", "eastus", "--out", str(out))
-    assert made["path"] == str(out) and xxh128(out) == xxh128(published)
-    refused = cli_proc(
-        home,
-        "disk",
-        "create",
-        "--image",
-        "G/D/1.0.0",
-        "-l",
-        "eastus",
-        "--out",
-        str(tmp_path / "eve.vhd"),
-        principal="eve",
-    )
+    assert made["path"] == str(out) and made["verified"] is True
+    assert out.read_bytes() == published.read_bytes()
+    refused = cli_run(
+        home, "disk", "create", "--image", "G/D/1.0.0", "-l", "eastus",
+        "--out", str(tmp_path / "eve.vhd"), principal="eve",
+    )  # fmt: skip
     assert refused.returncode == 1 and "'eve' may not" in refused.stderr
     assert not (tmp_path / "eve.vhd").exists()

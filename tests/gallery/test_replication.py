@@ -1,83 +1,71 @@
-"""Replication failures stay in their region and are retried alone; verify
-and repair; `latest`; `--no-wait` and `wait`; concurrent updates."""
+"""Replication failures stay in their region and are retried alone (an
+unreachable, full or read-only store; a replica that fails verification);
+verify and repair; `latest`; `--no-wait` and `wait`; concurrent updates."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, cli, cli_proc, local, make_raw, make_vhd, run, xxh128
+from gallerykit import (
+    IDS,
+    OWNER,
+    cli,
+    cli_argv,
+    cli_env,
+    cli_run,
+    create_cli,
+    flip,
+    local,
+    paused,
+    publish,
+    region_states,
+    run,
+    setup_home,
+    shown,
+    stamps,
+    xxh128,
+)
+from images import MiB
 from imgrepl import Client
 from imgrepl.exceptions import NotFoundError
 
 
-@pytest.fixture
-def vhd(tmp_path: Path) -> Path:
-    return make_vhd(tmp_path / "os.vhd", make_raw(tmp_path / "os.raw", 4), "fixed")
-
-
-def stamps(paths: list[Path]) -> list[tuple[int, int]]:
-    return [(p.stat().st_ino, p.stat().st_mtime_ns) for p in paths]
-
-
-def summary(version: object) -> dict[str, str]:
-    status = version.replication_status  # type: ignore[attr-defined]
-    return {s.region: s.state for s in status.summary}
-
-
 def test_unreachable_store_fails_its_region_only_and_retry_fixes_it(
-    home: Path, tmp_path: Path, vhd: Path
+    home: Path, tmp_path: Path, image: Path
 ) -> None:
     blocker = tmp_path / "blocked"
     blocker.write_text("a file where the store's parent directory should be")
+    run(setup_home(home, {"westeurope": tmp_path / "we", "eastus": blocker / "store"}))
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.add_region("westeurope", str(tmp_path / "we"))
-            await c.add_region("eastus", str(blocker / "store"))
-            await c.create_gallery("G", "westeurope")
-            await c.create_image_definition(
-                "G", "D", publisher="p", offer="o", sku="s", os_type="Linux"
-            )
-            v = await c.create_image_version(
-                "G",
-                "D",
-                "1.0.0",
-                location="westeurope",
-                os_vhd=vhd,
-                target_regions=["westeurope=2", "eastus"],
-            )
-            assert summary(v) == {"westeurope": "Completed", "eastus": "Failed"}
+            v = await publish(c, image, "westeurope=2", "eastus")
+            assert region_states(v) == {"westeurope": "Completed", "eastus": "Failed"}
             assert v.provisioning_state == "Failed"
             status = v.replication_status
             assert status is not None and status.aggregated_state == "Failed"
             details = status.summary[1].details or ""
             assert "store unreachable" in details and str(blocker) in details
             # usable where it completed, not where it failed
-            assert (
-                await c.get_image_version("G", "D", "latest", location="westeurope")
-            ).name == "1.0.0"
+            latest = await c.get_image_version("G", "D", "latest", location="westeurope")
+            assert latest.name == "1.0.0"
             with pytest.raises(NotFoundError, match=r"in region 'eastus'"):
                 await c.get_image_version("G", "D", "latest", location="eastus")
-            good = [
-                local(r.location)
-                for r in await c.list_replicas("G", "D", "1.0.0")
-                if r.region == "westeurope"
-            ]
+            reps = await c.list_replicas("G", "D", "1.0.0")
+            good = [local(r.location) for r in reps if r.region == "westeurope"]
             before = stamps(good)
             blocker.unlink()
             again = await c.replicate("G", "D", "1.0.0", retry_failed=True)
-            assert summary(again) == {"westeurope": "Completed", "eastus": "Completed"}
+            assert region_states(again) == {"westeurope": "Completed", "eastus": "Completed"}
             assert again.provisioning_state == "Succeeded"
             assert stamps(good) == before  # finished replicas were not copied again
             fixed = [r for r in await c.list_replicas("G", "D", "1.0.0") if r.region == "eastus"]
-            assert xxh128(local(fixed[0].location)) == xxh128(vhd)
+            assert xxh128(local(fixed[0].location)) == xxh128(image)
 
     run(go())
 
@@ -102,227 +90,179 @@ def tmpfs(path: Path, size: str, *, read_only: bool = False) -> Iterator[Path]:
     ("kind", "message"), [("full", "No space left"), ("readonly", "Read-only")]
 )
 def test_full_or_read_only_store_fails_its_region_only(
-    home: Path, tmp_path: Path, vhd: Path, kind: str, message: str
+    home: Path, tmp_path: Path, image: Path, kind: str, message: str
 ) -> None:
     with tmpfs(tmp_path / "small", "1m", read_only=kind == "readonly") as small:
+        regions = {"westeurope": tmp_path / "we", "eastus": tmp_path / "us", "small": small}
+        run(setup_home(home, regions))
 
         async def go() -> None:
             async with Client(home, principal=OWNER) as c:
-                await c.add_region("westeurope", str(tmp_path / "we"))
-                await c.add_region("eastus", str(tmp_path / "us"))
-                await c.add_region("small", str(small))
-                await c.create_gallery("G", "westeurope")
-                await c.create_image_definition(
-                    "G", "D", publisher="p", offer="o", sku="s", os_type="Linux"
-                )
-                v = await c.create_image_version(
-                    "G",
-                    "D",
-                    "1.0.0",
-                    location="westeurope",
-                    os_vhd=vhd,
-                    target_regions=["westeurope", "small=2", "eastus=2"],
-                )
-                assert summary(v) == {
+                v = await publish(c, image, "westeurope", "small=2", "eastus=2")
+                assert region_states(v) == {
                     "westeurope": "Completed",
                     "small": "Failed",
                     "eastus": "Completed",
                 }
                 assert v.replication_status is not None
                 assert message in (v.replication_status.summary[1].details or "")
-                reps = await c.list_replicas("G", "D", "1.0.0")
-                for r in reps:
+                for r in await c.list_replicas("G", "D", "1.0.0"):
                     if r.region == "small":
                         assert r.state == "Failed" and not local(r.location).exists()
                     else:
-                        assert xxh128(local(r.location)) == xxh128(vhd)
+                        assert xxh128(local(r.location)) == xxh128(image)
 
         run(go())
         assert [p.name for p in small.rglob("*") if p.is_file()] == []  # nothing half-written
 
 
-def test_verify_finds_and_repairs_a_corrupt_replica(definition: Path, vhd: Path) -> None:
-    cli(
-        definition,
-        "sig",
-        "image-version",
-        "create",
-        "-r",
-        "G",
-        "-i",
-        "D",
-        "-e",
-        "1.0.0",
-        "-l",
-        "westeurope",
-        "--os-vhd",
-        str(vhd),
-        "--target-regions",
-        "westeurope=2",
-        "eastus",
-    )
-    reps = cli(
-        definition, "sig", "image-version", "list-replicas", "-r", "G", "-i", "D", "-e", "1.0.0"
-    )
+def test_a_replica_failing_verification_fails_its_region_only(
+    definition: Path, big: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real corruption at the replicator's pause points: eastus's second
+    replica gets a bad byte in chunk 1 between its copy and its verification;
+    northeurope's first replica gets one in chunk 0 after its verification,
+    before the copies inside the region read it."""
+
+    def corrupt(point: str, location: str) -> None:
+        path = local(location)
+        if (point, path.parts[-5], path.name) == ("verify", "eastus", "os-1.vhd"):
+            flip(path, 5 * MiB + 7)
+        if (point, path.parts[-5], path.name) == ("fanout", "northeurope", "os-0.vhd"):
+            flip(path, 100)
+
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            with paused(tmp_path / "pause", corrupt) as env:
+                monkeypatch.setenv(*next(iter(env.items())))
+                v = await publish(c, big, "westeurope", "eastus=2", "northeurope=2")
+                monkeypatch.delenv(next(iter(env)))
+            assert v.provisioning_state == "Failed"
+            assert region_states(v) == {
+                "westeurope": "Completed",
+                "eastus": "Failed",
+                "northeurope": "Failed",
+            }
+            assert v.replication_status is not None
+            eastus, northeurope = v.replication_status.summary[1:]
+            assert "eastus/G/D/1.0.0/os-1.vhd failed: bytes 4194304-8388608 (chunk 1) differ " in (
+                eastus.details or ""
+            )
+            assert "northeurope/G/D/1.0.0/os-0.vhd failed: bytes 0-4194304 (chunk 0) differ" in (
+                northeurope.details or ""
+            )
+            reps = {(r.region, r.index): r for r in await c.list_replicas("G", "D", "1.0.0")}
+            failed = [("eastus", 1), ("northeurope", 0), ("northeurope", 1)]
+            for key, r in reps.items():
+                assert r.state == ("Failed" if key in failed else "Completed"), key
+                assert local(r.location).exists() == (key not in failed), key  # no bad replica
+            cost = await c.cost("G", "D", "1.0.0")  # only what exists counts
+            size = big.stat().st_size
+            assert (cost.storage_bytes, cost.egress_bytes) == (2 * size, 2 * size)
+            good = [local(reps[k].location) for k in (("westeurope", 0), ("eastus", 0))]
+            before = stamps(good)
+
+            again = await c.replicate("G", "D", "1.0.0")  # without --retry-failed
+            assert region_states(again)["eastus"] == "Failed"
+            retried = await c.replicate("G", "D", "1.0.0", retry_failed=True)
+            assert retried.provisioning_state == "Succeeded"
+            assert set(region_states(retried).values()) == {"Completed"}
+            assert stamps(good) == before  # only the failed replicas were copied again
+            final = await c.list_replicas("G", "D", "1.0.0")
+            assert {xxh128(local(r.location)) for r in final} == {xxh128(big)}
+
+    run(go())
+
+
+def test_verify_finds_and_repairs_a_corrupt_replica(definition: Path, image: Path) -> None:
+    create_cli(definition, "1.0.0", image, "--target-regions", "westeurope=2", "eastus")
+    reps = cli(definition, "sig", "image-version", "list-replicas", *IDS)
     victim = local(reps[0]["location"])
-    with victim.open("r+b") as f:
-        f.seek(5000)
-        f.write(b"\xff" * 16)
-    ids = ["-r", "G", "-i", "D", "-e", "1.0.0"]
-    found = cli_proc(definition, "sig", "image-version", "verify", *ids)
+    flip(victim, 5000)
+    found = cli_run(definition, "sig", "image-version", "verify", *IDS)
     assert found.returncode == 1
     bad = [x for x in json.loads(found.stdout) if not x["ok"]]
     assert [x["location"] for x in bad] == [reps[0]["location"]]
-    assert bad[0]["badRanges"] and bad[0]["badRanges"][0][0] <= 5000
-    shown = cli(definition, "sig", "image-version", "show", *ids, "--expand", "ReplicationStatus")
-    states = {s["region"]: s["state"] for s in shown["replicationStatus"]["summary"]}
+    assert bad[0]["badRanges"] == [[0, 4 * MiB]]
+    assert "bytes 0-4194304 (chunk 0) differ from the source manifest" in bad[0]["verifyDetails"]
+    states = region_states(shown(definition))
     assert states[reps[0]["region"]] == "Failed"  # not complete while a replica is bad
-    fixed = cli(definition, "sig", "image-version", "verify", *ids, "--repair")
+    fixed = cli(definition, "sig", "image-version", "verify", *IDS, "--repair")
     assert all(x["ok"] for x in fixed) and [x["repaired"] for x in fixed].count(True) == 1
-    assert xxh128(victim) == xxh128(vhd)
-    shown = cli(definition, "sig", "image-version", "show", *ids, "--expand", "ReplicationStatus")
-    assert shown["replicationStatus"]["aggregatedState"] == "Completed"
+    assert xxh128(victim) == xxh128(image)
+    assert shown(definition)["replicationStatus"]["aggregatedState"] == "Completed"
 
 
-def test_latest_per_region_through_the_cli(definition: Path, vhd: Path) -> None:
-    def create(version: str, *extra: str) -> None:
-        cli(
-            definition,
-            "sig",
-            "image-version",
-            "create",
-            "-r",
-            "G",
-            "-i",
-            "D",
-            "-e",
-            version,
-            "-l",
-            "westeurope",
-            "--os-vhd",
-            str(vhd),
-            *extra,
-        )
-
-    create("1.0.0", "--target-regions", "westeurope", "eastus")
-    create("1.2.0", "--target-regions", "westeurope", "eastus", "--exclude-from-latest")
-    create("1.10.0", "--target-regions", "westeurope")
-    create("2.0.0", "--target-regions", "westeurope", "eastus", "--end-of-life-date", "2001-01-01")
+def test_latest_per_region_and_end_of_life(definition: Path, image: Path) -> None:
+    create_cli(definition, "1.0.0", image, "--target-regions", "westeurope", "eastus")
+    create_cli(
+        definition, "1.2.0", image, "--target-regions", "westeurope", "eastus",
+        "--exclude-from-latest",
+    )  # fmt: skip
+    create_cli(definition, "1.10.0", image, "--target-regions", "westeurope")
+    create_cli(
+        definition, "2.0.0", image, "--target-regions", "westeurope", "eastus",
+        "--end-of-life-date", "2001-01-01",
+    )  # fmt: skip
 
     def latest(region: str) -> str:
-        shown = cli(
-            definition,
-            "sig",
-            "image-version",
-            "show",
-            "-r",
-            "G",
-            "-i",
-            "D",
-            "-e",
-            "latest",
-            "-l",
-            region,
-        )
-        return str(shown["name"])
+        found = cli(definition, "sig", "image-version", "show", "-r", "G", "-i", "D",
+                    "-e", "latest", "-l", region)  # fmt: skip
+        return str(found["name"])
 
     assert (latest("westeurope"), latest("eastus")) == ("1.10.0", "1.0.0")
-    cli(
-        definition,
-        "sig",
-        "image-version",
-        "update",
-        "-r",
-        "G",
-        "-i",
-        "D",
-        "-e",
-        "1.2.0",
-        "--exclude-from-latest",
-        "false",
-    )
+    cli(definition, "sig", "image-version", "update", "-r", "G", "-i", "D", "-e", "1.2.0",
+        "--exclude-from-latest", "false")  # fmt: skip
     assert latest("eastus") == "1.2.0"
-    listed = cli(
-        definition, "sig", "image-version", "list", "-r", "G", "-i", "D", "--exclude-end-of-life"
-    )
+    ls = ["sig", "image-version", "list", "-r", "G", "-i", "D"]
+    assert [v["name"] for v in cli(definition, *ls)] == ["1.0.0", "1.2.0", "1.10.0", "2.0.0"]
+    listed = cli(definition, *ls, "--exclude-end-of-life")
     assert [v["name"] for v in listed] == ["1.0.0", "1.2.0", "1.10.0"]
-    nowhere = cli_proc(
-        definition,
-        "sig",
-        "image-version",
-        "show",
-        "-r",
-        "G",
-        "-i",
-        "D",
-        "-e",
-        "latest",
-        "-l",
-        "northeurope",
-    )
+    nowhere = cli_run(definition, "sig", "image-version", "show", "-r", "G", "-i", "D",
+                      "-e", "latest", "-l", "northeurope")  # fmt: skip
     assert nowhere.returncode == 1 and "in region 'northeurope'" in nowhere.stderr
 
 
-def test_no_wait_returns_and_wait_waits(definition: Path, vhd: Path) -> None:
-    ids = ["-r", "G", "-i", "D", "-e", "1.0.0"]
-    made = cli(
-        definition,
-        "sig",
-        "image-version",
-        "create",
-        *ids,
-        "-l",
-        "westeurope",
-        "--os-vhd",
-        str(vhd),
-        "--target-regions",
-        "westeurope",
-        "northeurope=2=Standard_ZRS",
-        "--no-wait",
-    )
+def test_no_wait_returns_and_wait_waits(definition: Path, image: Path) -> None:
+    made = create_cli(
+        definition, "1.0.0", image, "--target-regions", "westeurope",
+        "northeurope=2=Standard_ZRS", "--no-wait",
+    )  # fmt: skip
     assert made["provisioningState"] == "Creating"
-    done = cli(definition, "sig", "image-version", "wait", *ids, "--timeout", "120")
+    done = cli(definition, "sig", "image-version", "wait", *IDS, "--timeout", "120")
     assert done["provisioningState"] == "Succeeded"
     assert done["replicationStatus"]["aggregatedState"] == "Completed"
-    reps = cli(definition, "sig", "image-version", "list-replicas", *ids)
+    reps = cli(definition, "sig", "image-version", "list-replicas", *IDS)
     assert len(reps) == 1 + 2 * 3 and {r["state"] for r in reps} == {"Completed"}
 
 
-def test_two_processes_add_different_regions_at_once(definition: Path, vhd: Path) -> None:
-    ids = ["-r", "G", "-i", "D", "-e", "1.0.0"]
-    cli(
-        definition, "sig", "image-version", "create", *ids, "-l", "westeurope", "--os-vhd", str(vhd)
-    )
-    argv = [
-        sys.executable,
-        "-m",
-        "imgrepl",
-        "sig",
-        "image-version",
-        "update",
-        *ids,
-        "--home",
-        str(definition),
-        "-o",
-        "json",
-    ]
-    env = {**os.environ, "IMGREPL_PRINCIPAL": OWNER}
+def test_processes_adding_different_regions_at_once_all_take_effect(
+    definition: Path, image: Path
+) -> None:
+    create_cli(definition, "1.0.0", image)
+    update = cli_argv(definition, "sig", "image-version", "update", *IDS)
     procs = [
         subprocess.Popen(
-            [*argv, "--add-target-region", region],
-            env=env,
+            [*update, *args],
+            env=cli_env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for region in ("eastus=2", "northeurope")
+        for args in (
+            ["--add-target-region", "eastus=2"],
+            ["--add-target-region", "northeurope"],
+            ["--add-target-region", "westeurope=2"],
+        )
     ]
     outs = [p.communicate(timeout=120) for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
-    shown = cli(definition, "sig", "image-version", "show", *ids, "--expand", "ReplicationStatus")
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    version = shown(definition)
     targets = {
-        t["name"]: t["regionalReplicaCount"] for t in shown["publishingProfile"]["targetRegions"]
+        t["name"]: t["regionalReplicaCount"] for t in version["publishingProfile"]["targetRegions"]
     }
-    assert targets == {"westeurope": 1, "eastus": 2, "northeurope": 1}
-    assert shown["replicationStatus"]["aggregatedState"] == "Completed"
-    reps = cli(definition, "sig", "image-version", "list-replicas", *ids)
-    assert sorted(r["region"] for r in reps) == ["eastus", "eastus", "northeurope", "westeurope"]
+    assert targets == {"westeurope": 2, "eastus": 2, "northeurope": 1}
+    assert version["replicationStatus"]["aggregatedState"] == "Completed"
+    reps = cli(definition, "sig", "image-version", "list-replicas", *IDS)
+    assert (
+        sorted(r["region"] for r in reps) == ["eastus"] * 2 + ["northeurope"] + ["westeurope"] * 2
+    )

@@ -26,6 +26,7 @@ def register(sub: Any) -> None:
 def sample_image(work: Path) -> Path:
     """Random data with zero stretches, as a fixed VHD if qemu-img can make one."""
     import random
+    import shlex
     import shutil
     import subprocess
 
@@ -37,22 +38,8 @@ def sample_image(work: Path) -> Path:
     if shutil.which("qemu-img") is None:
         return raw
     vhd = work / "sample.vhd"
-    subprocess.run(
-        [
-            "qemu-img",
-            "convert",
-            "-f",
-            "raw",
-            "-O",
-            "vpc",
-            "-o",
-            "subformat=fixed,force_size=on",
-            str(raw),
-            str(vhd),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    convert = shlex.split("qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on")
+    subprocess.run([*convert, str(raw), str(vhd)], check=True, capture_output=True)
     raw.unlink()
     return vhd
 
