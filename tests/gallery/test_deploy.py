@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -115,6 +116,22 @@ def test_a_disk_that_fails_verification_is_not_made(
             assert out.read_bytes() == published.read_bytes()
 
     run(go())
+
+
+def test_a_disk_on_another_filesystem(home: Path, published: Path) -> None:
+    """The kernel cannot copy_file_range between a tmpfs and the stores'
+    filesystem: the copy falls back to reads and writes, still verified."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == home.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    with tempfile.TemporaryDirectory(dir=shm) as tmp:
+
+        async def go() -> None:
+            async with Client(home, principal=OWNER) as c:
+                made = await c.create_disk("G/D/1.0.0", "eastus", Path(tmp) / "vm.vhd")
+                assert Path(made.path).read_bytes() == published.read_bytes()
+
+        run(go())
 
 
 def test_disk_create_refusals_change_nothing(home: Path, tmp_path: Path, published: Path) -> None:
