@@ -109,13 +109,13 @@ class Result:
         return json.loads(self.stdout) if self.stdout.strip() else None
 
 
-def cli_run(home: Path | None, *args: str, principal: str = OWNER) -> Result:
-    """`imgrepl ARGS --home HOME --as PRINCIPAL -o json` in this process
+def cli_run(home: Path | None, *args: str, principal: str = OWNER, output: str = "json") -> Result:
+    """`imgrepl ARGS --home HOME --as PRINCIPAL -o OUTPUT` in this process
     (without --home for None: the environment decides)."""
     from imgrepl.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    argv = [*args, *(["--home", str(home)] if home else []), "--as", principal, "-o", "json"]
+    argv = [*args, *(["--home", str(home)] if home else []), "--as", principal, "-o", output]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(argv)

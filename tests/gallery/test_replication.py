@@ -56,18 +56,25 @@ def test_unreachable_store_fails_its_region_only_and_retry_fixes_it(
             assert latest.name == "1.0.0"
             with pytest.raises(NotFoundError, match=r"in region 'eastus'"):
                 await c.get_image_version("G", "D", "latest", location="eastus")
-            reps = await c.list_replicas("G", "D", "1.0.0")
-            good = [local(r.location) for r in reps if r.region == "westeurope"]
-            before = stamps(good)
-            blocker.unlink()
-            again = await c.replicate("G", "D", "1.0.0", retry_failed=True)
-            assert region_states(again) == {"westeurope": "Completed", "eastus": "Completed"}
-            assert again.provisioning_state == "Succeeded"
-            assert stamps(good) == before  # finished replicas were not copied again
-            fixed = [r for r in await c.list_replicas("G", "D", "1.0.0") if r.region == "eastus"]
-            assert xxh128(local(fixed[0].location)) == xxh128(image)
 
     run(go())
+    reps = cli(home, "sig", "image-version", "list-replicas", *IDS)
+    good = [local(r["location"]) for r in reps if r["region"] == "westeurope"]
+    before = stamps(good)
+    blocker.unlink()
+    again = cli_run(home, "sig", "image-version", "replicate", *IDS, "--retry-failed",
+                    output="table")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert region_states(shown(home)) == {"westeurope": "Completed", "eastus": "Completed"}
+    assert shown(home)["provisioningState"] == "Succeeded"
+    assert stamps(good) == before  # finished replicas were not copied again
+    size = image.stat().st_size
+    assert again.stderr.endswith(
+        f"storage {3 * size:,} bytes in 3 replicas in 2 regions; egress {2 * size:,} bytes\n"
+    )
+    fixed = [r for r in cli(home, "sig", "image-version", "list-replicas", *IDS)
+             if r["region"] == "eastus"]  # fmt: skip
+    assert xxh128(local(fixed[0]["location"])) == xxh128(image)
 
 
 @contextlib.contextmanager
@@ -164,7 +171,8 @@ def test_a_replica_failing_verification_fails_its_region_only(
 
             again = await c.replicate("G", "D", "1.0.0")  # without --retry-failed
             assert region_states(again)["eastus"] == "Failed"
-            retried = await c.replicate("G", "D", "1.0.0", retry_failed=True)
+            # any update retries what failed
+            retried = await c.update_image_version("G", "D", "1.0.0", end_of_life_date="2040-01-01")
             assert retried.provisioning_state == "Succeeded"
             assert set(region_states(retried).values()) == {"Completed"}
             assert stamps(good) == before  # only the failed replicas were copied again
@@ -234,6 +242,24 @@ def test_no_wait_returns_and_wait_waits(definition: Path, image: Path) -> None:
     assert done["replicationStatus"]["aggregatedState"] == "Completed"
     reps = cli(definition, "sig", "image-version", "list-replicas", *IDS)
     assert len(reps) == 1 + 2 * 3 and {r["state"] for r in reps} == {"Completed"}
+    updating = cli(definition, "sig", "image-version", "update", *IDS,
+                   "--add-target-region", "eastus", "--no-wait")  # fmt: skip
+    assert updating["provisioningState"] == "Updating"
+    done = cli(definition, "sig", "image-version", "wait", *IDS, "--timeout", "120")
+    assert done["provisioningState"] == "Succeeded"
+    assert region_states(done)["eastus"] == "Completed"
+
+
+def test_the_background_worker_gets_every_option(tmp_path: Path) -> None:
+    from imgrepl.gallery.db import VersionRef
+    from imgrepl.gallery.worker import parse_args, worker_argv
+
+    argv = worker_argv(tmp_path, VersionRef(1, "G", "D", "1.0.0", "we"), True, 2.5)
+    assert argv[1:3] == ["-m", "imgrepl.gallery.worker"]
+    got = parse_args(argv[3:])
+    assert (got.home, got.gallery, got.definition, got.version) == (str(tmp_path), "G", "D",
+                                                                    "1.0.0")  # fmt: skip
+    assert (got.retry_failed, got.cap_mbps) == (True, 2.5)
 
 
 def test_processes_adding_different_regions_at_once_all_take_effect(

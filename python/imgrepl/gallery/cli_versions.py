@@ -53,23 +53,34 @@ def _data_vhds(items: list[str] | None) -> dict[int, str]:
     return out
 
 
-async def _replicated(a: argparse.Namespace, work: Any) -> Any:
-    """Runs `work(on_progress)`; exit status 1 when a region failed."""
+async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
+    """Runs `work(on_progress)`; says what failed and what the replication
+    costs (on a terminal table; `-o json` stays quiet); exit status 1 when a
+    region failed."""
+    import sys
+
     update, stop = progress_bars(a)
     try:
         version = await work(update)
     finally:
         stop()
     a.replicating = True
+    if a.no_wait:
+        return _shown(a, version)
     status = version.replication_status
-    failed = not a.no_wait and status is not None and status.aggregated_state != "Completed"
-    if failed:
-        import sys
-
-        for s in status.summary:
-            if s.state != "Completed":
-                print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
-    return _shown(a, version) if not failed else _Fail(_shown(a, version))
+    failed = status is not None and status.aggregated_state != "Completed"
+    for s in status.summary if failed and status else []:
+        if s.state != "Completed":
+            print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
+    if a.output != "json":
+        cost = await c.cost(version.gallery, version.definition, version.name)
+        replicas = sum(r.replicas for r in cost.regions)
+        print(
+            f"storage {cost.storage_bytes:,} bytes in {replicas} replicas in "
+            f"{len(cost.regions)} regions; egress {cost.egress_bytes:,} bytes",
+            file=sys.stderr,
+        )
+    return _Fail(_shown(a, version)) if failed else _shown(a, version)
 
 
 class _Fail(dict[str, Any]):
@@ -80,6 +91,7 @@ class _Fail(dict[str, Any]):
 
 async def _create(c: Client, a: argparse.Namespace) -> Any:
     return await _replicated(
+        c,
         a,
         lambda cb: c.create_image_version(
             *_ids(a),
@@ -109,6 +121,7 @@ async def _update(c: Client, a: argparse.Namespace) -> Any:
         else parse_bool("--exclude-from-latest", a.exclude_from_latest)
     )
     return await _replicated(
+        c,
         a,
         lambda cb: c.update_image_version(
             *_ids(a),
@@ -129,6 +142,7 @@ async def _update(c: Client, a: argparse.Namespace) -> Any:
 
 async def _replicate(c: Client, a: argparse.Namespace) -> Any:
     return await _replicated(
+        c,
         a,
         lambda cb: c.replicate(
             *_ids(a),

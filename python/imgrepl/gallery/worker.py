@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +23,21 @@ from imgrepl.gallery.home import logs_dir
 _children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reaped
 
 
+def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None) -> list[str]:
+    argv = [sys.executable, "-m", "imgrepl.gallery.worker", str(home), ref.gallery]
+    argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
+    return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m imgrepl.gallery.worker")
+    for name in ("home", "gallery", "definition", "version"):
+        p.add_argument(name)
+    p.add_argument("--retry-failed", action="store_true")
+    p.add_argument("--cap-mbps", type=float)
+    return p.parse_args(argv)
+
+
 def spawn(
     home: Path,
     catalog: Catalog,
@@ -30,23 +47,12 @@ def spawn(
     cap_mbps: float | None = None,
 ) -> int:
     """Starts the worker process; returns its pid."""
-    import os
-
     logs = logs_dir(home)
     logs.mkdir(parents=True, exist_ok=True)
-    argv = [
-        sys.executable,
-        "-m",
-        "imgrepl.gallery.worker",
-        str(home),
-        ref.gallery,
-        ref.definition,
-        ref.name,
-    ] + (["--retry-failed"] if retry else [])
     log = (logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log").open("ab")
     with log:
         child = subprocess.Popen(
-            argv,
+            worker_argv(home, ref, retry, cap_mbps),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -64,12 +70,10 @@ def spawn(
 async def _main(argv: list[str]) -> int:
     from imgrepl.client import Client
 
-    home, gallery, definition, version = argv[:4]
-    flags = argv[4:]
-    cap = float(flags[flags.index("--cap-mbps") + 1]) if "--cap-mbps" in flags else None
-    async with Client(home) as client:
+    a = parse_args(argv)
+    async with Client(a.home) as client:
         result = await client.replicate(
-            gallery, definition, version, retry_failed="--retry-failed" in flags, cap_mbps=cap
+            a.gallery, a.definition, a.version, retry_failed=a.retry_failed, cap_mbps=a.cap_mbps
         )
     status = result.replication_status
     print(f"{result.id}: {status.aggregated_state if status else 'Unknown'}", flush=True)
