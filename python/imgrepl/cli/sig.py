@@ -53,28 +53,30 @@ async def _delete(c: Client, a: argparse.Namespace) -> Any:
     await c.delete_gallery(a.gallery_name)
 
 
+# create_image_definition's fields, named as the options that give them
+_DEFINITION_ARGS = {
+    name: name
+    for name in (
+        "publisher", "offer", "sku", "os_type", "os_state", "description", "eula",
+        "privacy_statement_uri", "release_note_uri", "end_of_life_date", "hyper_v_generation",
+        "architecture",
+    )
+} | {
+    "vcpus_min": "minimum_cpu_core",
+    "vcpus_max": "maximum_cpu_core",
+    "memory_min": "minimum_memory",
+    "memory_max": "maximum_memory",
+}  # fmt: skip
+
+
 async def _def_create(c: Client, a: argparse.Namespace) -> Any:
+    fields = {field: getattr(a, option) for field, option in _DEFINITION_ARGS.items()}
     return await c.create_image_definition(
         a.gallery_name,
         a.gallery_image_definition,
-        publisher=a.publisher,
-        offer=a.offer,
-        sku=a.sku,
-        os_type=a.os_type,
-        os_state=a.os_state,
-        description=a.description,
-        eula=a.eula,
-        privacy_statement_uri=a.privacy_statement_uri,
-        release_note_uri=a.release_note_uri,
-        end_of_life_date=a.end_of_life_date,
         tags=key_values(a.tags, "tag"),
-        vcpus_min=a.minimum_cpu_core,
-        vcpus_max=a.maximum_cpu_core,
-        memory_min=a.minimum_memory,
-        memory_max=a.maximum_memory,
         disallowed_disk_types=a.disallowed_disk_types or (),
-        hyper_v_generation=a.hyper_v_generation,
-        architecture=a.architecture,
+        **fields,
     )
 
 

@@ -214,6 +214,10 @@ def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | Non
     return p
 
 
+def _flag(p: argparse.ArgumentParser, name: str, help_: str) -> None:
+    p.add_argument(name, action="store_true", help=help_)
+
+
 def _cap(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cap-mbps", type=float, help="cap each copy job's source reads (MB/s)")
 
@@ -227,12 +231,8 @@ def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
     )
     p.add_argument("--replica-count", type=int, help="default replicas per region (1-100)")
     p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31")
-    p.add_argument(
-        "--allow-replicated-location-deletion",
-        action="store_true",
-        help="allow removing regions that hold replicas",
-    )
-    p.add_argument("--no-wait", action="store_true", help="return at once; replicate in background")
+    _flag(p, "--allow-replicated-location-deletion", "allow removing regions that hold replicas")
+    _flag(p, "--no-wait", "return at once; replicate in the background")
     _cap(p)
     if create:
         p.add_argument("--exclude-from-latest", action="store_true")

@@ -145,16 +145,7 @@ async def apply_edit(catalog: Catalog, ref: VersionRef, edit: VersionEdit) -> No
     replace = None if edit.target_regions is None else target_specs(edit.target_regions)
     add = target_specs(edit.add)
     remove = [normalise_region(r) for r in edit.remove]
-    await asyncio.to_thread(
-        catalog.edit_targets,
-        ref,
-        replace=replace,
-        add=add,
-        remove=remove,
-        replica_count=count,
-        allow_deletion=allow,
-        fields=fields,
-    )
+    await asyncio.to_thread(catalog.edit_targets, ref, replace, add, remove, count, allow, fields)
 
 
 async def delete(catalog: Catalog, ref: VersionRef) -> None:

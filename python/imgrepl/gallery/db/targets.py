@@ -79,7 +79,6 @@ class Targets(Versions):
     def edit_targets(
         self,
         ref: VersionRef,
-        *,
         replace: Sequence[TargetRegionSpec] | None = None,
         add: Sequence[TargetRegionSpec] = (),
         remove: Sequence[str] = (),
