@@ -156,6 +156,11 @@ impl Shared {
 }
 
 pub fn run(plan: Plan) -> Result<CopyReport> {
+    // Replicas inside one object store are copied there, not streamed.
+    let plan = match crate::remote::server_copy::copy(plan) {
+        crate::remote::server_copy::ServerSide::Done(report) => return report,
+        crate::remote::server_copy::ServerSide::Stream(plan) => plan,
+    };
     let started = Instant::now();
     let Plan {
         source,

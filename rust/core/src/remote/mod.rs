@@ -9,6 +9,7 @@
 //! - `sink`: a replica written as a multipart upload, visible only on commit.
 //! - `source`: ranged, parallel reads of a replica or source image.
 //! - `repair`: a damaged replica rewritten as a whole new object.
+//! - `server_copy`: intra-region replicas copied inside the service.
 //! - `engine`: the hooks the engine's location dispatch calls.
 //! - `retry`, `error`, `runtime`: request policy, error mapping, the runtime.
 mod azure;
@@ -24,6 +25,7 @@ mod repair;
 pub mod retry;
 pub mod runtime;
 mod s3;
+pub mod server_copy;
 mod sink;
 mod source;
 pub mod store;
