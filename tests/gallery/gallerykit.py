@@ -201,7 +201,7 @@ async def setup_definition(home: Path, stores: Path, **zones: int) -> None:
     await setup_home(home, {n: stores / n for n in names}, zones)
 
 
-async def publish(c: Any, image: Path, *targets: str, version: str = "1.0.0", **kw: Any) -> Any:
+async def publish(c: Any, image: Path, *targets: Any, version: str = "1.0.0", **kw: Any) -> Any:
     """G/D/VERSION from `image`, sourced in westeurope."""
     return await c.create_image_version(
         "G", "D", version, location="westeurope", os_vhd=image,

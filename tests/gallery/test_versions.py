@@ -205,3 +205,71 @@ def test_delete_removes_every_replica_and_row(definition: Path, stores: Path, im
     # the catalog's foreign keys cascaded the version's rows away
     for table in ("versions", "disks", "target_regions", "replicas"):
         assert table_count(definition, table) == 0, table
+
+
+def _bytes_read() -> int:
+    """Bytes this process has read by read()/pread() so far, engine threads included."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def test_the_source_is_read_once_for_all_regions(definition: Path, big: Path) -> None:
+    """Publishing to three regions instead of one reads only the two extra
+    replicas once more (their verification), not the source again."""
+    size = big.stat().st_size
+
+    async def go() -> tuple[int, int]:
+        async with Client(definition, principal=OWNER) as c:
+            await publish(c, big, "westeurope", version="0.0.1")  # caches warmed
+            read = []
+            for version, targets in (
+                ("1.0.0", ["westeurope"]),
+                ("2.0.0", ["westeurope", "eastus", "northeurope"]),
+            ):
+                before = _bytes_read()
+                await publish(c, big, *targets, version=version)
+                read.append(_bytes_read() - before)
+            return read[0], read[1]
+
+    one, three = run(go())
+    # two verifications of whole replicas; a second read of the source would add 1.5 more sizes
+    assert 1.9 * size <= three - one < 2.5 * size
+
+
+def test_a_regions_exclude_from_latest_beats_the_versions(definition: Path, image: Path) -> None:
+    from imgrepl.gallery.rules import TargetRegionSpec
+
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            await publish(c, image, "westeurope", "eastus")
+            await publish(
+                c,
+                image,
+                "westeurope",
+                TargetRegionSpec("eastus", exclude_from_latest=True),
+                version="2.0.0",
+            )
+            v = await c.get_image_version("G", "D", "2.0.0")
+            flags = [
+                t["excludeFromLatest"] for t in v.to_azure()["publishingProfile"]["targetRegions"]
+            ]
+            assert flags == [False, True]
+
+            async def latest(region: str) -> str:
+                return (await c.get_image_version("G", "D", "latest", location=region)).name
+
+            assert (await latest("westeurope"), await latest("eastus")) == ("2.0.0", "1.0.0")
+            await c.update_image_version(
+                "G",
+                "D",
+                "2.0.0",
+                add_target_regions=[TargetRegionSpec("eastus", None, None, False)],
+            )
+            assert await latest("eastus") == "2.0.0"
+            await c.update_image_version("G", "D", "2.0.0", exclude_from_latest=True)
+            # the version's flag now excludes it where no region flag says otherwise
+            assert (await latest("westeurope"), await latest("eastus")) == ("1.0.0", "2.0.0")
+
+    run(go())
