@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, cli_run, run, table_count
+from gallerykit import OWNER, cli_run, publish, run, table_count
 from imgrepl import Client
 from imgrepl.exceptions import (
     ConflictError,
@@ -224,6 +224,30 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db = sqlite3.connect(home / "catalog.db")
     assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 2
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    db.close()
+
+
+def test_a_version_recorded_without_a_source_manifest_is_verified(
+    definition: Path, image: Path
+) -> None:
+    """Schema 1 kept only the source digest: the manifest of a replica whose
+    digest is the source's stands in, and is recorded."""
+
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            await publish(c, image, "westeurope", "eastus")
+            db = sqlite3.connect(definition / "catalog.db")
+            db.execute("UPDATE disks SET manifest = NULL")
+            db.commit()
+            db.close()
+            checks = await c.verify_image_version("G", "D", "1.0.0")
+            assert [x.ok for x in checks] == [True, True]
+            v = await c.update_image_version("G", "D", "1.0.0", add_target_regions=["northeurope"])
+            assert v.provisioning_state == "Succeeded"
+
+    run(go())
+    db = sqlite3.connect(definition / "catalog.db")
+    assert db.execute("SELECT COUNT(*) FROM disks WHERE manifest IS NOT NULL").fetchone()[0] == 1
     db.close()
 
 

@@ -114,6 +114,10 @@ def test_a_disk_that_fails_verification_is_not_made(
             made = await c.create_disk("G/D/1.0.0", "westeurope", out)
             assert made.replica == reps[1].location
             assert out.read_bytes() == published.read_bytes()
+            checks = await c.verify_image_version("G", "D", "1.0.0", repair=True)
+            assert [(x.replica.index, x.repaired) for x in checks if x.replica.region ==
+                    "westeurope"] == [(0, True), (1, False)]  # fmt: skip
+            assert local(reps[0].location).read_bytes() == published.read_bytes()
 
     run(go())
 
