@@ -24,7 +24,7 @@ from gallerykit import (
     xxh128,
 )
 from imgrepl import Client
-from imgrepl.exceptions import NotFoundError
+from imgrepl.exceptions import NotFoundError, ValidationError
 
 
 def test_create_replicates_to_every_region_and_zone(definition: Path, image: Path) -> None:
@@ -164,13 +164,14 @@ def test_update_adds_and_removes_replicas(definition: Path, image: Path) -> None
             )
             assert not any(p.exists() for p in eastus)
             assert not any(Path(f"{p}.imgrepl-manifest").exists() for p in eastus)
-            await c.update_image_version(
-                "G",
-                "D",
-                "1.0.0",
-                target_regions=["westeurope=3"],
-                allow_replicated_location_deletion=True,
-            )
+            safety = "safetyProfile.allowDeletionOfReplicatedLocations"
+            v = await c.update_image_version("G", "D", "1.0.0", changes={safety: "false"})
+            assert v.to_azure()["safetyProfile"] == {"allowDeletionOfReplicatedLocations": False}
+            with pytest.raises(ValidationError, match=r"allow-replicated-location-deletion"):
+                await c.update_image_version("G", "D", "1.0.0", target_regions=["westeurope=3"])
+            v = await c.update_image_version("G", "D", "1.0.0", changes={safety: "true"})
+            assert v.allow_deletion_of_replicated_locations  # stored, as in Azure
+            await c.update_image_version("G", "D", "1.0.0", target_regions=["westeurope=3"])
             reps = await c.list_replicas("G", "D", "1.0.0")
             assert [(r.region, r.index, r.state) for r in reps] == [
                 ("westeurope", i, "Completed") for i in range(3)

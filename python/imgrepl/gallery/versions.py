@@ -124,7 +124,7 @@ _SET_FIELDS = {
 
 
 async def apply_edit(catalog: Catalog, ref: VersionRef, edit: VersionEdit) -> None:
-    """Validates the whole edit first, then applies it in two transactions."""
+    """Validates the whole edit first, then applies it in one transaction."""
     rules.check_updatable("version", edit.changes)
     if "publishingProfile.targetRegions" in edit.changes:
         raise ValidationError("change publishingProfile.targetRegions with --target-regions")
@@ -139,9 +139,11 @@ async def apply_edit(catalog: Catalog, ref: VersionRef, edit: VersionEdit) -> No
     eol = sets.get("end_of_life_date", edit.end_of_life_date)
     if eol is not None:
         fields["end_of_life_date"] = rules.end_of_life(eol)
-    allow = edit.allow_deletion or parse_bool(
-        "allowDeletionOfReplicatedLocations", sets.get("allow_deletion", False)
-    )
+    allow = edit.allow_deletion
+    if "allow_deletion" in sets:  # safetyProfile is stored, as in Azure
+        allow = parse_bool("allowDeletionOfReplicatedLocations", sets["allow_deletion"])
+    if allow or "allow_deletion" in sets:
+        fields["allow_deletion"] = int(allow)
     replace = None if edit.target_regions is None else target_specs(edit.target_regions)
     add = target_specs(edit.add)
     remove = [normalise_region(r) for r in edit.remove]
