@@ -14,6 +14,7 @@ from targets import judge
 from workload import Source
 
 PEERS = ["cp", "rclone", "qemu-img", "pyloop"]
+ORDER = ["imgrepl", "imgrepl-nohash", *PEERS]  # stable rows and plot colours
 
 
 def analyze(samples: Sequence[Sample], source: Source, fs: str) -> dict[str, Any]:
@@ -24,6 +25,8 @@ def analyze(samples: Sequence[Sample], source: Source, fs: str) -> dict[str, Any
         b[s.n] = min(b.get(s.n, s.seconds), s.seconds)
         r = rss.setdefault(s.tool, {})
         r[s.n] = max(r.get(s.n, 0), s.peak_rss)
+    rank = {t: i for i, t in enumerate(ORDER)}
+    best = dict(sorted(best.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
     dd = best.pop("dd", {})
     rss.pop("dd", None)
     bandwidth = source.file_size / min(dd.values()) if dd else None
