@@ -72,27 +72,71 @@ def test_progress_stream_async(tmp_path: Path) -> None:
     assert len(snaps) > 2
 
 
+def test_two_tasks_waiting_on_one_job(tmp_path: Path) -> None:
+    # A progress loop and two wait_async calls sleep on the same job's
+    # wake-up socket at once: every one of them must be woken (asyncio keeps
+    # one reader per fd, so a naive add_reader per waiter would strand all
+    # but the last).
+    size = 24 * MIB
+    src = write(tmp_path / "src", noise(4, size))
+
+    async def main() -> tuple[list[Progress], imgrepl.CopyReport, imgrepl.CopyReport]:
+        job = imgrepl.start_copy(src, [tmp_path / "a"], chunk_size=MIB, bwlimit=48 * MIB)
+
+        async def follow() -> list[Progress]:
+            return [p async for p in job]
+
+        return await asyncio.gather(follow(), job.wait_async(), job.wait_async())
+
+    snaps, first, second = asyncio.run(main())
+    check_stream(snaps, size, 1)
+    assert first.ok and first is second
+    assert (tmp_path / "a").read_bytes() == src.read_bytes()
+
+
+FORK_SCRIPT = """
+import asyncio, contextlib, os, sys, imgrepl
+from imgrepl import _core
+src, good, dst = sys.argv[1:]
+job = imgrepl.start_copy(src, [dst], chunk_size=1 << 20, bwlimit=1 << 20)
+verify = _core.verify_async(good)  # its engine task starts now
+pid = os.fork()
+if pid == 0:
+    def says_fork(exc: BaseException) -> bool:
+        return isinstance(exc, RuntimeError) and "fork" in str(exc)
+    async def child() -> int:
+        guarded = 0
+        for inherited in (job.wait_async(), anext(job), verify):
+            try:
+                await inherited
+            except Exception as exc:
+                guarded += says_fork(exc)
+        try:
+            job.wait()
+        except Exception as exc:
+            guarded += says_fork(exc)
+        fresh = await imgrepl.verify_async(good)
+        return guarded * 10 + fresh.ok
+    os._exit(asyncio.run(child()))
+job.cancel()
+with contextlib.suppress(_core.CopyCancelledError):
+    job.wait()
+verify.close()
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def test_a_forked_child_gets_an_error_not_a_hang(tmp_path: Path) -> None:
-    # The runtime's threads do not survive fork(): awaiting in the child
-    # must raise at once (and say why) instead of never completing.
-    src = write(tmp_path / "src", noise(3, MIB))
+    # Work started before fork() runs on threads the child does not have:
+    # awaiting or waiting on it there must raise at once and say why,
+    # instead of never completing.  Work the child starts itself just works.
+    src = write(tmp_path / "src", noise(3, 8 * MIB))
     imgrepl.copy(src, [tmp_path / "a"])
-    code = (
-        "import asyncio, os, sys, imgrepl\n"
-        "asyncio.run(imgrepl.verify_async(sys.argv[1]))\n"
-        "pid = os.fork()\n"
-        "if pid == 0:\n"
-        "    async def child():\n"
-        "        try:\n"
-        "            await imgrepl.verify_async(sys.argv[1])\n"
-        "        except RuntimeError as exc:\n"
-        "            os._exit(3 if 'fork' in str(exc) else 4)\n"
-        "        os._exit(5)\n"
-        "    asyncio.run(child())\n"
-        "_, status = os.waitpid(pid, 0)\n"
-        "sys.exit(os.waitstatus_to_exitcode(status))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], timeout=120)
-    assert out.returncode == 3
+    argv = [sys.executable, "-c", FORK_SCRIPT, str(src), str(tmp_path / "a"), str(tmp_path / "b")]
+    out = subprocess.run(argv, timeout=120, capture_output=True, text=True)
+    # 4 refusals (wait_async, __anext__, the verify task, wait) * 10 + a fresh verify ok
+    assert out.returncode == 41, out.stderr
+    assert not (tmp_path / "b").exists()
     # The sync API starts fresh engine threads per call and works after fork.
     assert imgrepl.verify(tmp_path / "a").ok

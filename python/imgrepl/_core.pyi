@@ -1,6 +1,6 @@
 # Stubs for the Rust extension imgrepl._core; kept honest by mypy.stubtest.
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from typing import Any, final
 
 __version__: str
@@ -75,9 +75,8 @@ def inspect(path: str | os.PathLike[str]) -> ImageInfo:
     """Inspects a raw or VHD image, reading only its metadata.  Raises
     ImageFormatError naming the field of a corrupt VHD."""
 
-def inspect_async(path: str | os.PathLike[str]) -> Awaitable[ImageInfo]:
-    """`inspect` run on the running loop's default executor; call it from
-    inside a running event loop."""
+def inspect_async(path: str | os.PathLike[str]) -> Coroutine[Any, Any, ImageInfo]:
+    """`inspect` on an engine thread, as a coroutine."""
 
 @final
 class VirtualReader:
@@ -193,13 +192,40 @@ class CopyJob:
         """Blocks until the job ends; raises on a job-level failure (source
         unreadable, CopyCancelledError).  Per-destination failures are in
         the report."""
-    def wait_async(self) -> Awaitable[CopyReport]: ...
+    def wait_async(self) -> Coroutine[Any, Any, CopyReport]:
+        """`wait` as a coroutine that sleeps on `fileno()` (no thread is held).
+        Cancelling it does not cancel the job."""
+    def fileno(self) -> int:
+        """The job's wake-up socket: readable whenever progress or the
+        outcome may have changed.  Whoever watches it drains it."""
+    def done(self) -> bool:
+        """The job has ended and cleaned up."""
+    def result(self) -> CopyReport:
+        """`wait` without waiting: RuntimeError while the job runs."""
+    def poll_progress(self) -> Progress | None:
+        """The next snapshot if one is ready, else None; StopAsyncIteration
+        after the finished snapshot was taken."""
     def __iter__(self) -> CopyJob: ...
     def __next__(self) -> Progress:
         """Waits for a change or ~0.1 s; StopIteration after the finished
         snapshot."""
     def __aiter__(self) -> CopyJob: ...
-    def __anext__(self) -> Awaitable[Progress]: ...
+    def __anext__(self) -> Coroutine[Any, Any, Progress]: ...
+
+# --- engine tasks behind every *_async function (rust/py/src/task.rs) ---
+@final
+class Task:
+    """One engine call running off the Python thread; the *_async
+    functions return a coroutine (imgrepl._aio.task_result) awaiting it."""
+
+    def fileno(self) -> int:
+        """Wake-up socket, readable once the call may have ended."""
+    def done(self) -> bool: ...
+    def result(self) -> Any:
+        """The call's value, or raises its error; RuntimeError while running."""
+    def cancel(self) -> None:
+        """Stops an object-store call; verify, repair and inspect run to their
+        end unseen."""
 
 # --- manifest (rust/py/src/manifest.rs) ---
 @final
@@ -219,7 +245,7 @@ class Manifest:
     @staticmethod
     def compute_async(
         path: str | os.PathLike[str], chunk_size: int = 4194304, threads: int | None = None
-    ) -> Awaitable[Manifest]: ...
+    ) -> Coroutine[Any, Any, Manifest]: ...
     @property
     def chunk_size(self) -> int: ...
     @property
@@ -286,7 +312,7 @@ def verify_async(
     path: str | os.PathLike[str],
     manifest: str | os.PathLike[str] | None = None,
     threads: int | None = None,
-) -> Awaitable[VerifyReport]: ...
+) -> Coroutine[Any, Any, VerifyReport]: ...
 def repair(
     path: str | os.PathLike[str],
     good: str | os.PathLike[str],
@@ -299,7 +325,7 @@ def repair_async(
     path: str | os.PathLike[str],
     good: str | os.PathLike[str],
     manifest: str | os.PathLike[str] | None = None,
-) -> Awaitable[RepairReport]: ...
+) -> Coroutine[Any, Any, RepairReport]: ...
 
 # --- region stores on object storage (rust/py/src/store.rs) ---
 def register_store(prefix: str, options: dict[str, str]) -> None:

@@ -15,12 +15,11 @@ import contextlib
 import os
 from collections.abc import Sequence
 
-from imgrepl import _core
+from imgrepl import _aio, _core
 from imgrepl._core import (
     CopyCancelledError,
     CopyJob,
     CopyReport,
-    ImgreplError,
     RepairReport,
     VerifyError,
     VerifyReport,
@@ -146,10 +145,8 @@ async def copy_async(
     try:
         report = await job.wait_async()
     except asyncio.CancelledError:
-        job.cancel()
         # The job ends promptly once cancelled; wait for its cleanup.
-        with contextlib.suppress(ImgreplError, OSError):
-            await job.wait_async()
+        await _aio.cancel_and_wait(job)
         raise
     if verify:
         ok = [d.path for d in report.destinations if d.ok]
@@ -162,8 +159,8 @@ async def copy_async(
 async def verify_async(
     path: PathArg, manifest: PathArg | None = None, threads: int | None = None
 ) -> VerifyReport:
-    """`imgrepl.verify` as a coroutine (so `asyncio.run(verify_async(p))`
-    works: the engine's awaitable needs a running loop when created)."""
+    """`imgrepl.verify` as a coroutine: the check runs on an engine thread
+    and the loop sleeps on its wake-up socket meanwhile."""
     return await _core.verify_async(path, manifest, threads)
 
 

@@ -1,16 +1,24 @@
 //! CopyJob: a fan-out copy running on engine threads, with its progress
 //! stream (sync and async iteration) and its final report.
+//!
+//! A watcher thread per job publishes snapshots and the outcome in Rust
+//! and signals the job's wake-up socket; sync calls block on a condvar,
+//! async ones sleep on the socket (imgrepl._aio).  No engine thread ever
+//! calls into Python (see runtime.rs for why that matters).
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::Poll;
 
 use imgrepl_core::fanout::{CancelHandle, CopyJob, CopyOptions};
 use imgrepl_core::progress::{Progress, ProgressSnapshot, ProgressStream};
 use imgrepl_core::report::{CopyReport, DestinationReport};
-use pyo3::exceptions::{PyStopAsyncIteration, PyValueError};
+use imgrepl_core::Error;
+use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 
 use crate::errors::PyEngineError;
-use crate::runtime::blocking_into_py;
+use crate::runtime::Notifier;
 
 // Python signatures show literal defaults only; keep them equal to the engine's.
 const _: () = assert!(imgrepl_core::chunk::DEFAULT_CHUNK_SIZE == 4194304);
@@ -153,48 +161,110 @@ impl PyCopyReport {
     }
 }
 
-/// State shared by the Python object and any futures awaiting it.
-struct JobState {
-    progress: Arc<Progress>,
-    cancel: CancelHandle,
-    /// Taken by the first waiter; dropping it unwaited cancels the job.
-    job: Mutex<Option<CopyJob>>,
-    outcome: OnceLock<Result<CopyReport, PyErr>>,
-    stream: Mutex<ProgressStream>,
+/// What the watcher thread publishes for the Python side to take.
+#[derive(Default)]
+struct Published {
+    /// The newest snapshot no iterator has taken yet (older ones are
+    /// superseded: a slow consumer skips, it never lags).
+    pending: Option<ProgressSnapshot>,
+    /// An iterator took the `finished` snapshot: the stream has ended.
+    stream_ended: bool,
+    /// The job's end, published once; taken once by the Python object.
+    outcome: Option<Result<CopyReport, Error>>,
+    done: bool,
 }
 
-impl JobState {
-    /// Blocks until the job ended; every waiter sees the same outcome.
-    fn finish(&self) -> &Result<CopyReport, PyErr> {
-        let mut slot = self.job.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(job) = slot.take() {
-            let outcome = job.wait().map_err(|e| PyErr::from(PyEngineError(e)));
-            let _ = self.outcome.set(outcome);
-        }
-        drop(slot);
-        self.outcome
-            .get()
-            .expect("the first waiter stored the outcome")
+/// State shared by the Python object and the job's watcher thread.  It
+/// holds no Python object, so the watcher may drop it last.
+struct JobShared {
+    published: Mutex<Published>,
+    changed: Condvar,
+    notifier: Notifier,
+}
+
+impl JobShared {
+    fn lock(&self) -> MutexGuard<'_, Published> {
+        self.published.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn report(&self, py: Python<'_>) -> PyResult<PyCopyReport> {
-        match self.finish() {
-            Ok(r) => Ok(r.into()),
-            Err(e) => Err(e.clone_ref(py)),
+    /// Publishes a change, then wakes sync waiters and the event loop.
+    fn publish(&self, change: impl FnOnce(&mut Published)) {
+        change(&mut self.lock());
+        self.changed.notify_all();
+        self.notifier.signal();
+    }
+
+    /// The next snapshot without waiting: Ready(None) once the stream ended.
+    fn poll_next(p: &mut Published) -> Poll<Option<ProgressSnapshot>> {
+        if p.stream_ended {
+            return Poll::Ready(None);
+        }
+        let Some(snap) = p.pending.take() else {
+            return Poll::Pending;
+        };
+        p.stream_ended = snap.finished;
+        Poll::Ready(Some(snap))
+    }
+
+    /// The next snapshot, blocking until the watcher publishes one.
+    fn next_blocking(&self) -> Option<ProgressSnapshot> {
+        let mut p = self.lock();
+        loop {
+            if let Poll::Ready(next) = Self::poll_next(&mut p) {
+                return next;
+            }
+            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
         }
     }
 
-    /// The next progress snapshot (blocking); None after the final one.
-    fn next_progress(&self) -> Option<ProgressSnapshot> {
-        let mut stream = self.stream.lock().unwrap_or_else(|p| p.into_inner());
-        stream.next(&self.progress)
+    fn wait_done(&self) {
+        let mut p = self.lock();
+        while !p.done {
+            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
+        }
     }
+}
+
+/// The job's watcher thread: forwards the engine's paced progress stream
+/// (a change, or ~0.1 s) and then its outcome, never touching Python.
+fn watch(job: CopyJob, shared: Arc<JobShared>) {
+    let progress = job.progress().clone();
+    let mut stream = ProgressStream::new();
+    while let Some(snap) = stream.next(&progress) {
+        let last = snap.finished;
+        shared.publish(|p| p.pending = Some(snap));
+        if last {
+            break;
+        }
+    }
+    let outcome = job.wait();
+    shared.publish(|p| {
+        p.outcome = Some(outcome);
+        p.done = true;
+    });
 }
 
 /// A fan-out copy, started on engine threads when constructed.
 #[pyclass(name = "CopyJob", module = "imgrepl._core", frozen)]
 pub struct PyCopyJob {
-    state: Arc<JobState>,
+    shared: Arc<JobShared>,
+    progress: Arc<Progress>,
+    cancel: CancelHandle,
+    /// The outcome as Python sees it, built once on the Python thread.
+    report: PyOnceLock<PyResult<Py<PyCopyReport>>>,
+}
+
+impl PyCopyJob {
+    fn check_owner(&self) -> PyResult<()> {
+        self.shared.notifier.check_owner("copy job")
+    }
+}
+
+/// Dropping the job unwaited cancels it; its threads still clean up.
+impl Drop for PyCopyJob {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
 }
 
 #[pymethods]
@@ -227,48 +297,97 @@ impl PyCopyJob {
             overwrite,
             bwlimit,
         };
+        let shared = Arc::new(JobShared {
+            published: Mutex::new(Published::default()),
+            changed: Condvar::new(),
+            notifier: Notifier::new("a copy job")?,
+        });
         let job = py
             .detach(|| CopyJob::start(&source, &destinations, &opts))
             .map_err(PyEngineError)?;
+        let (progress, cancel) = (job.progress().clone(), job.cancel_handle());
+        let watcher = shared.clone();
+        // On failure the closure, and the job in it, is dropped: cancelled.
+        std::thread::Builder::new()
+            .name("imgrepl-watch".into())
+            .spawn(move || watch(job, watcher))
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start a copy watcher: {e}")))?;
         Ok(PyCopyJob {
-            state: Arc::new(JobState {
-                progress: job.progress().clone(),
-                cancel: job.cancel_handle(),
-                job: Mutex::new(Some(job)),
-                outcome: OnceLock::new(),
-                stream: Mutex::new(ProgressStream::new()),
-            }),
+            shared,
+            progress,
+            cancel,
+            report: PyOnceLock::new(),
         })
     }
 
     /// A snapshot now, without waiting.
     fn progress(&self) -> PyProgress {
-        self.state.progress.snapshot().into()
+        self.progress.snapshot().into()
     }
 
     /// Asks the job to stop; `wait` then raises CopyCancelledError once
     /// every temporary file is gone.
     fn cancel(&self) {
-        self.state.cancel.cancel();
+        self.cancel.cancel();
+    }
+
+    /// The wake-up socket: readable whenever progress or the outcome may
+    /// have changed (the event loop drains it).
+    fn fileno(&self) -> PyResult<i32> {
+        self.shared.notifier.fileno("copy job")
+    }
+
+    /// True once the job has ended and cleaned up.
+    fn done(&self) -> PyResult<bool> {
+        self.check_owner()?;
+        Ok(self.shared.lock().done)
+    }
+
+    /// The report of an ended job, or its error; RuntimeError while it runs.
+    fn result(&self, py: Python<'_>) -> PyResult<Py<PyCopyReport>> {
+        self.check_owner()?;
+        let built = self.report.get_or_try_init(py, || {
+            let mut p = self.shared.lock();
+            if !p.done {
+                return Err(PyRuntimeError::new_err("the copy job is still running"));
+            }
+            let outcome = p.outcome.take().expect("published with done, taken once");
+            drop(p);
+            Ok(match outcome {
+                Ok(r) => Py::new(py, PyCopyReport::from(&r)),
+                Err(e) => Err(PyEngineError(e).into()),
+            })
+        })?;
+        match built {
+            Ok(r) => Ok(r.clone_ref(py)),
+            Err(e) => Err(e.clone_ref(py)),
+        }
     }
 
     /// Blocks (GIL released) until the job ends.  Raises on a job-level
     /// failure; per-destination failures are in the report.
-    fn wait(&self, py: Python<'_>) -> PyResult<PyCopyReport> {
-        let state = self.state.clone();
-        py.detach(move || {
-            state.finish();
-        });
-        self.state.report(py)
+    fn wait(&self, py: Python<'_>) -> PyResult<Py<PyCopyReport>> {
+        self.check_owner()?;
+        py.detach(|| self.shared.wait_done());
+        self.result(py)
     }
 
-    /// `wait` as an awaitable.
-    fn wait_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = self.state.clone();
-        blocking_into_py(py, move || {
-            state.finish();
-            Python::attach(|py| state.report(py))
-        })
+    /// `wait` as a coroutine: sleeps on `fileno()`, holds no thread.
+    fn wait_async<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        static COPY_REPORT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let copy_report = COPY_REPORT.import(slf.py(), "imgrepl._aio", "copy_report")?;
+        copy_report.call1((slf,))
+    }
+
+    /// The next snapshot if one is waiting, else None; raises
+    /// StopAsyncIteration after the `finished` one was taken.
+    fn poll_progress(&self) -> PyResult<Option<PyProgress>> {
+        self.check_owner()?;
+        match JobShared::poll_next(&mut self.shared.lock()) {
+            Poll::Ready(Some(s)) => Ok(Some(s.into())),
+            Poll::Ready(None) => Err(PyStopAsyncIteration::new_err(())),
+            Poll::Pending => Ok(None),
+        }
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -276,25 +395,24 @@ impl PyCopyJob {
     }
 
     /// The next snapshot: waits (GIL released) for a change or ~0.1 s.
-    fn __next__(&self, py: Python<'_>) -> Option<PyProgress> {
-        let state = self.state.clone();
-        py.detach(move || state.next_progress()).map(Into::into)
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyProgress>> {
+        self.check_owner()?;
+        Ok(py.detach(|| self.shared.next_blocking()).map(Into::into))
     }
 
     fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
-    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = self.state.clone();
-        blocking_into_py(py, move || match state.next_progress() {
-            Some(s) => Ok(PyProgress::from(s)),
-            None => Err(PyStopAsyncIteration::new_err(())),
-        })
+    /// A coroutine for the next snapshot (imgrepl._aio.next_progress).
+    fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        static NEXT_PROGRESS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let next_progress = NEXT_PROGRESS.import(slf.py(), "imgrepl._aio", "next_progress")?;
+        next_progress.call1((slf,))
     }
 
     fn __repr__(&self) -> String {
-        let p = self.state.progress.snapshot();
+        let p = self.progress.snapshot();
         format!(
             "CopyJob(destinations={}, bytes_read={}/{}, finished={})",
             p.done.len(),

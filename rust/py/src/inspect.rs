@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::errors::PyEngineError;
+use crate::runtime::blocking_into_py;
 
 /// What a disk image file is.  VHD-only fields are None for raw files;
 /// dynamic-only ones (block_size, ...) are None for fixed disks.
@@ -112,25 +113,21 @@ impl PyImageInfo {
     }
 }
 
+fn inspect_inner(path: PathBuf) -> PyResult<PyImageInfo> {
+    Ok(image::inspect(&path).map_err(PyEngineError)?.into())
+}
+
 /// Inspects a raw or VHD image; raises ImageFormatError naming the field
 /// of a corrupt VHD.
 #[pyfunction]
 pub fn inspect(py: Python<'_>, path: PathBuf) -> PyResult<PyImageInfo> {
-    let info = py.detach(|| image::inspect(&path)).map_err(PyEngineError)?;
-    Ok(info.into())
+    py.detach(move || inspect_inner(path))
 }
 
-/// `inspect` as an awaitable: the same function, run on the running
-/// loop's default executor.  Not a tokio task: a tokio worker that hands
-/// its result back to the loop while the interpreter shuts down (the
-/// classic `asyncio.run(...)` then exit) crashed 8 runs in 30 with
-/// pyo3-async-runtimes; executor threads are Python's own and are joined
-/// before shutdown.
+/// `inspect` as a coroutine: the same function on an engine thread.
 #[pyfunction]
 pub fn inspect_async(py: Python<'_>, path: PathBuf) -> PyResult<Bound<'_, PyAny>> {
-    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
-    let work = wrap_pyfunction!(inspect, py)?;
-    event_loop.call_method1("run_in_executor", (py.None(), work, path))
+    blocking_into_py(py, move || inspect_inner(path))
 }
 
 /// The virtual disk of a raw file or a fixed or dynamic VHD, read by

@@ -8,6 +8,7 @@ mod inspect;
 mod manifest;
 mod runtime;
 mod store;
+mod task;
 mod verify;
 
 #[pyo3::pymodule(gil_used = false)]
@@ -26,6 +27,9 @@ mod _core {
 
     #[pymodule_export]
     use crate::manifest::PyManifest;
+
+    #[pymodule_export]
+    use crate::task::PyTask;
 
     #[pymodule_export]
     use crate::verify::{
