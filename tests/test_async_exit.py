@@ -11,14 +11,20 @@ loop watches, so no foreign thread is ever inside Python.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import imgrepl
 import pytest
 from engine_helpers import MIB, listing, noise, write
 from images import SampleImage
+from imgrepl.exceptions import StoreError
 
 RUNS = 20  # at ~30% per run before the fix, 20 clean runs leave < 0.1% to chance
 
@@ -111,3 +117,92 @@ def test_forty_copies_at_once_one_cancelled(tmp_path: Path) -> None:
             assert listing(d) == []
         else:
             assert (d / "img.raw").read_bytes() == data
+
+
+def test_manifest_compute_async_matches_its_sync_twin(tmp_path: Path) -> None:
+    src = write(tmp_path / "src.raw", noise(4, 5 * MIB + 512))
+
+    async def main() -> imgrepl.Manifest:
+        return await imgrepl.Manifest.compute_async(src, chunk_size=MIB)
+
+    got = asyncio.run(main())
+    assert got == imgrepl.Manifest.compute(src, chunk_size=MIB)
+    assert got.chunk_count == 6 and got.source_size == 5 * MIB + 512
+
+
+@pytest.fixture
+def hushed_store() -> Iterator[tuple[str, list[socket.socket]]]:
+    """An s3:// prefix whose server accepts connections and never answers."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # the listener closed
+            while True:
+                accepted.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    options = {
+        "endpoint": f"http://127.0.0.1:{listener.getsockname()[1]}",
+        "allow_http": "true",
+        "region": "us-east-1",
+        "access_key_id": "hushed",
+        "secret_access_key": "hushed-secret",
+        "timeout": "120s",
+        "max_retries": "0",
+    }
+    imgrepl.register_store("s3://hushed", options)
+    yield "s3://hushed/img.raw", accepted
+    imgrepl.unregister_store("s3://hushed")
+    listener.close()
+    for conn in accepted:
+        conn.close()
+
+
+def test_cancelling_a_store_call_aborts_it(
+    hushed_store: tuple[str, list[socket.socket]],
+) -> None:
+    # store_*_async run as futures on the engine's runtime; cancelling the
+    # awaiting task must abort the request, not leave it hanging for the
+    # store's 120 s timeout.
+    url, accepted = hushed_store
+
+    async def main() -> None:
+        call = asyncio.create_task(imgrepl.store_stat_async(url))
+        while not accepted:  # the request reached the server
+            await asyncio.sleep(0.01)
+        assert not call.done()
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(main())
+    conn = accepted[0]
+    conn.settimeout(60)  # a bound that only stops a hung test
+    while conn.recv(65536):  # the request; then EOF once the client dropped it
+        pass
+
+
+def test_store_errors_are_the_same_sync_and_async() -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    options = {"endpoint": f"http://127.0.0.1:{port}", "allow_http": "true"}
+    options |= {"region": "us-east-1", "access_key_id": "k", "secret_access_key": "s"}
+    options |= {"max_retries": "0"}
+    imgrepl.register_store("s3://nobody", options)
+    try:
+        with pytest.raises(StoreError) as sync_err:
+            imgrepl.store_stat("s3://nobody/x.raw")
+
+        async def main() -> None:
+            await imgrepl.store_stat_async("s3://nobody/x.raw")
+
+        with pytest.raises(StoreError) as async_err:
+            asyncio.run(main())
+    finally:
+        imgrepl.unregister_store("s3://nobody")
+    # the same message but for the elapsed time the retry layer reports
+    elapsed = re.compile(r" in [0-9.]+\S*s\b")
+    assert elapsed.sub("", str(async_err.value)) == elapsed.sub("", str(sync_err.value))
+    assert "stat s3://nobody/x.raw (s3)" in str(async_err.value)
