@@ -6,6 +6,7 @@ each child's own rusage (os.wait4), so the harness's memory never counts."""
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -90,6 +91,7 @@ def imgrepl_available() -> str | None:
 class Timed:
     seconds: float
     peak_rss: int  # bytes, the largest of the tool's processes
+    cpu_seconds: float  # user + system time of all its processes
 
 
 class ToolFailed(RuntimeError):
@@ -101,15 +103,17 @@ def run_timed(tool: Tool, src: Path, dsts: list[Path]) -> Timed:
     commands = tool.commands(src, dsts)
     if tool.sync_after:
         commands.append(["sync", "--file-system", str(dsts[0].parent)])
-    peak = 0
+    peak, cpu = 0, 0.0
     start = time.perf_counter()
     for argv in commands:
-        peak = max(peak, _run_child(argv))
-    return Timed(time.perf_counter() - start, peak)
+        usage = _run_child(argv)
+        peak = max(peak, usage.ru_maxrss * 1024)  # Linux reports KiB
+        cpu += usage.ru_utime + usage.ru_stime
+    return Timed(time.perf_counter() - start, peak, cpu)
 
 
-def _run_child(argv: Argv) -> int:
-    """Run to completion; return the child's peak RSS in bytes."""
+def _run_child(argv: Argv) -> resource.struct_rusage:
+    """Run to completion; return the child's own resource usage."""
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
@@ -118,4 +122,4 @@ def _run_child(argv: Argv) -> int:
             err.seek(0)
             tail = err.read()[-2000:].decode(errors="replace")
             raise ToolFailed(f"{argv[0]} exited {proc.returncode}: {' '.join(argv)}\n{tail}")
-    return usage.ru_maxrss * 1024  # Linux reports KiB
+    return usage

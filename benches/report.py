@@ -20,7 +20,10 @@ ORDER = ["imgrepl", "imgrepl-nohash", *PEERS]  # stable rows and plot colours
 def analyze(samples: Sequence[Sample], source: Source, fs: str) -> dict[str, Any]:
     best: dict[str, dict[int, float]] = {}
     rss: dict[str, dict[int, int]] = {}
+    cpu: dict[str, dict[int, float]] = {}
     for s in samples:
+        c = cpu.setdefault(s.tool, {})
+        c[s.n] = min(c.get(s.n, s.cpu_seconds), s.cpu_seconds)
         b = best.setdefault(s.tool, {})
         b[s.n] = min(b.get(s.n, s.seconds), s.seconds)
         r = rss.setdefault(s.tool, {})
@@ -29,6 +32,7 @@ def analyze(samples: Sequence[Sample], source: Source, fs: str) -> dict[str, Any
     best = dict(sorted(best.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
     dd = best.pop("dd", {})
     rss.pop("dd", None)
+    cpu.pop("dd", None)
     bandwidth = source.file_size / min(dd.values()) if dd else None
     ns = sorted({s.n for s in samples})
     limit = {n: n * source.nonzero_bytes / bandwidth for n in ns} if bandwidth else {}
@@ -48,6 +52,7 @@ def analyze(samples: Sequence[Sample], source: Source, fs: str) -> dict[str, Any
         "best_seconds": best,
         "limit_seconds": limit,
         "peak_rss_bytes": rss,
+        "least_cpu_seconds": cpu,
         "fits": {t: f.to_json() for t, f in fits.items()},
         "imgrepl_ratio_to": ratios,
         "verdicts": [v.to_json() for v in verdicts],
@@ -120,6 +125,9 @@ def table(results: dict[str, Any]) -> str:
         lines.append("imgrepl time / other time:")
         for other, ratio in results["imgrepl_ratio_to"].items():
             lines.append(_row("  " + other, ratio, ns))
+    lines.append("least CPU seconds (user + system, all the tool's processes):")
+    for tool, times in results["least_cpu_seconds"].items():
+        lines.append(_row("  " + tool, times, ns))
     lines.append("targets:")
     for v in results["verdicts"]:
         mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[v["met"]]

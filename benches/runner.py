@@ -27,6 +27,7 @@ class Sample:
     rep: int
     seconds: float
     peak_rss: int
+    cpu_seconds: float = 0.0
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -64,11 +65,12 @@ def measure(
                 dsts = [outdir / f"replica{i}.vhd" for i in range(n if tool.copies else 1)]
                 outdir.mkdir(parents=True, exist_ok=True)
                 file_digest(source.path)  # every tool starts with a cached source
-                timed = run_timed(tool, source.path, dsts)
+                t = run_timed(tool, source.path, dsts)
                 # the first sample of each (tool, N) is checked byte for byte
                 check_outputs(tool, source, dsts, want if rep == 0 else None)
-                samples.append(Sample(tool.name, n, rep, timed.seconds, timed.peak_rss))
-                log(f"  N={n:<3} rep={rep} {tool.name:<15} {timed.seconds:8.3f} s")
+                samples.append(Sample(tool.name, n, rep, t.seconds, t.peak_rss, t.cpu_seconds))
+                cpu = f"{t.cpu_seconds:6.2f} cpu-s"
+                log(f"  N={n:<3} rep={rep} {tool.name:<15} {t.seconds:8.3f} s  {cpu}")
                 settle(outdir, pause)
     return samples
 

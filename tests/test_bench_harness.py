@@ -85,7 +85,7 @@ def test_peer_makes_n_exact_copies(name: str, source: Source, tmp_path: Path) ->
     timed = run_timed(all_tools()[name], source.path, dsts)
     want = source.path.read_bytes()
     assert [d.read_bytes() == want for d in dsts] == [True, True]
-    assert timed.seconds > 0 and timed.peak_rss > 1 * MIB
+    assert timed.seconds > 0 and timed.peak_rss > 1 * MIB and timed.cpu_seconds > 0
 
 
 def test_dd_writes_one_file_whatever_n(source: Source, tmp_path: Path) -> None:
@@ -147,6 +147,7 @@ def test_run_writes_json_plot_and_table(source: Source, tmp_path: Path) -> None:
     cp_best = min(s.seconds for s in samples if s.tool == "cp" and s.n == 2)
     assert saved["best_seconds"]["cp"]["2"] == cp_best
     assert set(saved["fits"]) == {"cp", "pyloop"}
+    assert saved["least_cpu_seconds"]["pyloop"]["1"] > 0
     assert saved["limit_seconds"]["2"] == pytest.approx(
         2 * source.nonzero_bytes / saved["dd_best_bandwidth_bytes_per_s"]
     )
