@@ -33,12 +33,14 @@ const SHOWN: &[&str] = &[
     MAX_RETRIES,
     RETRY_TIMEOUT,
     CONCURRENCY,
+    PART_SIZE,
 ];
 
 /// imgrepl's own keys, consumed here rather than passed to the client.
 pub const MAX_RETRIES: &str = "max_retries";
 pub const RETRY_TIMEOUT: &str = "retry_timeout";
 pub const CONCURRENCY: &str = "concurrency";
+pub const PART_SIZE: &str = "part_size";
 
 /// Shortest secret we scrub from messages: shorter values ("true", "1")
 /// would mangle ordinary words and cannot be secrets worth hiding.
@@ -106,7 +108,7 @@ impl StoreOptions {
     /// The options meant for the object-store client (imgrepl's own removed).
     pub fn client_options(&self) -> impl Iterator<Item = (&str, &str)> {
         self.iter()
-            .filter(|(k, _)| ![MAX_RETRIES, RETRY_TIMEOUT, CONCURRENCY].contains(k))
+            .filter(|(k, _)| ![MAX_RETRIES, RETRY_TIMEOUT, CONCURRENCY, PART_SIZE].contains(k))
     }
 
     /// A non-negative integer option, or `default`.

@@ -4,17 +4,14 @@
 use super::url::Backend;
 use super::{azure, s3};
 
-/// Parts below this size cost more in request overhead than they gain in
-/// parallelism (and S3 refuses parts under 5 MiB anyway).
-const TARGET_PART: u64 = 8 << 20;
-
 /// Chunks per part for an object of `count` chunks of `chunk_size` bytes:
-/// enough to reach the target part size, and to stay within the service's
-/// part-count limit (10,000 parts on S3, 50,000 blocks on Azure).
-pub fn chunks_per_part(backend: Backend, chunk_size: u64, count: u64) -> u64 {
+/// enough to reach `part_size` (and S3's 5 MiB minimum), and to stay within
+/// the service's part-count limit (10,000 parts on S3, 50,000 blocks on
+/// Azure).
+pub fn chunks_per_part(backend: Backend, part_size: u64, chunk_size: u64, count: u64) -> u64 {
     let (min_part, max_parts) = match backend {
-        Backend::S3 => (TARGET_PART.max(s3::MIN_PART), s3::MAX_PARTS),
-        Backend::Azure => (TARGET_PART, azure::MAX_BLOCKS),
+        Backend::S3 => (part_size.max(s3::MIN_PART), s3::MAX_PARTS),
+        Backend::Azure => (part_size, azure::MAX_BLOCKS),
     };
     let for_size = min_part.div_ceil(chunk_size.max(1));
     let for_count = count.div_ceil(max_parts);
@@ -29,20 +26,27 @@ mod tests {
 
     #[test]
     fn parts_are_whole_chunks_of_at_least_the_minimum() {
-        assert_eq!(chunks_per_part(Backend::S3, 4 * MIB, 256), 2);
-        assert_eq!(chunks_per_part(Backend::S3, MIB, 10), 8);
-        assert_eq!(chunks_per_part(Backend::S3, 64 * MIB, 10), 1);
-        assert_eq!(chunks_per_part(Backend::Azure, 3 * MIB, 10), 3);
-        assert!(chunks_per_part(Backend::S3, 512, 10) * 512 >= s3::MIN_PART);
+        assert_eq!(chunks_per_part(Backend::S3, 8 * MIB, 4 * MIB, 256), 2);
+        assert_eq!(chunks_per_part(Backend::S3, 8 * MIB, MIB, 10), 8);
+        assert_eq!(chunks_per_part(Backend::S3, 8 * MIB, 64 * MIB, 10), 1);
+        assert_eq!(chunks_per_part(Backend::Azure, 8 * MIB, 3 * MIB, 10), 3);
+        assert!(chunks_per_part(Backend::S3, 8 * MIB, 512, 10) * 512 >= s3::MIN_PART);
+        assert_eq!(
+            chunks_per_part(Backend::S3, MIB, 4 * MIB, 10),
+            2,
+            "S3's minimum wins"
+        );
+        assert_eq!(chunks_per_part(Backend::Azure, MIB, 4 * MIB, 10), 1);
+        assert_eq!(chunks_per_part(Backend::S3, 32 * MIB, 4 * MIB, 10), 8);
     }
 
     #[test]
     fn huge_images_stay_within_the_part_limits() {
         // 1 TiB in 4 MiB chunks: 262,144 chunks.
         let count = (1u64 << 40) / (4 * MIB);
-        let k = chunks_per_part(Backend::S3, 4 * MIB, count);
+        let k = chunks_per_part(Backend::S3, 8 * MIB, 4 * MIB, count);
         assert!(count.div_ceil(k) <= s3::MAX_PARTS, "{k}");
-        let k = chunks_per_part(Backend::Azure, 4 * MIB, count);
+        let k = chunks_per_part(Backend::Azure, 8 * MIB, 4 * MIB, count);
         assert!(count.div_ceil(k) <= azure::MAX_BLOCKS, "{k}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use object_store::{BackoffConfig, RetryConfig};
 
-use super::options::{StoreOptions, CONCURRENCY, MAX_RETRIES, RETRY_TIMEOUT};
+use super::options::{StoreOptions, CONCURRENCY, MAX_RETRIES, PART_SIZE, RETRY_TIMEOUT};
 use crate::error::{Error, Result};
 
 /// Retries per request unless `max_retries` says otherwise.  object_store's
@@ -17,6 +17,10 @@ const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Parts uploaded (or ranges read) at once per replica.
 const DEFAULT_CONCURRENCY: usize = 4;
 const MAX_CONCURRENCY: usize = 64;
+/// Smallest part asked for: parts below this cost more in request overhead
+/// than they gain in parallelism (S3's own minimum is 5 MiB).
+const DEFAULT_PART_SIZE: usize = 8 << 20;
+const MAX_PART_SIZE: usize = 1 << 30;
 
 /// Per-store request policy, from the store options.
 #[derive(Clone, Debug)]
@@ -24,6 +28,8 @@ pub struct Tuning {
     pub retry: RetryConfig,
     /// Requests in flight per replica (upload parts, ranged reads).
     pub concurrency: usize,
+    /// Smallest multipart part, rounded up to whole chunks (see `parts`).
+    pub part_size: u64,
 }
 
 impl Tuning {
@@ -32,6 +38,12 @@ impl Tuning {
         if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
             return Err(Error::InvalidArgument(format!(
                 "store option {CONCURRENCY}={concurrency}: must be 1..={MAX_CONCURRENCY}"
+            )));
+        }
+        let part_size = opts.usize_or(PART_SIZE, DEFAULT_PART_SIZE)?;
+        if !(1..=MAX_PART_SIZE).contains(&part_size) {
+            return Err(Error::InvalidArgument(format!(
+                "store option {PART_SIZE}={part_size}: must be 1..={MAX_PART_SIZE} bytes"
             )));
         }
         let retry = RetryConfig {
@@ -43,7 +55,11 @@ impl Tuning {
             max_retries: opts.usize_or(MAX_RETRIES, DEFAULT_MAX_RETRIES)?,
             retry_timeout: opts.duration_or(RETRY_TIMEOUT, DEFAULT_RETRY_TIMEOUT)?,
         };
-        Ok(Tuning { retry, concurrency })
+        Ok(Tuning {
+            retry,
+            concurrency,
+            part_size: part_size as u64,
+        })
     }
 }
 

@@ -60,7 +60,12 @@ impl RemoteSink {
         Ok(RemoteSink {
             location,
             url: remote.url.clone(),
-            chunks_per_part: chunks_per_part(store.backend(), layout.chunk_size, layout.count()),
+            chunks_per_part: chunks_per_part(
+                store.backend(),
+                store.tuning().part_size,
+                layout.chunk_size,
+                layout.count(),
+            ),
             store,
             layout,
             overwrite: opts.overwrite,
