@@ -201,6 +201,9 @@ impl Manifest {
     }
 
     pub fn load(path: &Path) -> Result<Manifest> {
+        if let Some(m) = crate::remote::load_manifest_at(path)? {
+            return Ok(m);
+        }
         let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
         Manifest::decode(&bytes, path)
     }

@@ -54,3 +54,19 @@ pub fn find_manifest(
     };
     Ok(found.map(|(url, m)| (PathBuf::from(url.to_string()), m)))
 }
+
+/// The manifest at `path` when `path` is an `s3://` or `az://` URL (so
+/// `Manifest::load` takes either); None for anything else.
+pub fn load_manifest_at(path: &std::path::Path) -> Result<Option<Manifest>> {
+    let Some(text) = path.to_str() else {
+        return Ok(None);
+    };
+    let remote = text
+        .split_once("://")
+        .is_some_and(|(scheme, _)| super::Backend::from_scheme(scheme).is_some());
+    if !remote {
+        return Ok(None);
+    }
+    let r = RemoteLocation::parse(text)?;
+    Ok(Some(super::manifest::load(&r, &r.url)?.1))
+}

@@ -38,6 +38,6 @@ pub use url::{Backend, StoreUrl};
 /// A remote replica's manifest is stored at its key plus this suffix.
 pub const MANIFEST_SUFFIX: &str = ".imgrepl-manifest";
 
-pub use engine::{check_not_existing, find_manifest, open_sink, open_source};
+pub use engine::{check_not_existing, find_manifest, load_manifest_at, open_sink, open_source};
 pub use location::{RemoteLocation, StoreConfig};
 pub use repair::repair_object;
