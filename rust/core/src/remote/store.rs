@@ -26,17 +26,39 @@ pub struct Store {
     secrets: Arc<[String]>,
 }
 
-/// (backend, bucket, options, pid): a forked child builds its own clients,
-/// since the parent's are tied to a runtime the child does not have.
-type CacheKey = (Backend, String, StoreOptions, u32);
+/// (backend, bucket, options, the backend's environment variables, pid):
+/// a client built from other variables (a changed AWS_ENDPOINT, say) is
+/// not reused, and a forked child builds its own clients, since the
+/// parent's are tied to a runtime the child does not have.
+type CacheKey = (Backend, String, StoreOptions, Vec<(String, String)>, u32);
 static CLIENTS: Mutex<Option<HashMap<CacheKey, Arc<Store>>>> = Mutex::new(None);
+
+/// The variables object_store's builders read for `backend`.
+fn environment(backend: Backend) -> Vec<(String, String)> {
+    let read = |k: &str| match backend {
+        Backend::S3 => k.starts_with("AWS_"),
+        Backend::Azure => {
+            k.starts_with("AZURE_") || k.starts_with("AZURITE_") || k == "IDENTITY_ENDPOINT"
+        }
+    };
+    let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| read(k)).collect();
+    vars.sort();
+    vars
+}
 
 impl Store {
     /// The store holding `url`, built from the environment and `opts` (bad
     /// options fail here, before any request); reused for equal arguments.
     pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Store>> {
         let pid = std::process::id();
-        let key = (url.backend(), url.bucket().to_string(), opts.clone(), pid);
+        let env = environment(url.backend());
+        let key = (
+            url.backend(),
+            url.bucket().to_string(),
+            opts.clone(),
+            env,
+            pid,
+        );
         let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(store) = cache.as_ref().and_then(|c| c.get(&key)) {
             return Ok(Arc::clone(store));
