@@ -1,18 +1,23 @@
 """imgrepl's store functions: registration (options checked at once, values
-never shown), stat/list/delete and their async twins, and multipart parts
-cut at chunk boundaries (seen through Azure's committed block list)."""
+never shown), stat/list/delete and their async twins, multipart parts cut
+at chunk boundaries (seen through Azure's committed block list), and the
+CLI with credentials from the environment."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import imgrepl
 import pytest
 from conftest import BUCKET, Backend
 from engine_helpers import MIB, noise, write
-from store_servers import Azurite
+from store_servers import Azurite, RcloneS3
 
 SECRET = "very-secret-value-0123456789"
 
@@ -88,3 +93,38 @@ def test_parts_are_whole_chunks_of_at_least_the_part_size(
     sizes = committed_block_sizes(azurite, f"{az.prefix}/small-parts/p.raw")
     assert sizes == [3 * MIB] * 6 + [2 * MIB + 5]
     assert az.read("small-parts/p.raw") == src.read_bytes()
+
+
+def cli_env(server: RcloneS3, secret: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_ENDPOINT": server.endpoint,
+        "AWS_ALLOW_HTTP": "true",
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def test_the_cli_copies_to_s3_from_environment_credentials_and_never_prints_them(
+    s3_server: RcloneS3, backends: dict[str, Backend], tmp_path: Path
+) -> None:
+    s3 = backends["s3"]
+    src = write(tmp_path / "c.raw", noise(7, 3 * MIB))
+    argv = [sys.executable, "-m", "imgrepl", "copy", str(src), s3.url("cli.raw"), "--verify"]
+    good = subprocess.run(
+        [*argv, "-o", "json"], env=cli_env(s3_server, s3_server.secret_key), capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    report = json.loads(good.stdout)
+    assert report["destinations"][0]["verified"] is True
+    assert s3.read("cli.raw") == src.read_bytes()
+    assert s3_server.secret_key not in good.stdout + good.stderr
+
+    bad = subprocess.run([*argv, "--overwrite"], env=cli_env(s3_server, SECRET),
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert bad.returncode != 0
+    assert s3.url("cli.raw") in bad.stdout + bad.stderr
+    assert SECRET not in bad.stdout + bad.stderr
+    assert s3.read("cli.raw") == src.read_bytes()  # the refused copy changed nothing

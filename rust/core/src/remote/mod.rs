@@ -31,6 +31,9 @@ mod source;
 pub mod store;
 pub mod url;
 
+#[cfg(test)]
+mod tests_memory;
+
 pub use options::StoreOptions;
 pub use store::Store;
 pub use url::{Backend, StoreUrl};

@@ -55,11 +55,24 @@ pub struct RemoteSink {
 
 impl RemoteSink {
     pub fn open(remote: &RemoteLocation, location: Location, opts: &SinkOptions) -> Result<Self> {
-        let store = remote.store()?;
-        let layout = opts.layout;
-        Ok(RemoteSink {
+        Ok(Self::with_store(
+            remote.store()?,
+            remote.url.clone(),
             location,
-            url: remote.url.clone(),
+            opts,
+        ))
+    }
+
+    pub(crate) fn with_store(
+        store: Arc<Store>,
+        url: StoreUrl,
+        location: Location,
+        opts: &SinkOptions,
+    ) -> Self {
+        let layout = opts.layout;
+        RemoteSink {
+            location,
+            url,
             chunks_per_part: chunks_per_part(
                 store.backend(),
                 store.tuning().part_size,
@@ -75,7 +88,7 @@ impl RemoteSink {
             upload: None,
             in_flight: VecDeque::new(),
             zeros: None,
-        })
+        }
     }
 
     fn accept(&mut self, index: u64, data: Bytes) -> Result<()> {

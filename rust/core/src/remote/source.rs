@@ -37,11 +37,14 @@ impl RemoteSource {
     /// Opens the object: one HEAD for its size; a missing object is a
     /// NotFound error like a missing local file.
     pub fn open(remote: &RemoteLocation, location: Location) -> Result<RemoteSource> {
-        let store = remote.store()?;
-        let size = block_on(store.head(&remote.url))?.ok_or_else(|| not_found(&remote.url))?;
+        Self::with_store(remote.store()?, remote.url.clone(), location)
+    }
+
+    pub(crate) fn with_store(store: Arc<Store>, url: StoreUrl, location: Location) -> Result<Self> {
+        let size = block_on(store.head(&url))?.ok_or_else(|| not_found(&url))?;
         Ok(RemoteSource {
             location,
-            url: remote.url.clone(),
+            url,
             store,
             size,
             ahead: Mutex::new(BTreeMap::new()),

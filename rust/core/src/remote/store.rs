@@ -81,6 +81,18 @@ impl Store {
         Ok(store)
     }
 
+    /// A store over object_store's in-memory backend, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn in_memory(backend: Backend, opts: &StoreOptions) -> Arc<Store> {
+        Arc::new(Store {
+            client: Arc::new(object_store::memory::InMemory::new()),
+            backend,
+            bucket: "bkt".into(),
+            tuning: Tuning::from_options(opts).expect("test options are valid"),
+            secrets: opts.secrets().into(),
+        })
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
