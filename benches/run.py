@@ -77,6 +77,7 @@ def run_fs(args: argparse.Namespace, fs: str) -> dict[str, Any]:
     base: Path = args.disk_dir if fs == "disk" else args.tmpfs_dir
     size = args.size or GIB
     tools, missing = pick_tools(args)
+    engine_before = engine_identity()
     base.mkdir(parents=True, exist_ok=True)
     need_space(base, (size + (4 << 20)) * (max(args.replicas) + 1), f"the {fs} run")
     try:
@@ -91,7 +92,13 @@ def run_fs(args: argparse.Namespace, fs: str) -> dict[str, Any]:
         shutil.rmtree(base, ignore_errors=True)
     results = analyze(samples, source, fs)
     results["imgrepl_unavailable"] = missing
-    results["engine"] = engine_identity()
+    engine = engine_identity()
+    # another engineer's rebuild mid-run would mix two engines in one table
+    rebuilt = engine["extension_built"] != engine_before["extension_built"]
+    engine["changed_during_run"] = str(rebuilt).lower()
+    if rebuilt:
+        print(f"WARNING: the engine changed during the run: {engine_before} -> {engine}")
+    results["engine"] = engine
     stem = f"replicas-{fs}" + ("-sparse" if args.sparse else "")
     write_json(results, args.out / f"{stem}.json")
     plot(results, args.out / f"{stem}.png")
