@@ -316,3 +316,76 @@ class Azurite:
         if status != 200:
             raise RuntimeError(f"list {container}: HTTP {status}: {body[:300]!r}")
         return sorted(re.findall(r"<Name>([^<]*)</Name>", body.decode()))
+
+
+class FlakyProxy:
+    """An HTTP proxy in front of a server that answers every other request
+    with `503 SlowDown` (a transient S3 error) and forwards the rest
+    untouched (the Host header too, so signatures stay valid)."""
+
+    def __init__(self, backend_port: int) -> None:
+        import http.server
+
+        self.refused = 0
+        self.forwarded = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if (proxy.refused + proxy.forwarded) % 2 == 0:
+                    proxy.refused += 1
+                    reply = b"<Error><Code>SlowDown</Code><Message>try again</Message></Error>"
+                    self.send_response(503)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                    return
+                proxy.forwarded += 1
+                import http.client
+
+                conn = http.client.HTTPConnection("127.0.0.1", backend_port, timeout=60)
+                try:
+                    conn.putrequest(
+                        self.command, self.path, skip_host=True, skip_accept_encoding=True
+                    )
+                    for k, v in self.headers.items():
+                        conn.putheader(k, v)
+                    conn.endheaders(body or None)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                finally:
+                    conn.close()
+                self.send_response(resp.status)
+                head = self.command == "HEAD"  # its Content-Length is the object's
+                for k, v in resp.getheaders():
+                    framing = k.lower() in ("content-length", "transfer-encoding", "connection")
+                    if (head and k.lower() == "content-length") or not framing:
+                        self.send_header(k, v)
+                if not head:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_one
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

@@ -15,7 +15,7 @@ import pytest
 from conftest import BUCKET
 from engine_helpers import MIB, noise, write
 from imgrepl.exceptions import CopyCancelledError
-from store_servers import Azurite, RcloneS3
+from store_servers import Azurite, FlakyProxy, RcloneS3
 
 SECRET = "never-show-this-secret-0123456789"
 
@@ -183,3 +183,23 @@ def test_azure_uploads_that_never_commit_are_never_visible(
     assert azurite.keys(BUCKET, "uncommitted/") == []
     assert "uncommitted/img.raw" in azurite.keys(BUCKET, "uncommitted/", uncommitted=True)
     assert imgrepl.store_stat(url) is None
+
+
+def test_transient_errors_are_retried_with_backoff(
+    s3_server: RcloneS3, tmp_path: Path, prefix_options: list[str]
+) -> None:
+    proxy = FlakyProxy(s3_server.port)
+    try:
+        src, data = source(tmp_path, 20 * MIB)
+        flaky = {**s3_server.options(), "endpoint": proxy.endpoint}
+        register(prefix_options, f"s3://{BUCKET}/flaky", flaky)
+        register(prefix_options, f"s3://{BUCKET}/flaky-no-retry", {**flaky, "max_retries": "0"})
+        report = imgrepl.copy(src, [f"s3://{BUCKET}/flaky/img.raw"], chunk_size=MIB)
+        assert report.ok and s3_server.read(BUCKET, "flaky/img.raw") == data
+        assert proxy.refused >= 4  # start, parts, complete, manifest: each once
+        assert imgrepl.verify(f"s3://{BUCKET}/flaky/img.raw").ok
+        # The same store without retries fails on its first refusal.
+        error, _ = copy_beside_a_good_replica(tmp_path, f"s3://{BUCKET}/flaky-no-retry/x.raw")
+        assert "503" in error and "SlowDown" in error
+    finally:
+        proxy.stop()
