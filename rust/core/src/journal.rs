@@ -1,9 +1,12 @@
 //! The resume journal beside a partial replica (`.NAME.imgrepl-journal`).
 //!
-//! A record (chunk index, digest) is appended only after the partial file
-//! was fdatasync'd over that chunk, so every record names bytes that are
-//! durable.  A re-run after a crash or SIGKILL skips chunks whose recorded
-//! digest equals the digest it computes afresh from the source.
+//! A record (chunk index, digest) is appended right after the chunk was
+//! written to the partial file, without fsync: a SIGKILLed process's writes
+//! survive in the page cache, and only a machine crash can lose them.  So a
+//! record is a hint, never trusted alone: on resume `keep_matching`
+//! re-reads and re-hashes every journaled chunk of the partial and forgets
+//! those whose bytes differ, and the re-run skips a chunk only when that
+//! verified digest equals the one it computes afresh from the source.
 //!
 //! Layout, little-endian: a 40-byte header (magic `b"IMGRJRNL"`, version
 //! u32, reserved u32, chunk size u64, source size u64, source id u64), then
@@ -17,8 +20,9 @@ use std::path::{Path, PathBuf};
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
+use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
-use crate::hash::Digest;
+use crate::hash::{digest, Digest};
 
 const MAGIC: &[u8; 8] = b"IMGRJRNL";
 const VERSION: u32 = 1;
@@ -135,17 +139,35 @@ impl Journal {
             .map_err(|e| Error::io("append journal", &self.path, e))
     }
 
-    /// Revokes chunk `index` durably before its bytes are overwritten, so a
-    /// crash mid-write cannot leave a record vouching for changed bytes.
-    pub fn revoke(&mut self, index: u64, fsync: bool) -> Result<()> {
-        self.append(&[(index, REVOKED)])?;
-        if fsync {
-            self.file
-                .sync_data()
-                .map_err(|e| Error::io("fsync journal", &self.path, e))?;
-        }
-        Ok(())
+    /// Revokes chunk `index` before its bytes are overwritten, so a later
+    /// resume need not re-hash a chunk it knows is stale.
+    pub fn revoke(&mut self, index: u64) -> Result<()> {
+        self.append(&[(index, REVOKED)])
     }
+}
+
+/// Forgets every journaled chunk whose bytes in `partial` no longer hash to
+/// the recorded digest (lost in a crash, torn, or changed since).
+pub fn keep_matching(
+    partial: &File,
+    path: &Path,
+    layout: &ChunkLayout,
+    durable: &mut Durable,
+) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = Vec::new();
+    for (index, slot) in durable.iter_mut().enumerate() {
+        let Some(recorded) = *slot else { continue };
+        let range = layout.range(index as u64);
+        buf.resize((range.end - range.start) as usize, 0);
+        partial
+            .read_exact_at(&mut buf, range.start)
+            .map_err(|e| Error::io("re-read partial replica", path, e))?;
+        if digest(&buf) != recorded {
+            *slot = None;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -164,7 +186,7 @@ mod tests {
         let key = JournalKey::new(4096, 40960, "/src");
         let mut j = Journal::create(&path, key).unwrap();
         j.append(&[(0, [1; 16]), (3, [3; 16])]).unwrap();
-        j.revoke(0, true).unwrap();
+        j.revoke(0).unwrap();
         drop(j);
         // A torn write: half a record at the end.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();

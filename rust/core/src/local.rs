@@ -1,8 +1,11 @@
 //! The local-file sink.  Writes `.NAME.imgrepl-partial` beside the final
-//! name with pwrite, leaves zero chunks as holes, fdatasyncs in batches and
-//! journals what is durable, then commits: manifest beside the final name,
-//! rename into place, directory fsync.  Dropped uncommitted, it removes the
-//! partial and the journal.
+//! name with pwrite, leaves zero chunks as holes, starts writeback of each
+//! written range at once (so the disk works during the copy, not only in
+//! the final fdatasync) and journals what it wrote as a hint for resume,
+//! then commits: fdatasync, manifest beside the final name, rename into
+//! place, directory fsync.  Dropped uncommitted, it removes the partial and
+//! the journal.
+use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -16,9 +19,11 @@ use crate::location::Location;
 use crate::manifest::{manifest_path_for, Manifest};
 use crate::sink::{ChunkRef, Sink, SinkOptions};
 
-/// fdatasync (and journal) after this many bytes: bounds the work a crash
-/// can lose and keeps dirty pages from piling up.
-const SYNC_BATCH: u64 = 64 << 20;
+/// Written bytes whose writeback may still be in flight.  Beyond this the
+/// oldest range is waited for and its clean pages dropped: dirty pages stay
+/// bounded per replica (no page-cache thrash at 16 replicas) while the disk
+/// queue stays full.
+const WRITEBACK_WINDOW: u64 = 32 << 20;
 
 pub fn partial_path_for(replica: &Path) -> PathBuf {
     sibling(replica, ".", ".imgrepl-partial")
@@ -41,8 +46,9 @@ pub struct LocalSink {
     /// True when the partial came from an earlier run and may hold stale
     /// bytes where this run has a zero chunk.
     reused: bool,
-    pending: Vec<(u64, Digest)>,
-    unsynced: u64,
+    /// Ranges handed to writeback and not yet waited for.
+    inflight: VecDeque<(u64, u64)>,
+    inflight_bytes: u64,
     committed: bool,
 }
 
@@ -82,8 +88,8 @@ impl LocalSink {
             journal: None,
             durable: Vec::new(),
             reused: false,
-            pending: Vec::new(),
-            unsynced: 0,
+            inflight: VecDeque::new(),
+            inflight_bytes: 0,
             committed: false,
         };
         // From here on, Drop cleans up the partial if anything fails.
@@ -98,7 +104,13 @@ impl LocalSink {
                 .then(|| Journal::resume(&journal_path, key, opts.layout.count()))
                 .flatten();
             match resumed {
-                Some((journal, durable)) => {
+                Some((journal, mut durable)) => {
+                    crate::journal::keep_matching(
+                        &sink.file,
+                        &sink.partial,
+                        &opts.layout,
+                        &mut durable,
+                    )?;
                     sink.journal = Some(journal);
                     sink.durable = durable;
                     sink.reused = true;
@@ -127,21 +139,39 @@ impl LocalSink {
         if let Some(slot @ Some(_)) = slot {
             *slot = None;
             if let Some(j) = self.journal.as_mut() {
-                j.revoke(index, self.fsync)?;
+                j.revoke(index)?;
             }
         }
         Ok(())
     }
 
-    fn note_written(&mut self, index: u64, digest: Digest, len: u64) -> Result<()> {
-        if self.journal.is_some() {
-            self.pending.push((index, digest));
+    /// Journals the chunk (a hint: resume re-hashes it) and keeps the
+    /// writeback of its bytes going.
+    fn note_written(&mut self, index: u64, digest: Digest, offset: u64, len: u64) -> Result<()> {
+        if let Some(j) = self.journal.as_mut() {
+            j.append(&[(index, digest)])?;
         }
-        self.unsynced += len;
-        if self.unsynced >= SYNC_BATCH {
-            self.flush()?;
+        if self.fsync && len > 0 {
+            self.start_writeback(offset, len);
         }
         Ok(())
+    }
+
+    /// Writeback calls are hints: an I/O error they would report surfaces
+    /// again in the fdatasync at commit, which is what decides.
+    fn start_writeback(&mut self, offset: u64, len: u64) {
+        let _ = crate::sys::write_back(&self.file, offset, len, false);
+        self.inflight.push_back((offset, len));
+        self.inflight_bytes += len;
+        while self.inflight_bytes > WRITEBACK_WINDOW {
+            let Some((o, l)) = self.inflight.pop_front() else {
+                break;
+            };
+            self.inflight_bytes -= l;
+            if crate::sys::write_back(&self.file, o, l, true).is_ok() {
+                crate::sys::drop_cache(&self.file, o, l);
+            }
+        }
     }
 }
 
@@ -159,7 +189,12 @@ impl Sink for LocalSink {
         self.file
             .write_all_at(chunk.data, chunk.offset)
             .map_err(|e| Error::io("write partial replica", &self.partial, e))?;
-        self.note_written(chunk.index, chunk.digest, chunk.data.len() as u64)
+        self.note_written(
+            chunk.index,
+            chunk.digest,
+            chunk.offset,
+            chunk.data.len() as u64,
+        )
     }
 
     fn zero_chunk(&mut self, chunk: &ChunkRef<'_>, len: u64) -> Result<()> {
@@ -172,8 +207,7 @@ impl Sink for LocalSink {
                     .map_err(|e| Error::io("write partial replica", &self.partial, e))?;
             }
         }
-        // A hole costs no write but still needs the size made durable.
-        self.note_written(chunk.index, chunk.digest, 0)
+        self.note_written(chunk.index, chunk.digest, chunk.offset, 0)
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -182,11 +216,8 @@ impl Sink for LocalSink {
                 .sync_data()
                 .map_err(|e| Error::io("fdatasync partial replica", &self.partial, e))?;
         }
-        if let Some(j) = self.journal.as_mut() {
-            j.append(&self.pending)?;
-        }
-        self.pending.clear();
-        self.unsynced = 0;
+        self.inflight.clear();
+        self.inflight_bytes = 0;
         Ok(())
     }
 

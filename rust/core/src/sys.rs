@@ -10,6 +10,9 @@
 //!   a file someone created meanwhile.
 //! - `flock(LOCK_EX|LOCK_NB)`: one job per partial replica (std's
 //!   `File::try_lock` is newer than our MSRV).
+//! - `sync_file_range` / `posix_fadvise(DONTNEED)`: start writeback of a
+//!   written range at once and drop its clean pages afterwards, so the
+//!   disk is busy during the copy and the final fdatasync has little left.
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -76,6 +79,39 @@ pub fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+fn off(v: u64) -> io::Result<libc::off_t> {
+    libc::off_t::try_from(v)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))
+}
+
+/// Starts writeback of `len` bytes at `offset`; with `wait`, also waits for
+/// it (and any earlier writeback of the range) to finish.  Not durability:
+/// metadata and the disk cache still need fdatasync.
+pub fn write_back(file: &File, offset: u64, len: u64, wait: bool) -> io::Result<()> {
+    let flags = if wait {
+        libc::SYNC_FILE_RANGE_WAIT_BEFORE
+            | libc::SYNC_FILE_RANGE_WRITE
+            | libc::SYNC_FILE_RANGE_WAIT_AFTER
+    } else {
+        libc::SYNC_FILE_RANGE_WRITE
+    };
+    // SAFETY: fd is valid for the life of `file`; the call touches no memory.
+    let r = unsafe { libc::sync_file_range(file.as_raw_fd(), off(offset)?, off(len)?, flags) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Drops clean cached pages of a range (a hint; errors are harmless).
+pub fn drop_cache(file: &File, offset: u64, len: u64) {
+    if let (Ok(o), Ok(l)) = (off(offset), off(len)) {
+        // SAFETY: fd is valid for the life of `file`; the call touches no memory.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), o, l, libc::POSIX_FADV_DONTNEED) };
     }
 }
 
