@@ -13,6 +13,7 @@
 //! - `engine`: the hooks the engine's location dispatch calls.
 //! - `retry`, `error`, `runtime`: request policy, error mapping, the runtime.
 mod azure;
+mod budget;
 mod engine;
 mod error;
 mod http;

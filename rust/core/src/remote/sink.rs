@@ -5,7 +5,8 @@
 //! all there; a part is `k` whole chunks (see `parts`).  Up to
 //! `concurrency` parts upload at once per replica, on the store runtime, so
 //! the writer thread that serves several replicas never waits on one
-//! request.  Zero chunks are uploaded as zeros (objects have no holes).
+//! request, within a process-wide byte budget (see `budget`).  Zero chunks
+//! are uploaded as zeros (objects have no holes).
 //!
 //! Commit order mirrors the local sink: the manifest goes up first, beside
 //! the final key, and the upload is completed last, which is the moment the
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 use tokio::task::JoinHandle;
 
+use super::budget::PARTS;
 use super::error::store_failure;
 use super::location::RemoteLocation;
 use super::parts::chunks_per_part;
@@ -122,8 +124,24 @@ impl RemoteSink {
         while self.in_flight.len() >= self.store.tuning().concurrency {
             self.wait_oldest()?;
         }
+        // Within the process-wide budget: first by waiting for this
+        // replica's own parts, then for other replicas'.
+        let bytes = payload.content_length() as u64;
+        let permit = loop {
+            if let Some(permit) = PARTS.try_take(bytes) {
+                break permit;
+            }
+            if self.in_flight.is_empty() {
+                break PARTS.take(bytes);
+            }
+            self.wait_oldest()?;
+        };
         let upload = self.upload.as_mut().expect("upload started above");
-        self.in_flight.push_back(spawn(upload.put_part(payload)));
+        let part = upload.put_part(payload);
+        self.in_flight.push_back(spawn(async move {
+            let _held = permit;
+            part.await
+        }));
         Ok(())
     }
 
