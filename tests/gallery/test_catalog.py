@@ -222,8 +222,9 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
 
     run(go())
     db = sqlite3.connect(home / "catalog.db")
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 3
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    assert "store_options" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]
     db.close()
 
 

@@ -10,11 +10,25 @@ from imgrepl.gallery.cli_common import add_common, runner
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.client import Client
 
-COLUMNS = ["name", "displayName", "store", "availabilityZones", "replicaReadMbps"]
+COLUMNS = ["name", "displayName", "store", "availabilityZones", "replicaReadMbps", "storeOptions"]
+
+
+def store_option(text: str) -> tuple[str, str]:
+    """KEY=VALUE; the error never repeats the text (it may hold a secret)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError("expected KEY=VALUE (the value is not shown)")
+    return key.strip(), value
 
 
 async def _add(c: Client, a: argparse.Namespace) -> Any:
-    return await c.add_region(a.name, a.store, zones=a.zones, replica_read_mbps=a.replica_read_mbps)
+    return await c.add_region(
+        a.name,
+        a.store,
+        zones=a.zones,
+        replica_read_mbps=a.replica_read_mbps,
+        store_options=dict(a.store_option or []),
+    )
 
 
 async def _list(c: Client, a: argparse.Namespace) -> Any:
@@ -53,7 +67,17 @@ def register(sub: Any) -> None:
 
     add = add_common(cmds.add_parser("add", help="add a region with its store"))
     add.add_argument("name", help="region name, e.g. westeurope or 'West Europe'")
-    add.add_argument("--store", required=True, help="store URL: file:///path or a directory")
+    add.add_argument(
+        "--store", required=True, help="store URL: file:///path, a directory, s3://, az://"
+    )
+    add.add_argument(
+        "--store-option",
+        action="append",
+        type=store_option,
+        metavar="KEY=VALUE",
+        help="s3:// or az:// store setting, repeatable (endpoint, allow_http, region, "
+        "access_key_id, secret_access_key, account, access_key, sas_token...); never shown",
+    )
     add.add_argument("--zones", type=int, default=0, help="availability zones (0-3)")
     add.add_argument(
         "--replica-read-mbps",

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from imgrepl.gallery import access
+from imgrepl.gallery import access, engine
 from imgrepl.gallery.access import Access
 from imgrepl.gallery.db import Catalog, VersionRef, open_catalog
 from imgrepl.gallery.home import resolve_home
@@ -38,8 +38,11 @@ class ClientBase:
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
-            self._catalog = await asyncio.to_thread(open_catalog, self.home)
-            self._access = await asyncio.to_thread(Access, self._catalog, self.principal)
+            catalog = await asyncio.to_thread(open_catalog, self.home)
+            regions = await asyncio.to_thread(catalog.list_regions)
+            engine.register_region_stores({r.store: r.store_options for r in regions})
+            self._catalog = catalog
+            self._access = await asyncio.to_thread(Access, catalog, self.principal)
         return self._catalog, self._access
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imgrepl.exceptions import ValidationError
-from imgrepl.gallery import access, rules
+from imgrepl.gallery import access, engine, rules
 from imgrepl.gallery.access import READ, SHARE, WRITE
 from imgrepl.gallery.client_base import ClientBase
 from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, Region
@@ -19,19 +19,40 @@ from imgrepl.gallery.rules import Limits
 class CatalogApi(ClientBase):
     # --- regions and limits -----------------------------------------------------------
     async def add_region(
-        self, name: str, store: str, *, zones: int = 0, replica_read_mbps: float | None = None
+        self,
+        name: str,
+        store: str,
+        *,
+        zones: int = 0,
+        replica_read_mbps: float | None = None,
+        store_options: Mapping[str, str] | None = None,
     ) -> Region:
         """A region and its store URL (`file:///path`, a plain directory, s3://, az://);
-        `zones` availability zones (0..3) hold a copy each of every ZRS replica."""
+        `zones` availability zones (0..3) hold a copy each of every ZRS replica;
+        `store_options` (s3:// and az:// only: endpoint, credentials... see
+        imgrepl.register_store) are checked by the engine before anything is
+        recorded, kept in the catalog and never shown."""
         catalog = await self._owner("add regions")
         if not 0 <= zones <= MAX_ZONES:
             raise ValidationError(f"--zones {zones} is out of range: 0..{MAX_ZONES}")
         if replica_read_mbps is not None and not replica_read_mbps > 0:
             raise ValidationError(f"--replica-read-mbps {replica_read_mbps} must be positive")
+        options = {str(k): str(v) for k, v in (store_options or {}).items()}
         region = Region(
-            normalise_region(name), name.strip(), normalise_store(store), zones, replica_read_mbps
+            normalise_region(name),
+            name.strip(),
+            normalise_store(store),
+            zones,
+            replica_read_mbps,
+            options,
         )
-        return await self._run(catalog.add_region, region)
+        engine.check_store_options(region.store, options)
+        try:
+            return await self._run(catalog.add_region, region)
+        except BaseException:
+            if options:  # not recorded: the engine forgets them too
+                engine.forget_store_options(region.store)
+            raise
 
     async def list_regions(self) -> list[Region]:
         catalog = await self._member("list regions")

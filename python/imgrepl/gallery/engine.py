@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,6 +35,48 @@ def _remote(location: str, operation: str) -> Exception:
 
     scheme = location.split("://", 1)[0]
     return StoreError(f"{operation} {location}: {scheme}:// stores are not supported here yet")
+
+
+def check_store_options(store: str, options: dict[str, str]) -> None:
+    """Hands a region's options to the engine, which refuses bad keys or values
+    at once; the error names the key, never a value."""
+    import imgrepl
+    from imgrepl.exceptions import ValidationError
+
+    if not options:
+        return
+    if is_local(store):
+        raise ValidationError(
+            f"store options ({', '.join(sorted(options))}) apply only to s3:// and az:// "
+            f"stores, not to {store}"
+        )
+    try:
+        imgrepl.register_store(store, dict(options))
+    except ValueError as exc:
+        why = _redacted(str(exc), options.values())
+        keys = ", ".join(sorted(options))
+        raise ValidationError(f"store options ({keys}) for {store} refused: {why}") from None
+
+
+def _redacted(text: str, secrets: Iterable[str]) -> str:
+    """Some engine errors quote the value they could not parse: hide it."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def forget_store_options(store: str) -> None:
+    import imgrepl
+
+    imgrepl.unregister_store(store)
+
+
+def register_region_stores(stores: dict[str, dict[str, str]]) -> None:
+    """Every region's options (store URL -> options), before any copy, verify,
+    stat or delete touches its store; in this process, hence on every open."""
+    for store, options in stores.items():
+        check_store_options(store, options)
 
 
 def exists(location: str) -> bool:

@@ -29,6 +29,8 @@ class Region:
     store: str
     zones: int = 0
     replica_read_mbps: float | None = None
+    # endpoint/credentials for the engine; repr=False: values never shown
+    store_options: dict[str, str] = field(default_factory=dict, repr=False, hash=False)
 
     @property
     def zone_names(self) -> list[str]:
@@ -41,6 +43,7 @@ class Region:
             "store": self.store,
             "availabilityZones": self.zone_names,
             "replicaReadMbps": self.replica_read_mbps,
+            "storeOptions": dict.fromkeys(sorted(self.store_options), "***"),
         }
 
 

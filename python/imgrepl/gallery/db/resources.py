@@ -28,6 +28,10 @@ def _definition(row: sqlite3.Row) -> ImageDefinition:
     return record(ImageDefinition, row, **{c: json.loads(row[c]) for c in _JSON_COLUMNS})
 
 
+def _region(row: sqlite3.Row) -> Region:
+    return record(Region, row, store_options=json.loads(row["store_options"]))
+
+
 _DEFINITION_SELECT = (
     "SELECT d.*, g.name AS gallery, g.location AS location FROM definitions d "
     "JOIN galleries g ON g.id = d.gallery_id "
@@ -51,14 +55,15 @@ class Resources(Base):
         with self._write() as db:
             if db.execute("SELECT 1 FROM regions WHERE name = ?", (region.name,)).fetchone():
                 raise ConflictError(f"region {region.name!r} exists already")
-            insert(db, "regions", vars(region))
+            options = json.dumps(region.store_options)
+            insert(db, "regions", vars(region) | {"store_options": options})
         return region
 
     def _get_region(self, db: sqlite3.Connection, name: str) -> Region:
         row = db.execute("SELECT * FROM regions WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(f"region {name!r} not found; add it with `imgrepl region add`")
-        return record(Region, row)
+        return _region(row)
 
     def get_region(self, name: str) -> Region:
         with self._lock:
@@ -67,7 +72,7 @@ class Resources(Base):
     def list_regions(self) -> list[Region]:
         with self._lock:
             rows = self._conn.execute("SELECT * FROM regions ORDER BY name")
-            return [record(Region, r) for r in rows]
+            return [_region(r) for r in rows]
 
     def remove_region(self, name: str) -> None:
         with self._write() as db:

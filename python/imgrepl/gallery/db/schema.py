@@ -139,4 +139,10 @@ V2 = """
 ALTER TABLE disks ADD COLUMN manifest BLOB;
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# A region's store options (endpoint, credentials...) as a JSON object;
+# they are handed to the engine, never shown.
+V3 = """
+ALTER TABLE regions ADD COLUMN store_options TEXT NOT NULL DEFAULT '{}';
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
