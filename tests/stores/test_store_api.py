@@ -128,3 +128,21 @@ def test_the_cli_copies_to_s3_from_environment_credentials_and_never_prints_them
     assert s3.url("cli.raw") in bad.stdout + bad.stderr
     assert SECRET not in bad.stdout + bad.stderr
     assert s3.read("cli.raw") == src.read_bytes()  # the refused copy changed nothing
+
+
+@pytest.mark.parametrize("unsigned", ["true", "false"])
+def test_s3_payloads_signed_or_not_both_store_the_same_bytes(
+    s3_server: RcloneS3, backends: dict[str, Backend], tmp_path: Path, unsigned: str
+) -> None:
+    """Unsigned payloads are the default (the engine's chunk digests already
+    cover every byte); `unsigned_payload=false` brings SigV4 body hashes back."""
+    s3 = backends["s3"]
+    prefix = f"s3://{BUCKET}/{s3.prefix}/signing"
+    imgrepl.register_store(prefix, {**s3_server.options(), "unsigned_payload": unsigned})
+    try:
+        src = write(tmp_path / "u.raw", noise(8, 9 * MIB + 1))
+        imgrepl.copy(src, [f"{prefix}/u.raw"], chunk_size=MIB)
+        assert imgrepl.verify(f"{prefix}/u.raw").ok
+    finally:
+        imgrepl.unregister_store(prefix)
+    assert s3.read("signing/u.raw") == src.read_bytes()

@@ -2,6 +2,7 @@
 //! `open_source`, `check_not_existing` and manifest lookup call for an
 //! `s3://` or `az://` location.
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::Result;
 use crate::location::Location;
@@ -24,16 +25,26 @@ pub fn open_source(remote: &RemoteLocation) -> Result<Box<dyn Source>> {
     Ok(Box::new(RemoteSource::open(remote, location)?))
 }
 
+/// How long the up-front existence check may hold up a job's start.
+const EXISTS_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Refuses an existing replica when `overwrite` is off.  A store that
-/// cannot be asked (down, refusing) is not the caller's error: the
-/// destination's own sink then fails alone, and the other regions go on.
+/// cannot be asked in time (down, refusing, silent) is not the caller's
+/// error and must not delay the other destinations for its whole retry
+/// budget: the destination's own sink then fails alone (and checks again
+/// before it commits).
 pub fn check_not_existing(remote: &RemoteLocation, overwrite: bool) -> Result<()> {
     if overwrite {
         return Ok(());
     }
-    let exists = remote.store().and_then(|s| block_on(s.head(&remote.url)));
+    let Ok(store) = remote.store() else {
+        return Ok(());
+    };
+    // The timer must be made inside the runtime, hence the async block.
+    let head = store.head(&remote.url);
+    let exists = block_on(async { tokio::time::timeout(EXISTS_CHECK_TIMEOUT, head).await });
     match exists {
-        Ok(Some(_)) => Err(already_exists(&remote.url)),
+        Ok(Ok(Some(_))) => Err(already_exists(&remote.url)),
         _ => Ok(()),
     }
 }

@@ -1,7 +1,8 @@
 //! S3 and S3-compatible services through object_store's AmazonS3 client.
 //! Settings: AWS_* environment variables first, then the store options
 //! (`endpoint`, `allow_http`, `region`, `access_key_id`,
-//! `secret_access_key`, `session_token`, `virtual_hosted_style_request`...).
+//! `secret_access_key`, `session_token`, `virtual_hosted_style_request`,
+//! `unsigned_payload` (default true here)...).
 use std::sync::Arc;
 
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
@@ -25,6 +26,14 @@ pub(crate) fn build(
     retry: RetryConfig,
 ) -> Result<Arc<dyn ObjectStore>> {
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    if std::env::var_os("AWS_UNSIGNED_PAYLOAD").is_none() {
+        // Each chunk is hashed once (xxh3-128, into the manifest that
+        // verification re-reads against), so SigV4's SHA-256 of every part
+        // of every replica would hash the bytes N more times on both ends
+        // for nothing; over HTTPS TLS guards the body in transit, as AWS's
+        // own SDKs assume.  `unsigned_payload=false` signs payloads again.
+        builder = builder.with_unsigned_payload(true);
+    }
     for (key, value) in opts.client_options() {
         let parsed: AmazonS3ConfigKey = key.parse().map_err(|_| {
             Error::InvalidArgument(format!(
