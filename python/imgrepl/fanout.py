@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from imgrepl import _aio, _core
 from imgrepl._core import (
@@ -32,12 +32,53 @@ PathArg = str | os.PathLike[str]
 DEFAULT_CHUNK_SIZE = 4 << 20
 
 
-def _paths(dsts: Sequence[PathArg]) -> list[PathArg]:
+def _start(
+    src: PathArg,
+    dsts: Sequence[PathArg],
+    chunk_size: int,
+    threads: int | None,
+    hash: bool,
+    fsync: bool,
+    overwrite: bool,
+    bwlimit: int | None,
+    /,
+) -> CopyJob:
+    """The one place the copy functions' job arguments are checked and
+    handed to the engine (positional, in their signatures' order)."""
     # A lone path is a sequence of characters: refuse it rather than copy
     # to one destination per letter.
     if isinstance(dsts, str | bytes | os.PathLike):
         raise TypeError(f"destinations must be a list of paths, not the single path {dsts!r}")
-    return list(dsts)
+    return CopyJob(
+        src,
+        list(dsts),
+        chunk_size=chunk_size,
+        threads=threads,
+        hash=hash,
+        fsync=fsync,
+        overwrite=overwrite,
+        bwlimit=bwlimit,
+    )
+
+
+def _to_end(job: CopyJob) -> None:
+    for _ in job:
+        pass
+
+
+def wait_for(job: CopyJob, follow: Callable[[CopyJob], object] = _to_end) -> CopyReport:
+    """Consumes the job's progress stream with `follow` (by default just to
+    its end), then returns the report.  Following the stream rather than
+    blocking in wait() returns to Python every ~0.1 s, so Ctrl-C is seen
+    promptly; it cancels the job and waits for its clean-up, then propagates."""
+    try:
+        follow(job)
+        return job.wait()
+    except KeyboardInterrupt:
+        job.cancel()
+        with contextlib.suppress(CopyCancelledError):
+            job.wait()
+        raise
 
 
 def start_copy(
@@ -57,16 +98,7 @@ def start_copy(
     `wait_async()` for the CopyReport.  Bad arguments raise here and change
     nothing; dropping the job without waiting cancels it.
     """
-    return CopyJob(
-        src,
-        _paths(dsts),
-        chunk_size=chunk_size,
-        threads=threads,
-        hash=hash,
-        fsync=fsync,
-        overwrite=overwrite,
-        bwlimit=bwlimit,
-    )
+    return _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
 
 
 def copy(
@@ -88,32 +120,10 @@ def copy(
     `check` raises ReplicationError (report attached as `.report`) when any
     destination failed; otherwise failures are only in the report.
     """
-    job = start_copy(
-        src,
-        dsts,
-        chunk_size=chunk_size,
-        threads=threads,
-        hash=hash,
-        fsync=fsync,
-        overwrite=overwrite,
-        bwlimit=bwlimit,
-    )
-    try:
-        # Follow the progress stream rather than block in wait(): each step
-        # returns to Python within ~0.1 s, so Ctrl-C is seen promptly.
-        for _ in job:
-            pass
-        report = job.wait()
-    except KeyboardInterrupt:
-        job.cancel()
-        with contextlib.suppress(CopyCancelledError):
-            job.wait()
-        raise
-    if verify:
-        _raise_on_bad([verify_replica(d.path) for d in report.destinations if d.ok])
-    if check:
-        raise_for_failures(report)
-    return report
+    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
+    report = wait_for(job)
+    checks = [verify_replica(p) for p in _committed(report)] if verify else []
+    return _finish(report, checks, check)
 
 
 async def copy_async(
@@ -132,28 +142,15 @@ async def copy_async(
     """`copy` for asyncio.  Cancel-safe: cancelling the awaiting task
     cancels the job and waits until its temporaries are gone before the
     CancelledError propagates, so nothing is left at any final name."""
-    job = start_copy(
-        src,
-        dsts,
-        chunk_size=chunk_size,
-        threads=threads,
-        hash=hash,
-        fsync=fsync,
-        overwrite=overwrite,
-        bwlimit=bwlimit,
-    )
+    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
     try:
         report = await job.wait_async()
     except asyncio.CancelledError:
         # The job ends promptly once cancelled; wait for its cleanup.
         await _aio.cancel_and_wait(job)
         raise
-    if verify:
-        ok = [d.path for d in report.destinations if d.ok]
-        _raise_on_bad(list(await asyncio.gather(*(verify_async(p) for p in ok))))
-    if check:
-        raise_for_failures(report)
-    return report
+    checks = await asyncio.gather(*(verify_async(p) for p in _committed(report))) if verify else []
+    return _finish(report, list(checks), check)
 
 
 async def verify_async(
@@ -186,6 +183,19 @@ def raise_for_failures(report: CopyReport) -> None:
     err = ReplicationError(failure_message(report))
     err.report = report  # type: ignore[attr-defined]
     raise err
+
+
+def _committed(report: CopyReport) -> list[str]:
+    return [d.path for d in report.destinations if d.ok]
+
+
+def _finish(report: CopyReport, checks: list[VerifyReport], check: bool) -> CopyReport:
+    """What copy and copy_async do after the job: refuse replicas that
+    failed verification, then (with `check`) failed destinations."""
+    _raise_on_bad(checks)
+    if check:
+        raise_for_failures(report)
+    return report
 
 
 def _raise_on_bad(reports: list[VerifyReport]) -> None:
