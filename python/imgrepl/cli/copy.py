@@ -7,15 +7,18 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.output import add_output_arg, positive_int, size_arg
+from imgrepl.cli.common import add_command, add_threads_arg
+from imgrepl.cli.output import add_output_arg, size_arg
 
 if TYPE_CHECKING:
     from imgrepl._core import CopyReport, VerifyReport
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "copy",
+        run,
         help="copy an image to one or more destinations, reading it once",
         description="Copy SRC to every DST.  Each replica is written under a temporary "
         "name and appears only when complete, with NAME.imgrepl-manifest beside it.  "
@@ -30,13 +33,7 @@ def register(sub: Any) -> None:
         metavar="SIZE",
         help="chunk size, a multiple of 512 (default 4MiB; e.g. 1MiB, 65536)",
     )
-    p.add_argument(
-        "--threads",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="writer threads (default: one per destination, at most 8)",
-    )
+    add_threads_arg(p, "writer threads (default: one per destination, at most 8)")
     p.add_argument(
         "--bwlimit",
         type=size_arg,
@@ -51,16 +48,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing destinations")
     add_output_arg(p)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import contextlib
-
-    from imgrepl._core import CopyCancelledError, ImgreplError, verify
-    from imgrepl.cli.output import error, print_json
+    from imgrepl._core import ImgreplError, verify
+    from imgrepl.cli.output import error, print_result
     from imgrepl.cli.progress import drive, want_bars
-    from imgrepl.fanout import start_copy
+    from imgrepl.fanout import start_copy, wait_for
 
     try:
         job = start_copy(
@@ -75,26 +69,14 @@ def run(args: argparse.Namespace) -> int:
         return error("copy", f"{exc}; use --overwrite to replace it")
     except (ValueError, OSError, ImgreplError) as exc:
         return error("copy", exc)
+    checks: dict[str, VerifyReport] = {}
     try:
-        drive(job, args.dsts, want_bars(args.output))
-        report = job.wait()
-    except KeyboardInterrupt:
-        job.cancel()
-        with contextlib.suppress(CopyCancelledError):
-            job.wait()
-        raise
+        report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args.output)))
+        if args.verify:
+            checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
     except (OSError, ImgreplError) as exc:
         return error("copy", exc)
-    checks: dict[str, VerifyReport] = {}
-    if args.verify:
-        try:
-            checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
-        except (OSError, ImgreplError) as exc:
-            return error("copy", exc)
-    if args.output == "json":
-        print_json(report_dict(report, checks))
-    else:
-        print(format_report(report, checks))
+    print_result(args, report_dict(report, checks), format_report(report, checks))
     ok = report.ok and all(c.ok for c in checks.values())
     return 0 if ok else 1
 
@@ -138,9 +120,7 @@ def _rate(report: CopyReport) -> float:
 
 def format_report(report: CopyReport, checks: dict[str, VerifyReport]) -> str:
     from imgrepl.cli.output import format_pairs, format_table, human_size
-
-    def size(n: int) -> str:
-        return f"{human_size(n)} ({n} bytes)"
+    from imgrepl.cli.output import size_and_bytes as size
 
     summary = format_pairs(
         [

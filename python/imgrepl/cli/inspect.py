@@ -5,61 +5,37 @@ of the broken field instead of guessing."""
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+from imgrepl.cli.common import add_command
+from imgrepl.cli.output import add_output_arg, format_pairs
+from imgrepl.cli.output import human_size as human_size  # tests import it from here
+from imgrepl.cli.output import size_and_bytes as _size
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "inspect",
+        run,
         help="show the format, sizes and VHD metadata of a disk image",
         description="Show what a disk image is.  Reads only its metadata.",
     )
     p.add_argument("file", metavar="FILE", help="raw or VHD image")
-    p.add_argument(
-        "-o",
-        "--output",
-        choices=("table", "json"),
-        default="table",
-        help="output format (default: table)",
-    )
-    p.set_defaults(run=run)
+    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from imgrepl._core import ImageFormatError, inspect
+    from imgrepl.cli.output import error, print_result
 
     try:
         info = inspect(args.file)
     except (ImageFormatError, OSError) as exc:
-        print(f"imgrepl inspect: error: {exc}", file=sys.stderr)
-        return 1
+        return error("inspect", exc)
     data = info.to_dict()
-    if args.output == "json":
-        print(json.dumps(data, indent=2))
-    else:
-        print(format_table(data))
+    print_result(args, data, format_table(data))
     return 0
-
-
-def human_size(n: int) -> str:
-    """1536 -> '1.5 KiB'; bytes below 1 KiB stay exact."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in _UNITS:
-        value /= 1024
-        if value < 1024 or unit == _UNITS[-1]:
-            break
-    return f"{value:.1f} {unit}"
-
-
-def _size(n: int) -> str:
-    return f"{human_size(n)} ({n} bytes)"
 
 
 def _rows(d: dict[str, Any]) -> list[tuple[str, str]]:
@@ -95,6 +71,4 @@ def _rows(d: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def format_table(d: dict[str, Any]) -> str:
-    rows = _rows(d)
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+    return format_pairs(_rows(d))

@@ -76,8 +76,21 @@ def add_output_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def size_and_bytes(n: int) -> str:
+    """1536 -> '1.5 KiB (1536 bytes)'."""
+    return f"{human_size(n)} ({n} bytes)"
+
+
 def print_json(data: Any, file: TextIO | None = None) -> None:
     print(json.dumps(data, indent=2), file=file or sys.stdout)
+
+
+def print_result(args: argparse.Namespace, data: Any, text: str) -> None:
+    """`data` as JSON with `-o json`, else `text` as it is."""
+    if args.output == "json":
+        print_json(data)
+    else:
+        print(text)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

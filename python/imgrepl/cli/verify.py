@@ -7,15 +7,18 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.output import add_output_arg, positive_int
+from imgrepl.cli.common import add_command, add_threads_arg
+from imgrepl.cli.output import add_output_arg
 
 if TYPE_CHECKING:
     from imgrepl._core import RepairReport, VerifyReport
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "verify",
+        run,
         help="check a replica against its manifest (and repair it from a good copy)",
         description="Check FILE chunk by chunk against its manifest "
         "(FILE.imgrepl-manifest unless --manifest is given).",
@@ -33,16 +36,13 @@ def register(sub: Any) -> None:
         default=None,
         help="rewrite bad chunks from GOOD, which must pass the manifest itself",
     )
-    p.add_argument(
-        "--threads", type=positive_int, default=None, metavar="N", help="reader threads (default 4)"
-    )
+    add_threads_arg(p, "reader threads (default 4)")
     add_output_arg(p)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from imgrepl._core import ImgreplError, repair, verify
-    from imgrepl.cli.output import error, print_json
+    from imgrepl.cli.output import error, print_result
 
     fixed: RepairReport | None = None
     try:
@@ -51,19 +51,20 @@ def run(args: argparse.Namespace) -> int:
             fixed = repair(args.file, args.repair_from, args.manifest)
     except (ValueError, OSError, ImgreplError) as exc:
         return error("verify", exc)
+    print_result(args, _to_dict(before, fixed), _format(before, fixed))
     final = fixed.verify if fixed is not None else before
-    if args.output == "json":
-        data = _verify_dict(before)
-        if fixed is not None:
-            data["repair"] = {
-                "chunks_repaired": fixed.chunks_repaired,
-                "bytes_repaired": fixed.bytes_repaired,
-                "verify": _verify_dict(fixed.verify),
-            }
-        print_json(data)
-    else:
-        print(_format(before, fixed))
     return 0 if final.ok else 1
+
+
+def _to_dict(before: VerifyReport, fixed: RepairReport | None) -> dict[str, Any]:
+    data = _verify_dict(before)
+    if fixed is not None:
+        data["repair"] = {
+            "chunks_repaired": fixed.chunks_repaired,
+            "bytes_repaired": fixed.bytes_repaired,
+            "verify": _verify_dict(fixed.verify),
+        }
+    return data
 
 
 def _verify_dict(r: VerifyReport) -> dict[str, Any]:
