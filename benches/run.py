@@ -3,6 +3,7 @@ and a Python loop, N = 1..16 replicas, on disk and tmpfs, against the disk's
 durable write bandwidth.  See benches/README.md.
 
     python3 benches/run.py [--size 1GiB] [--fs disk|tmpfs|both] [--out bench-results/]
+    python3 benches/run.py --hash-check [--fs both]   # what hashing costs
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import hash_cost
 from peers import Tool, all_tools, imgrepl_available, run_timed
 from report import analyze, plot, table, write_json
 from runner import check_outputs, file_digest, measure
@@ -23,6 +25,8 @@ from workload import format_size, make_source, need_space, parse_size
 
 FS_DIRS = {"disk": Path("/var/tmp/imgrepl-bench"), "tmpfs": Path("/dev/shm/imgrepl-bench")}
 GIB = 1024**3
+# imgrepl-nohash is measured in pairs by --hash-check, not in the shuffled run
+DEFAULT_TOOLS = [t for t in all_tools() if t != "imgrepl-nohash"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,16 +40,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--disk-dir", type=Path, default=FS_DIRS["disk"])
     p.add_argument("--tmpfs-dir", type=Path, default=FS_DIRS["tmpfs"])
     p.add_argument("--out", type=Path, default=Path("bench-results"))
-    p.add_argument("--tools", default=",".join(all_tools()), help="comma-separated subset")
+    p.add_argument("--tools", default=",".join(DEFAULT_TOOLS), help="comma-separated subset")
     p.add_argument("--pause", type=float, default=1.0, help="seconds to settle after deletes")
     p.add_argument("--chunk-size", type=parse_size, default=None, help="imgrepl chunk size")
     p.add_argument(
         "--rss-check", action="store_true", help="only imgrepl's peak RSS at N=16 (4GiB image)"
     )
+    p.add_argument(
+        "--hash-check",
+        action="store_true",
+        help="only imgrepl against imgrepl-nohash, in back-to-back pairs",
+    )
+    p.add_argument("--pairs", type=int, default=7, help="pairs per N for --hash-check")
     args = p.parse_args(argv)
     args.replicas = [int(n) for n in args.replicas.split(",")]
-    if args.reps < 1 or min(args.replicas) < 1:
-        p.error("--reps and every --replicas value must be at least 1")
+    if args.reps < 1 or args.pairs < 1 or min(args.replicas) < 1:
+        p.error("--reps, --pairs and every --replicas value must be at least 1")
     unknown = set(args.tools.split(",")) - set(all_tools())
     if unknown:
         p.error(f"unknown --tools {sorted(unknown)}; known: {sorted(all_tools())}")
@@ -130,13 +140,52 @@ def rss_check(args: argparse.Namespace) -> None:
     print(f"[{'MET' if verdict.met else 'MISSED'}] {verdict.target}: {verdict.measured}")
 
 
+def hash_check(args: argparse.Namespace, fs: str) -> dict[str, Any]:
+    """imgrepl with and without hashing, in pairs (see hash_cost.py)."""
+    missing = imgrepl_available()
+    if missing:
+        raise SystemExit(f"imgrepl is not measured: {missing}")
+    base: Path = args.disk_dir if fs == "disk" else args.tmpfs_dir
+    size = args.size or GIB
+    tools = all_tools(args.chunk_size)
+    base.mkdir(parents=True, exist_ok=True)
+    need_space(base, (size + (4 << 20)) * (max(args.replicas) + 1), f"the {fs} hash check")
+    engine_before = engine_identity()
+    try:
+        print(f"== {fs}: hashing cost on a {format_size(size)} source in {base}", flush=True)
+        source = make_source(base / "source.vhd", size, zero_fraction=args.zero_fraction)
+        samples = hash_cost.measure_pairs(
+            source,
+            tools["imgrepl"],
+            tools["imgrepl-nohash"],
+            args.replicas,
+            reps=args.pairs,
+            workdir=base / "out",
+            pause=args.pause,
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    results = {"fs": fs, "reps": args.pairs, "source": source.to_json()}
+    results |= hash_cost.analyze_pairs(samples, "imgrepl", "imgrepl-nohash")
+    results["samples"] = [s.to_json() for s in samples]
+    results["engine"] = engine_identity()
+    if results["engine"]["extension_built"] != engine_before["extension_built"]:
+        print("WARNING: the engine changed during the run")
+    write_json(results, args.out / f"hash-{fs}.json")
+    print(hash_cost.table(results), flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.rss_check:
         rss_check(args)
         return
     for fs in ["disk", "tmpfs"] if args.fs == "both" else [args.fs]:
-        run_fs(args, fs)
+        if args.hash_check:
+            hash_check(args, fs)
+        else:
+            run_fs(args, fs)
 
 
 if __name__ == "__main__":

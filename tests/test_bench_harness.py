@@ -15,6 +15,7 @@ import pyvhdi
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benches"))
 
 from fit import linear_fit
+from hash_cost import analyze_pairs, measure_pairs
 from peers import Tool, ToolFailed, all_tools, run_timed
 from report import analyze, plot, table, write_json
 from runner import Sample, file_digest, measure
@@ -159,3 +160,47 @@ def test_run_writes_json_plot_and_table(source: Source, tmp_path: Path) -> None:
 
 def test_sample_round_trips_to_json() -> None:
     assert Sample("cp", 2, 0, 1.5, 4096).to_json()["peak_rss"] == 4096
+
+
+def test_hash_cost_pairs_alternate_and_judge_the_best(source: Source, tmp_path: Path) -> None:
+    tools = all_tools()
+    order: list[str] = []
+    samples = measure_pairs(
+        source,
+        tools["imgrepl"],
+        tools["imgrepl-nohash"],
+        [1],
+        reps=2,
+        workdir=tmp_path / "w",
+        pause=0,
+        log=order.append,
+    )
+    # back to back, the first of each pair alternating
+    assert [line.split()[2] for line in order] == [
+        "imgrepl",
+        "imgrepl-nohash",
+        "imgrepl-nohash",
+        "imgrepl",
+    ]
+    assert {(s.tool, s.rep) for s in samples} == {
+        (t, r) for t in ("imgrepl", "imgrepl-nohash") for r in (0, 1)
+    }
+
+
+def _pair_samples(hashed: list[float], unhashed: list[float]) -> list[Sample]:
+    return [Sample("h", 4, r, s, 0, s / 2) for r, s in enumerate(hashed)] + [
+        Sample("u", 4, r, s, 0, s / 2) for r, s in enumerate(unhashed)
+    ]
+
+
+def test_hash_cost_is_judged_on_best_times_with_pair_median_beside() -> None:
+    # best 1.03 vs 1.00: 3 % (met) although one noisy pair was 50 % apart
+    met = analyze_pairs(_pair_samples([1.5, 1.03, 1.04], [1.0, 1.02, 1.01]), "h", "u")
+    v = met["per_n"][4]
+    assert v["cost_best"] == pytest.approx(0.03)
+    assert v["cost_median_pair"] == pytest.approx(1.04 / 1.01 - 1)
+    assert v["cpu_cost_s"] == pytest.approx((1.03 - 1.0) / 2)
+    assert met["verdict"]["met"] is True
+    missed = analyze_pairs(_pair_samples([1.2, 1.1], [1.0, 1.0]), "h", "u")
+    assert missed["verdict"]["met"] is False
+    assert "N=4: +0.100" in missed["verdict"]["measured"]
