@@ -8,42 +8,45 @@ holds (see store_servers)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import imgrepl
 import pytest
-from store_servers import Azurite, RcloneS3
+from store_servers import Azurite, RcloneS3, ServerProcess
 
 BUCKET = "imgrepl-test"
 BACKENDS = ["local", "s3", "azure"]
 
 
+Server = TypeVar("Server", bound=ServerProcess)
+
+
+def _serve(server: Server, scheme: str, create: Callable[[str], None]) -> Iterator[Server]:
+    """Starts `server`, makes BUCKET on it and registers it with imgrepl
+    as SCHEME://BUCKET for the session; undoes all that afterwards."""
+    server.start()
+    try:
+        create(BUCKET)
+        imgrepl.register_store(f"{scheme}://{BUCKET}", server.options())
+        yield server
+    finally:
+        imgrepl.unregister_store(f"{scheme}://{BUCKET}")
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RcloneS3]:
     server = RcloneS3(tmp_path_factory.mktemp("rclone-s3"))
-    server.start()
-    try:
-        server.create_bucket(BUCKET)
-        imgrepl.register_store(f"s3://{BUCKET}", server.options())
-        yield server
-    finally:
-        imgrepl.unregister_store(f"s3://{BUCKET}")
-        server.stop()
+    yield from _serve(server, "s3", server.create_bucket)
 
 
 @pytest.fixture(scope="session")
 def azurite() -> Iterator[Azurite]:
     server = Azurite()
-    server.start()
-    try:
-        server.create_container(BUCKET)
-        imgrepl.register_store(f"az://{BUCKET}", server.options())
-        yield server
-    finally:
-        imgrepl.unregister_store(f"az://{BUCKET}")
-        server.stop()
+    yield from _serve(server, "az", server.create_container)
 
 
 @dataclass

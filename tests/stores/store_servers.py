@@ -57,27 +57,42 @@ def azurite_binary() -> str:
     return str(path)
 
 
-class _Process:
-    """A server process whose output is drained on a thread; `start` waits
-    for the line that says it listens and returns the port in it."""
+class ServerProcess:
+    """A server run as a child process on 127.0.0.1, its output drained on
+    a thread.  `start` waits for the line that says it listens and takes the
+    port from it: a random port the first time, the same port after, so a
+    test can stop a server mid-copy and bring it back where it was.
 
-    def __init__(self, name: str, listening: re.Pattern[str]) -> None:
-        self.name = name
-        self.listening = listening
-        self.proc: subprocess.Popen[str] | None = None
+    A server is a thin config: `name`, the `listening` pattern, `argv()`,
+    and whether `stop` may be graceful."""
+
+    name: str
+    listening: re.Pattern[str]
+    graceful_stop = True
+
+    def __init__(self) -> None:
+        self.port = 0
         self.log: list[str] = []
+        self._proc: subprocess.Popen[str] | None = None
         self._drain = threading.Thread()
 
-    def start(self, argv: list[str]) -> int:
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def options(self) -> dict[str, str]:
+        """What imgrepl.register_store is given for this server."""
+        raise NotImplementedError
+
+    def start(self) -> None:
         self.log = []
         proc = subprocess.Popen(
-            argv,
+            self.argv(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
         )
-        self.proc = proc
+        self._proc = proc
         found = threading.Event()
         port: list[int] = []
 
@@ -96,14 +111,14 @@ class _Process:
         if not found.wait(START_TIMEOUT) or not port:
             self.stop()
             raise RuntimeError(f"{self.name} did not start:\n{''.join(self.log)}")
-        return port[0]
+        self.port = port[0]
 
-    def stop(self, graceful: bool = True) -> None:
+    def stop(self) -> None:
         """SIGTERM and wait (SIGKILL after 10 s), or SIGKILL at once."""
-        proc, self.proc = self.proc, None
+        proc, self._proc = self._proc, None
         if proc is None:
             return
-        if graceful:
+        if self.graceful_stop:
             proc.terminate()
         else:
             proc.kill()
@@ -118,50 +133,42 @@ class _Process:
 
     @property
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-
-class RcloneS3:
-    """`rclone serve s3` over `root`: each directory there is a bucket."""
-
-    access_key = "imgrepl-test-access"
-    secret_key = "imgrepl-test-secret-do-not-print"
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = 0
-        self._proc = _Process(
-            "rclone serve s3", re.compile(r"s3 server on \[http://127\.0\.0\.1:(\d+)/")
-        )
-
-    def start(self) -> None:
-        """Starts on a random port the first time, on the same port after."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.port = self._proc.start(
-            [
-                rclone_binary(),
-                "serve",
-                "s3",
-                "--addr",
-                f"127.0.0.1:{self.port}",
-                "--auth-key",
-                f"{self.access_key},{self.secret_key}",
-                "--config",
-                "/dev/null",
-                str(self.root),
-            ]
-        )
-
-    def stop(self) -> None:
-        self._proc.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._proc.running
+        return self._proc is not None and self._proc.poll() is None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class RcloneS3(ServerProcess):
+    """`rclone serve s3` over `root`: each directory there is a bucket."""
+
+    name = "rclone serve s3"
+    listening = re.compile(r"s3 server on \[http://127\.0\.0\.1:(\d+)/")
+    access_key = "imgrepl-test-access"
+    secret_key = "imgrepl-test-secret-do-not-print"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        super().start()
+
+    def argv(self) -> list[str]:
+        return [
+            rclone_binary(),
+            "serve",
+            "s3",
+            "--addr",
+            f"127.0.0.1:{self.port}",
+            "--auth-key",
+            f"{self.access_key},{self.secret_key}",
+            "--config",
+            "/dev/null",
+            str(self.root),
+        ]
 
     def options(self) -> dict[str, str]:
         return {
@@ -193,40 +200,27 @@ class RcloneS3:
         return sorted(str(p.relative_to(base)) for p in (base / prefix).rglob("*") if p.is_file())
 
 
-class Azurite:
+class Azurite(ServerProcess):
     """Azurite's Blob service, in memory (restarting it empties it)."""
 
-    def __init__(self) -> None:
-        self.port = 0
-        self._proc = _Process("azurite-blob", re.compile(r"listens on http://127\.0\.0\.1:(\d+)"))
+    name = "azurite-blob"
+    listening = re.compile(r"listens on http://127\.0\.0\.1:(\d+)")
+    # In memory, nothing to flush; a graceful stop would wait for every
+    # idle keep-alive connection of the clients under test.
+    graceful_stop = False
 
-    def start(self) -> None:
-        self.port = self._proc.start(
-            [
-                azurite_binary(),
-                "--blobHost",
-                "127.0.0.1",
-                "--blobPort",
-                str(self.port),
-                "--inMemoryPersistence",
-                "--loose",
-                "--skipApiVersionCheck",
-                "--disableProductStyleUrl",
-            ]
-        )
-
-    def stop(self) -> None:
-        # In memory, nothing to flush; a graceful stop would wait for every
-        # idle keep-alive connection of the clients under test.
-        self._proc.stop(graceful=False)
-
-    @property
-    def running(self) -> bool:
-        return self._proc.running
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def argv(self) -> list[str]:
+        return [
+            azurite_binary(),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.port),
+            "--inMemoryPersistence",
+            "--loose",
+            "--skipApiVersionCheck",
+            "--disableProductStyleUrl",
+        ]
 
     def options(self) -> dict[str, str]:
         """The explicit form (use_emulator=true + endpoint would do too)."""
