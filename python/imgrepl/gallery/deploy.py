@@ -2,11 +2,17 @@
 concurrent requests over the region's replicas (least busy first), verified
 against the replica's manifest before it appears at its final name.
 
+A replica in a local store is copied by the kernel, block by block; one in
+an object store (s3://, az://) by the engine, which reads it in ranges, in
+parallel.  Either way the new disk is then verified here against the
+replica's manifest.
+
 A region may declare `replica_read_mbps`, the read bandwidth of one replica
 (a store's per-blob limit).  Readers of one replica share it: each reads at
 limit / current readers, re-counted from the catalog's leases as they come
 and go, in this process or another.  That sharing is what makes more
-replicas deploy more disks at once.
+replicas deploy more disks at once.  (An engine copy cannot change its rate
+once started: it takes its share of the readers when it starts.)
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from imgrepl.exceptions import ConflictError, VerifyError
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import DeployedDisk
+from imgrepl.gallery.regions import is_local
 
 BLOCK = 256 * 1024  # the pacing step
 RECOUNT_SECONDS = 0.1
@@ -47,10 +54,7 @@ async def create_disk(
     tmp = out.with_name(f".{out.name}.imgrepl-tmp")
     started = time.monotonic()
     try:
-        # its own thread: the default executor's few workers would cap concurrency
-        await asyncio.get_running_loop().run_in_executor(
-            _COPIERS, _throttled_copy, catalog, replica, tmp, info.replica_read_mbps
-        )
+        await _copy(catalog, replica, tmp, info.replica_read_mbps)
         await _verify_copy(catalog, replica, tmp)
         tmp.replace(out)
     finally:
@@ -61,6 +65,18 @@ async def create_disk(
     seconds = time.monotonic() - started
     return DeployedDisk(
         str(out), image, region, replica.location, replica.size, seconds, replica.disk_digest
+    )
+
+
+async def _copy(catalog: Catalog, replica: ReplicaRow, tmp: Path, mbps: float | None) -> None:
+    if not is_local(replica.location):
+        readers = await asyncio.to_thread(catalog.readers_of, replica.id)
+        bwlimit = None if mbps is None else max(1, int(mbps * 1_000_000 / readers))
+        await engine.fetch(replica.location, tmp, bwlimit)
+        return
+    # its own thread: the default executor's few workers would cap concurrency
+    await asyncio.get_running_loop().run_in_executor(
+        _COPIERS, _throttled_copy, catalog, replica, tmp, mbps
     )
 
 

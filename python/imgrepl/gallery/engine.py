@@ -1,11 +1,16 @@
 """The gallery's only contact with the copy engine and the region stores.
 
-Locations are store URLs (`regions.replica_location` makes them).  Every
-operation the gallery does on a replica goes through here: preparing its
-place, copying (imgrepl.start_copy), verifying and repairing it against a
-manifest, reading it for a new disk, checking it exists and deleting it.
-`file://` locations are handled here; for other stores (s3://, az://) these
-functions are where the object-store backends plug in.
+Locations are store URLs (`regions.replica_location` makes them): `file://`
+paths, or `s3://` and `az://` objects.  Every operation the gallery does on
+a replica goes through here: preparing its place, copying
+(imgrepl.start_copy), verifying and repairing it against a manifest,
+copying it to a new disk, checking it exists and deleting it.
+
+A replica is two things at its location: the image and, beside it, its
+manifest (MANIFEST_SUFFIX).  The engine commits the manifest first and the
+image last, and `remove` deletes them in the same order, so "exists" means
+both are there: an image without its manifest is a replica half deleted
+(or never committed) and counts as absent.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from imgrepl.gallery.regions import is_local, local_path
+from imgrepl.gallery.regions import is_local, local_path, store_of
+
+if TYPE_CHECKING:  # the engine's exceptions load the extension: only when used
+    from imgrepl.exceptions import StoreError
 
 MANIFEST_SUFFIX = ".imgrepl-manifest"
 _RANGES_SHOWN = 3
@@ -28,13 +36,6 @@ _RANGES_SHOWN = 3
 def engine_path(location: str) -> str:
     """A local path for `file://` locations; other URLs go to the engine as they are."""
     return str(local_path(location)) if is_local(location) else location
-
-
-def _remote(location: str, operation: str) -> Exception:
-    from imgrepl.exceptions import StoreError
-
-    scheme = location.split("://", 1)[0]
-    return StoreError(f"{operation} {location}: {scheme}:// stores are not supported here yet")
 
 
 def check_store_options(store: str, options: dict[str, str]) -> None:
@@ -79,10 +80,23 @@ def register_region_stores(stores: dict[str, dict[str, str]]) -> None:
         check_store_options(store, options)
 
 
-def exists(location: str) -> bool:
-    if not is_local(location):
-        return False  # remote stores: the object-store backend answers here
-    return local_path(location).exists()
+async def exists(location: str) -> bool:
+    """Both the replica and its manifest are at their final names (see the
+    module docstring).  StoreError names the store when it cannot answer."""
+    import imgrepl
+    from imgrepl.exceptions import ImgreplError
+
+    manifest = location + MANIFEST_SUFFIX
+    if is_local(location):
+        path, mpath = local_path(location), local_path(manifest)
+        return await asyncio.to_thread(lambda: path.is_file() and mpath.is_file())
+    try:
+        for url in (location, manifest):
+            if await imgrepl.store_stat_async(url) is None:
+                return False
+    except ImgreplError as exc:
+        raise _store_failure("check", location, exc) from None
+    return True
 
 
 def prepare(location: str) -> None:
@@ -92,12 +106,28 @@ def prepare(location: str) -> None:
 
 
 def remove(location: str) -> None:
-    """Deletes a replica, its manifest and any temporary leftovers, then the
+    """Deletes a replica: its manifest first, so a replica half deleted is
+    never taken for a whole one, then the image; what is gone already is
+    no error.  A store that fails raises StoreError naming it and changes
+    nothing more."""
+    if is_local(location):
+        _remove_local(local_path(location))
+        return
+    import imgrepl
+    from imgrepl.exceptions import ImgreplError
+
+    for url in (location + MANIFEST_SUFFIX, location):
+        try:
+            imgrepl.store_delete(url)
+        except ImgreplError as exc:
+            raise _store_failure("delete", location, exc) from None
+
+
+def _remove_local(path: Path) -> None:
+    """The replica, its manifest and any temporary leftovers, then the
     directories it leaves empty."""
-    if not is_local(location):
-        return  # remote stores: the object-store backend deletes here
-    path = local_path(location)
-    for leftover in [path, Path(str(path) + MANIFEST_SUFFIX), *path.parent.glob(f".{path.name}*")]:
+    manifest = Path(str(path) + MANIFEST_SUFFIX)
+    for leftover in [manifest, path, *path.parent.glob(f".{path.name}*")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
     parent = path.parent
@@ -107,11 +137,43 @@ def remove(location: str) -> None:
         parent = parent.parent
 
 
+def _store_failure(operation: str, location: str, exc: Exception) -> StoreError:
+    """The engine's error (which names the object and never a credential)
+    with the store and the gallery operation that failed."""
+    from imgrepl.exceptions import StoreError
+
+    why = str(exc)
+    return StoreError(f"{operation} replica {location} in store {store_of(location)} failed: {why}")
+
+
 def open_read(location: str) -> BinaryIO:
-    """The replica's bytes, for `disk create`."""
-    if not is_local(location):
-        raise _remote(location, "read")
+    """A local replica's bytes, for `disk create`'s kernel copy."""
     return local_path(location).open("rb")
+
+
+async def fetch(location: str, dest: Path, bwlimit: int | None) -> None:
+    """Copies a replica to the local file `dest` with the engine (object
+    stores are read in ranges, in parallel), without the manifest the
+    engine writes beside every copy.  Cancel-safe: nothing is left at `dest`."""
+    import imgrepl
+    from imgrepl.exceptions import ImgreplError, StoreError
+
+    job = imgrepl.start_copy(engine_path(location), [str(dest)], overwrite=True, bwlimit=bwlimit)
+    try:
+        report = await job.wait_async()
+    except asyncio.CancelledError:
+        job.cancel()
+        with contextlib.suppress(Exception):
+            await job.wait_async()
+        raise
+    except ImgreplError as exc:
+        raise _store_failure("read", location, exc) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(str(dest) + MANIFEST_SUFFIX)
+    result = report.destinations[0]
+    if not result.ok:
+        raise _store_failure("read", location, StoreError(str(result.error)))
 
 
 async def inspect(path: str) -> Any:

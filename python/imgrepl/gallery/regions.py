@@ -80,3 +80,11 @@ def replica_location(
     parts = ([f"zone-{zone}"] if zone else []) + [gallery, definition, version]
     parts.append(f"{disk}-{index}.vhd")
     return store.rstrip("/") + "/" + "/".join(parts)
+
+
+def store_of(location: str) -> str:
+    """The store URL of a `replica_location` (what errors name): the
+    location without its gallery/definition/version/disk parts and zone."""
+    store = location.rsplit("/", 4)[0]
+    head, _, last = store.rpartition("/")
+    return head if re.fullmatch(r"zone-[1-9]", last) and "://" in head else store

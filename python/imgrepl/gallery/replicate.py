@@ -11,6 +11,11 @@ Replicas already Completed are never copied again; a replica whose final
 file exists but was not yet recorded (the process died after the rename) is
 verified and adopted.  Progress goes into the catalog every half second so
 another process sees it.
+
+Replicas an update made unwanted (Deleting) are deleted from their store
+first; one whose store fails stays Deleting with the reason, the rest of the
+work goes on, and the run then ends Failed with a StoreError naming it (a
+later update or replicate deletes it).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from imgrepl.exceptions import ConflictError
+from imgrepl.exceptions import ConflictError, StoreError
 from imgrepl.gallery import engine
 from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ImageVersion
@@ -52,6 +57,7 @@ class Replicator:
         self._rows: dict[int, ReplicaRow] = {}
         self._digests: dict[int, str | None] = {}  # disk id -> source digest
         self._manifests: dict[int, bytes | None] = {}  # disk id -> source manifest
+        self._undeleted: dict[int, str] = {}  # replica id -> why its delete failed
 
     async def _db(self, fn: Callable[..., object], *args: object, **kw: object) -> Any:
         return await asyncio.to_thread(fn, *args, **kw)
@@ -67,10 +73,17 @@ class Replicator:
             version: ImageVersion = await self._db(self.catalog.get_version, self.ref)
             status = version.replication_status
             done = status is not None and status.aggregated_state == "Completed"
-            state = "Succeeded" if done else "Failed"
+            state = "Succeeded" if done and not self._undeleted else "Failed"
             await self._db(self.catalog.set_version_fields, self.ref, provisioning_state=state)
         finally:
             await asyncio.shield(asyncio.to_thread(self.catalog.release_job, self.ref, pid))
+        if self._undeleted:
+            reasons = "; ".join(self._undeleted.values())
+            raise StoreError(
+                f"{self.ref.gallery}/{self.ref.definition}/{self.ref.name}: {reasons}; "
+                "those replicas stay Deleting in the catalog: update or replicate again "
+                "once the store is back"
+            )
         result: ImageVersion = await self._db(self.catalog.get_version, self.ref)
         return result
 
@@ -84,12 +97,30 @@ class Replicator:
                 await asyncio.sleep(CLAIM_POLL)
 
     async def _delete_unwanted(self) -> int:
+        """Deletes the Deleting replicas; returns how many are gone.  Each
+        row goes only once its store deleted the replica."""
         rows = await self._db(self.catalog.replica_rows, self.ref)
-        doomed = [r for r in rows if r.state == "Deleting"]
+        doomed = [r for r in rows if r.state == "Deleting" and r.id not in self._undeleted]
+        gone = 0
         for row in doomed:
-            await asyncio.to_thread(engine.remove, row.location)
+            try:
+                await asyncio.to_thread(engine.remove, row.location)
+            except (StoreError, OSError) as exc:
+                self._undeleted[row.id] = str(exc)
+                await self._db(self.catalog.set_replica, row.id, "Deleting", details=str(exc))
+                continue
             await self._db(self.catalog.drop_replica, row.id)
-        return len(doomed)
+            gone += 1
+        return gone
+
+    async def _discard(self, location: str) -> str:
+        """Deletes a replica that failed; if its store fails too, says so
+        (the row is Failed either way, and a retry overwrites it)."""
+        try:
+            await asyncio.to_thread(engine.remove, location)
+        except (StoreError, OSError) as exc:
+            return f"; it could not be deleted: {exc}"
+        return ""
 
     async def _run_plan(self) -> int:
         """Copies every Pending replica; returns how many there were."""
@@ -114,11 +145,14 @@ class Replicator:
     async def _adopt(self, row: ReplicaRow) -> bool:
         """A complete replica left by an earlier run: verify it instead of copying."""
         manifest = self._manifests.get(row.disk_id)
-        if manifest is None or not engine.exists(row.location):
+        try:
+            if manifest is None or not await engine.exists(row.location):
+                return False
+        except StoreError:  # the copy fails its region with the store's error
             return False
         check = await engine.verify(row.location, manifest)
         if not check.ok:
-            await asyncio.to_thread(engine.remove, row.location)
+            await self._discard(row.location)  # the copy overwrites it anyway
             return False
         digest = self._digests[row.disk_id]
         await self._db(self.catalog.set_replica, row.id, "Completed", digest=digest)
@@ -193,7 +227,7 @@ class Replicator:
         assert manifest is not None  # it was verified against it
         check = await engine.verify(first.location, manifest)
         why = check.reason or f"{first.location} changed after it was verified"
-        await asyncio.to_thread(engine.remove, first.location)
+        why += await self._discard(first.location)
         await self._fail([first], why)
 
     async def _finish(self, d: PlanReplica, result: Any) -> None:
@@ -210,13 +244,14 @@ class Replicator:
             check = engine.Check(False, f"no source manifest to verify {d.location} against", [])
         else:
             check = await engine.verify(d.location, manifest)
+        why = check.reason
         if not check.ok:  # a failed copy leaves nothing at its final name
-            await asyncio.to_thread(engine.remove, d.location)
+            why = f"{check.reason}{await self._discard(d.location)}"
         await self._db(
             self.catalog.set_replica,
             d.id,
             "Completed" if check.ok else "Failed",
-            details=check.reason,
+            details=why,
             digest=self._digests.get(d.disk_id) if check.ok else None,
             bytes_written=written,
         )

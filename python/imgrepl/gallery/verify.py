@@ -50,8 +50,7 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
     rows = [
         r
         for r in await asyncio.to_thread(catalog.replica_rows, ref)
-        if r.state == "Completed"
-        or (r.state == "Failed" and r.digest and engine.exists(r.location))
+        if r.state == "Completed" or (r.state == "Failed" and r.digest and await _present(r))
     ]
     checks = {r.id: await _check(catalog, r, rows) for r in rows}
     results = []
@@ -71,6 +70,17 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
         model = dataclasses.replace(row.to_model(), state=state, details=check.reason)
         results.append(ReplicaCheck(model, check.ok, check.reason, check.bad_ranges, repaired))
     return results
+
+
+async def _present(row: ReplicaRow) -> bool:
+    """A failed replica still in its store (a repair may save it); one whose
+    store cannot answer is left as it is."""
+    from imgrepl.exceptions import StoreError
+
+    try:
+        return await engine.exists(row.location)
+    except StoreError:
+        return False
 
 
 def _good_peer(

@@ -151,10 +151,27 @@ async def apply_edit(catalog: Catalog, ref: VersionRef, edit: VersionEdit) -> No
 
 
 async def delete(catalog: Catalog, ref: VersionRef) -> None:
+    """Deletes every replica from its store, dropping each row only once its
+    replica is gone, then the version.  A store that fails stops the delete
+    with a StoreError: the version stays Deleting with the replicas not yet
+    deleted (never deployed, never `latest`), and deleting again finishes."""
+    from imgrepl.exceptions import StoreError
+
     pid = os.getpid()
     await asyncio.to_thread(catalog.claim_job, ref, pid)
-    await asyncio.to_thread(catalog.mark_all_deleting, ref)
-    for row in await asyncio.to_thread(catalog.replica_rows, ref):
-        await asyncio.to_thread(engine.remove, row.location)
-        await asyncio.to_thread(catalog.drop_replica, row.id)
-    await asyncio.to_thread(catalog.delete_version_rows, ref)
+    try:
+        await asyncio.to_thread(catalog.mark_all_deleting, ref)
+        for row in await asyncio.to_thread(catalog.replica_rows, ref):
+            try:
+                await asyncio.to_thread(engine.remove, row.location)
+            except StoreError as exc:
+                await asyncio.to_thread(catalog.set_replica, row.id, "Deleting", details=str(exc))
+                name = f"{ref.gallery}/{ref.definition}/{ref.name}"
+                raise StoreError(
+                    f"deleting image version {name}: {exc}; it stays Deleting with its "
+                    "remaining replicas: delete it again once the store is back"
+                ) from None
+            await asyncio.to_thread(catalog.drop_replica, row.id)
+        await asyncio.to_thread(catalog.delete_version_rows, ref)
+    finally:
+        await asyncio.shield(asyncio.to_thread(catalog.release_job, ref, pid))
