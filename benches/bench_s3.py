@@ -103,14 +103,26 @@ def commands(
     return [[py, str(Path(__file__).resolve()), "--boto3-child", str(src), *keys]]
 
 
-def timed(argvs: list[list[str]], env: dict[str, str], sync_dir: Path) -> float:
+def timed(argvs: list[list[str]], env: dict[str, str], sync_dir: Path) -> tuple[float, float]:
+    """Seconds for the tool's processes plus the sync, and the largest peak
+    RSS (MiB) of the tool's processes (from wait4, so per child, not the
+    harness's running maximum over all children)."""
     start = time.perf_counter()
+    peak_kib = 0
     for argv in [*argvs, ["sync", "--file-system", str(sync_dir)]]:
-        done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True)
-        if done.returncode != 0:
-            tail = (done.stdout + done.stderr)[-2000:].decode(errors="replace")
-            raise RuntimeError(f"{argv[0]} exited {done.returncode}: {' '.join(argv)}\n{tail}")
-    return time.perf_counter() - start
+        with tempfile.TemporaryFile() as out:
+            child = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
+            )
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if argv[0] != "sync":
+                peak_kib = max(peak_kib, usage.ru_maxrss)
+            if child.returncode != 0:
+                out.seek(0)
+                tail = out.read()[-2000:].decode(errors="replace")
+                raise RuntimeError(f"{argv[0]} exited {child.returncode}: {' '.join(argv)}\n{tail}")
+    return time.perf_counter() - start, peak_kib / 1024
 
 
 def measure(args: argparse.Namespace, server: RcloneS3, src: Path) -> dict[str, Any]:
@@ -127,12 +139,14 @@ def measure(args: argparse.Namespace, server: RcloneS3, src: Path) -> dict[str, 
                 keys = [f"{tool}-n{n}-r{rep}/replica{i}.vhd" for i in range(n)]
                 file_digest(src)  # every tool starts from a cached source
                 argvs = commands(tool, src, keys, scratch, server.endpoint)
-                seconds = timed(argvs, env, server.root)
+                seconds, rss = timed(argvs, env, server.root)
                 first = server.path(BUCKET, keys[0])
                 if rep == 0 and file_digest(first) != want:
                     raise RuntimeError(f"{tool} stored {first} with different bytes")
-                samples.append({"tool": tool, "n": n, "rep": rep, "seconds": seconds})
-                print(f"  N={n} rep={rep} {tool:<8} {seconds:8.3f} s", flush=True)
+                samples.append(
+                    {"tool": tool, "n": n, "rep": rep, "seconds": seconds, "peak_rss_mib": rss}
+                )
+                print(f"  N={n} rep={rep} {tool:<8} {seconds:8.3f} s {rss:8.1f} MiB", flush=True)
                 shutil.rmtree(server.path(BUCKET, keys[0]).parent.parent / f"{tool}-n{n}-r{rep}")
                 subprocess.run(["sync", "--file-system", str(server.root)], check=True)
                 time.sleep(args.pause)
@@ -142,9 +156,12 @@ def measure(args: argparse.Namespace, server: RcloneS3, src: Path) -> dict[str, 
 
 def summarize(args: argparse.Namespace, samples: list[dict[str, Any]]) -> dict[str, Any]:
     best: dict[str, dict[int, float]] = {}
+    peak_rss: dict[str, dict[int, float]] = {}
     for s in samples:
         row = best.setdefault(s["tool"], {})
         row[s["n"]] = min(row.get(s["n"], float("inf")), s["seconds"])
+        rss = peak_rss.setdefault(s["tool"], {})
+        rss[s["n"]] = max(rss.get(s["n"], 0.0), s["peak_rss_mib"])
     ratios = {
         peer: {n: best["imgrepl"][n] / best[peer][n] for n in args.replicas}
         for peer in args.tools
@@ -157,20 +174,28 @@ def summarize(args: argparse.Namespace, samples: list[dict[str, Any]]) -> dict[s
         "reps": args.reps,
         "samples": samples,
         "best_seconds": best,
+        "peak_rss_mib": peak_rss,
         "ratios": ratios,
         "imgrepl_faster_than_every_peer": faster,
     }
 
 
 def table(results: dict[str, Any]) -> str:
-    best, ratios = results["best_seconds"], results["ratios"]
-    lines = [f"image {format_size(results['size'])}, best of {results['reps']} (seconds)"]
+    best, ratios, rss = results["best_seconds"], results["ratios"], results["peak_rss_mib"]
+    lines = [
+        f"image {format_size(results['size'])}, best of {results['reps']} (seconds), "
+        "then each tool's largest peak RSS (MiB)"
+    ]
     lines.append(
-        "N   " + "".join(f"{t:>10}" for t in best) + "".join(f"  vs {p:<6}" for p in ratios)
+        "N   "
+        + "".join(f"{t:>10}" for t in best)
+        + "".join(f"  vs {p:<6}" for p in ratios)
+        + "".join(f"{t[:6] + ' MiB':>12}" for t in rss)
     )
     for n in results["replicas"]:
         row = f"{n:<4}" + "".join(f"{best[t][n]:10.2f}" for t in best)
-        lines.append(row + "".join(f"  {ratios[p][n]:8.2f}" for p in ratios))
+        row += "".join(f"  {ratios[p][n]:8.2f}" for p in ratios)
+        lines.append(row + "".join(f"{rss[t][n]:12.0f}" for t in rss))
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 //! imgrepl-core: the replication engine, pure Rust (no Python).
 #![deny(unsafe_code)]
 
+pub mod buffers;
 pub mod chunk;
 pub mod error;
 pub mod fanout;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Instant;
 
+use bytes::Bytes;
 use crossbeam_channel::bounded;
 
 use crate::chunk::ChunkLayout;
@@ -15,15 +16,12 @@ use crate::fanout::{CancelHandle, CopyOptions};
 use crate::hash::{zero_digest, Digest};
 use crate::location::Location;
 use crate::manifest::Manifest;
-use crate::pool::{Pool, PoolBuf};
+use crate::pool::Pool;
 use crate::progress::Progress;
 use crate::report::{CopyReport, DestinationReport};
 use crate::sink::{open_sink, Sink, SinkOptions};
 use crate::source::{DataMap, Source};
 use crate::throttle::Throttle;
-
-/// Chunk buffers per job: about 64 MiB, 2 to 64 buffers.
-const POOL_BYTES: u64 = 64 << 20;
 
 pub struct Plan {
     pub source: Box<dyn Source>,
@@ -93,13 +91,14 @@ impl Dest {
     }
 }
 
-/// A chunk read and hashed once; `data` is None for an all-zero chunk.
+/// A chunk read and hashed once; `data` (a pool buffer, shared by every
+/// sink that keeps it) is None for an all-zero chunk.
 pub struct Chunk {
     pub index: u64,
     pub offset: u64,
     pub len: u64,
     pub digest: Digest,
-    pub data: Option<PoolBuf>,
+    pub data: Option<Bytes>,
 }
 
 /// State every engine thread of one job shares.
@@ -115,6 +114,8 @@ pub struct Shared {
     table: Mutex<(Vec<Digest>, Vec<bool>)>,
     pub progress: Arc<Progress>,
     pub pool: Pool,
+    /// Sinks may keep `Chunk::data` instead of copying it (see `buffers`).
+    pub share: bool,
     pub throttle: Option<Throttle>,
     /// Destinations still healthy; reading stops when none is.
     pub live: AtomicUsize,
@@ -174,7 +175,11 @@ pub fn run(plan: Plan) -> Result<CopyReport> {
     let n = layout.count() as usize;
     let writers = opts.threads.unwrap_or(8).min(dests.len()).max(1);
     let readers = (opts.threads.unwrap_or(4) / 2).clamp(1, 4);
-    let buffers = (POOL_BYTES / layout.chunk_size).clamp(2, 64) as usize;
+    let kept = dests
+        .iter()
+        .filter_map(|d| d.sink.as_ref().map(|s| s.kept_chunks()));
+    let pool = crate::buffers::plan(layout.chunk_size, readers, kept);
+    let buffers = pool.buffers;
     let last_len = if n == 0 {
         0
     } else {
@@ -191,6 +196,7 @@ pub fn run(plan: Plan) -> Result<CopyReport> {
         table: Mutex::new((vec![[0; 16]; n], vec![false; n])),
         progress,
         pool: Pool::new(buffers, layout.chunk_size as usize),
+        share: pool.share,
         throttle: opts.bwlimit.map(Throttle::new),
         live: AtomicUsize::new(dests.iter().filter(|d| d.sink.is_some()).count()),
         zero_full: zero_digest(layout.chunk_size),

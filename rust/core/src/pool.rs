@@ -1,9 +1,12 @@
 //! A fixed set of chunk buffers, allocated once and recycled: whatever the
 //! image size and the number of destinations, a job never holds more than
-//! `count * chunk_size` bytes of chunk data.
+//! `count * chunk_size` bytes of chunk data.  A filled buffer becomes
+//! shared `Bytes` (`into_shared`) that every sink may keep without copying;
+//! it comes back when the last holder lets go.
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
+use bytes::Bytes;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
 pub struct Pool {
@@ -24,6 +27,11 @@ impl Pool {
 
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// Buffers in the pool now (not lent out).
+    pub fn free(&self) -> usize {
+        self.free.len()
     }
 
     /// Waits for a free buffer, giving up (None) as soon as `stop()` says
@@ -68,6 +76,25 @@ impl DerefMut for PoolBuf {
     }
 }
 
+impl AsRef<[u8]> for PoolBuf {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PoolBuf {
+    /// Shortens the buffer to its first `len` bytes (a short last chunk).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// The filled buffer as shared, read-only `Bytes`: clones are reference
+    /// counts, and the buffer goes back to the pool when the last one drops.
+    pub fn into_shared(self) -> Bytes {
+        Bytes::from_owner(self)
+    }
+}
+
 impl Drop for PoolBuf {
     fn drop(&mut self) {
         // Fails only if the pool is gone, and then the buffer may go too.
@@ -98,5 +125,22 @@ mod tests {
         let c = pool.get(1024, || false).unwrap();
         assert_eq!(c.as_ptr(), a_ptr);
         drop((b, c));
+    }
+
+    #[test]
+    fn a_shared_buffer_returns_when_its_last_clone_drops() {
+        let pool = Pool::new(1, 1024);
+        let mut buf = pool.get(1024, || false).unwrap();
+        buf.truncate(100);
+        buf.fill(7);
+        let ptr = buf.as_ptr();
+        let shared = buf.into_shared();
+        let kept = [shared.clone(), shared.slice(10..20)];
+        assert_eq!((shared.len(), shared.as_ptr()), (100, ptr), "not copied");
+        drop(shared);
+        assert_eq!(pool.free(), 0, "clones still hold it");
+        drop(kept);
+        assert_eq!(pool.free(), 1);
+        assert_eq!(pool.get(1024, || false).unwrap().as_ptr(), ptr);
     }
 }

@@ -10,17 +10,24 @@ use crate::chunk::is_zero;
 use crate::error::Result;
 use crate::hash::digest;
 use crate::pipeline::{Chunk, Shared};
+use crate::pool::PoolBuf;
 
 pub fn run(sh: &Shared, writers: &[Sender<Arc<Chunk>>]) {
     let count = sh.layout.count();
+    let size = sh.layout.chunk_size as usize;
     while !sh.stopped() {
+        // The buffer first, then the index: a claimed chunk never waits for
+        // a buffer, so a sink holding later chunks while it waits for this
+        // one (its reorder buffer, a part being filled) always gets it.
+        let Some(buf) = sh.pool.get(size, || sh.stopped()) else {
+            break;
+        };
         let index = sh.next_chunk.fetch_add(1, Relaxed);
         if index >= count {
             break;
         }
-        let chunk = match read_chunk(sh, index) {
-            Ok(Some(c)) => Arc::new(c),
-            Ok(None) => break,
+        let chunk = match read_chunk(sh, index, buf) {
+            Ok(c) => Arc::new(c),
             Err(e) => {
                 sh.fail_source(e);
                 break;
@@ -35,8 +42,9 @@ pub fn run(sh: &Shared, writers: &[Sender<Arc<Chunk>>]) {
     }
 }
 
-/// None when the job stopped while waiting for a buffer.
-fn read_chunk(sh: &Shared, index: u64) -> Result<Option<Chunk>> {
+/// Reads chunk `index` into `buf`, which goes back to the pool at once for
+/// a zero chunk.
+fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
     let range = sh.layout.range(index);
     let len = range.end - range.start;
     let parts = sh.data.data_in(&range);
@@ -54,11 +62,9 @@ fn read_chunk(sh: &Shared, index: u64) -> Result<Option<Chunk>> {
     if parts.is_empty() {
         sh.holes_skipped.fetch_add(len, Relaxed);
         sh.zero_bytes.fetch_add(len, Relaxed);
-        return Ok(Some(zero_chunk(sh)));
+        return Ok(zero_chunk(sh));
     }
-    let Some(mut buf) = sh.pool.get(len as usize, || sh.stopped()) else {
-        return Ok(None);
-    };
+    buf.truncate(len as usize);
     let mut filled = range.start;
     let mut read = 0;
     for part in parts {
@@ -77,13 +83,13 @@ fn read_chunk(sh: &Shared, index: u64) -> Result<Option<Chunk>> {
     sh.progress.bytes_read.fetch_add(read, Relaxed);
     if is_zero(&buf) {
         sh.zero_bytes.fetch_add(len, Relaxed);
-        return Ok(Some(zero_chunk(sh)));
+        return Ok(zero_chunk(sh));
     }
-    Ok(Some(Chunk {
+    Ok(Chunk {
         index,
         offset: range.start,
         len,
         digest: if sh.hash { digest(&buf) } else { [0; 16] },
-        data: Some(buf),
-    }))
+        data: Some(buf.into_shared()),
+    })
 }

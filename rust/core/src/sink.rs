@@ -6,6 +6,8 @@
 //! inside its methods.  Nothing is visible at the final name until
 //! `commit`; dropping an uncommitted sink must remove everything it wrote
 //! (temporary file, journal, multipart upload).
+use bytes::Bytes;
+
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
 use crate::hash::Digest;
@@ -19,6 +21,20 @@ pub struct ChunkRef<'a> {
     pub offset: u64,
     pub data: &'a [u8],
     pub digest: Digest,
+    /// The pipeline's buffer holding `data`, when sinks may keep it (the
+    /// job's pool is sized for what they keep, see `buffers`).
+    pub shared: Option<&'a Bytes>,
+}
+
+impl ChunkRef<'_> {
+    /// The chunk's bytes to keep beyond `write_chunk`: the shared buffer
+    /// itself (a reference count, so N replicas hold one copy), else a copy.
+    pub fn to_bytes(&self) -> Bytes {
+        match self.shared {
+            Some(shared) => shared.clone(),
+            None => Bytes::copy_from_slice(self.data),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -39,6 +55,13 @@ pub trait Sink: Send {
     /// `index`, if any: the writer skips the chunk when it matches.
     fn resumed_digest(&self, _index: u64) -> Option<Digest> {
         None
+    }
+
+    /// How many chunks this sink may keep after `write_chunk` returns
+    /// (an object store's part being filled and parts uploading); the job
+    /// sizes its buffer pool so that many can be out of it at once.
+    fn kept_chunks(&self) -> usize {
+        0
     }
 
     /// Writes a chunk of data at its offset.

@@ -60,6 +60,7 @@ fn write_one(sh: &Shared, sink: &mut dyn Sink, chunk: &Chunk) -> Result<Outcome>
         offset: chunk.offset,
         data,
         digest: chunk.digest,
+        shared: chunk.data.as_ref().filter(|_| sh.share),
     };
     if chunk.data.is_none() {
         sink.zero_chunk(&cref, chunk.len)?;

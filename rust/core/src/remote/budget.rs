@@ -2,7 +2,9 @@
 //! streamed replica may keep `concurrency` parts uploading, but a job with
 //! many remote replicas (a region of 100 on Azure, say) would then hold
 //! `replicas x concurrency x part_size` in memory; this budget bounds the
-//! sum.  A part's permit lives in its upload task and returns when the task
+//! sum.  (Parts made of the pipeline's shared buffers hold no memory of
+//! their own, see `crate::buffers`; for them the budget bounds the uploads
+//! in flight.)  A part's permit lives in its upload task and returns when the task
 //! ends (done, failed or aborted), so a sink waiting for budget waits only
 //! on uploads already running, which never wait on anything: no deadlock.
 use std::sync::{Condvar, Mutex};

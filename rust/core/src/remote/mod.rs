@@ -33,6 +33,10 @@ pub mod store;
 pub mod url;
 
 #[cfg(test)]
+mod test_store;
+#[cfg(test)]
+mod tests_fanout;
+#[cfg(test)]
 mod tests_memory;
 
 pub use options::StoreOptions;

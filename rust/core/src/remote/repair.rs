@@ -77,6 +77,8 @@ fn rewrite(
             offset: range.start,
             data,
             digest: m.digests[index as usize],
+            // One replica, from a buffer reused for the next chunk: copied.
+            shared: None,
         };
         if is_zero(chunk.data) {
             sink.zero_chunk(&chunk, chunk.data.len() as u64)?;

@@ -5,8 +5,11 @@
 //! all there; a part is `k` whole chunks (see `parts`).  Up to
 //! `concurrency` parts upload at once per replica, on the store runtime, so
 //! the writer thread that serves several replicas never waits on one
-//! request, within a process-wide byte budget (see `budget`).  Zero chunks
-//! are uploaded as zeros (objects have no holes).
+//! request, within a process-wide byte budget (see `budget`).  Chunks are
+//! kept as the pipeline's shared buffers, not copied, so N replicas of a
+//! job hold one copy of each chunk (see `crate::buffers`).  Zero chunks
+//! are uploaded as zeros (objects have no holes), sliced from one
+//! process-wide zero buffer.
 //!
 //! Commit order mirrors the local sink: the manifest goes up first, beside
 //! the final key, and the upload is completed last, which is the moment the
@@ -16,7 +19,7 @@
 //! commit (failure, cancel), the sink aborts its multipart upload, so
 //! nothing appears at the final key.
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
@@ -51,8 +54,6 @@ pub struct RemoteSink {
     part: Vec<Bytes>,
     upload: Option<Box<dyn MultipartUpload>>,
     in_flight: VecDeque<PartTask>,
-    /// `chunk_size` zero bytes, sliced for every zero chunk.
-    zeros: Option<Bytes>,
 }
 
 impl RemoteSink {
@@ -89,7 +90,6 @@ impl RemoteSink {
             part: Vec::new(),
             upload: None,
             in_flight: VecDeque::new(),
-            zeros: None,
         }
     }
 
@@ -159,12 +159,11 @@ impl RemoteSink {
         r.map_err(|e| self.store.error(op, &self.url, &e))
     }
 
-    fn zeros(&mut self, len: u64) -> Bytes {
-        let chunk = self.layout.chunk_size as usize;
-        let zeros = self
-            .zeros
-            .get_or_insert_with(|| Bytes::from(vec![0u8; chunk]));
-        zeros.slice(..len as usize)
+    /// The chunks this sink holds now (reorder buffer and part being
+    /// filled), for tests of what is shared.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> impl Iterator<Item = &Bytes> {
+        self.waiting.values().chain(&self.part)
     }
 
     /// Uploads what is left and makes the object appear at its final key.
@@ -231,18 +230,34 @@ pub(crate) fn already_exists(url: &StoreUrl) -> Error {
     Error::io("create replica", url.to_string(), e)
 }
 
+/// `len` zero bytes, sliced from one buffer the whole process shares (it
+/// only grows, to the largest chunk asked for).
+fn zeros(len: usize) -> Bytes {
+    static ZEROS: Mutex<Bytes> = Mutex::new(Bytes::new());
+    let mut zeros = ZEROS.lock().unwrap_or_else(|e| e.into_inner());
+    if zeros.len() < len {
+        *zeros = Bytes::from(vec![0u8; len]);
+    }
+    zeros.slice(..len)
+}
+
 impl Sink for RemoteSink {
     fn location(&self) -> &Location {
         &self.location
     }
 
+    /// The part being filled and `concurrency` parts uploading.
+    fn kept_chunks(&self) -> usize {
+        let parts = self.store.tuning().concurrency as u64 + 1;
+        (self.chunks_per_part * parts) as usize
+    }
+
     fn write_chunk(&mut self, chunk: &ChunkRef<'_>) -> Result<()> {
-        self.accept(chunk.index, Bytes::copy_from_slice(chunk.data))
+        self.accept(chunk.index, chunk.to_bytes())
     }
 
     fn zero_chunk(&mut self, chunk: &ChunkRef<'_>, len: u64) -> Result<()> {
-        let zeros = self.zeros(len);
-        self.accept(chunk.index, zeros)
+        self.accept(chunk.index, zeros(len as usize))
     }
 
     /// Waits for the parts in flight: what is flushed is stored remotely.

@@ -84,8 +84,18 @@ impl Store {
     /// A store over object_store's in-memory backend, for unit tests.
     #[cfg(test)]
     pub(crate) fn in_memory(backend: Backend, opts: &StoreOptions) -> Arc<Store> {
+        Store::in_memory_slow(backend, opts, std::time::Duration::ZERO)
+    }
+
+    /// The same, each write taking `delay` (see `test_store`).
+    #[cfg(test)]
+    pub(crate) fn in_memory_slow(
+        backend: Backend,
+        opts: &StoreOptions,
+        delay: std::time::Duration,
+    ) -> Arc<Store> {
         Arc::new(Store {
-            client: Arc::new(object_store::memory::InMemory::new()),
+            client: Arc::new(super::test_store::WireStore::new(delay)),
             backend,
             bucket: "bkt".into(),
             tuning: Tuning::from_options(opts).expect("test options are valid"),

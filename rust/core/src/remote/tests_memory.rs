@@ -1,6 +1,8 @@
 //! The multipart sink and the prefetching source against object_store's
 //! in-memory backend: chunk order, zero chunks, part boundaries, commit
-//! order and failures, where no real server can force them.
+//! order and failures, where no real server can force them; and what the
+//! sinks of many replicas hold in memory.
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -16,6 +18,7 @@ use crate::chunk::{is_zero, ChunkLayout};
 use crate::hash::digest;
 use crate::location::Location;
 use crate::manifest::Manifest;
+use crate::pool::Pool;
 use crate::sink::{ChunkRef, Sink, SinkOptions};
 use crate::source::Source;
 
@@ -81,6 +84,7 @@ fn write_all(sink: &mut RemoteSink, bytes: &[u8], layout: ChunkLayout, order: &[
             offset: r.start,
             data: if is_zero(chunk) { &[] } else { chunk },
             digest: digest(chunk),
+            shared: None,
         };
         if is_zero(chunk) {
             sink.zero_chunk(&c, chunk.len() as u64).unwrap();
@@ -152,6 +156,7 @@ fn a_missing_or_repeated_chunk_fails_and_nothing_appears() {
         offset: 0,
         data: &bytes[..CHUNK as usize],
         digest: [0; 16],
+        shared: None,
     };
     let err = s.write_chunk(&c).unwrap_err().to_string();
     assert!(err.contains("chunk 0 delivered twice"), "{err}");
@@ -202,4 +207,98 @@ fn the_source_reads_ranges_in_any_order_and_refuses_past_the_end() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("past the end"), "{err}");
+}
+
+/// Chunk `i` of `bytes` read into a buffer of `pool`, shared as the
+/// pipeline shares it.
+fn pooled(pool: &Pool, bytes: &[u8], layout: ChunkLayout, i: u64) -> Bytes {
+    let r = layout.range(i);
+    let mut buf = pool.get(layout.len(i), || false).unwrap();
+    buf.copy_from_slice(&bytes[r.start as usize..r.end as usize]);
+    buf.into_shared()
+}
+
+fn write_shared(sink: &mut RemoteSink, bytes: &[u8], layout: ChunkLayout, i: u64, b: &Bytes) {
+    let r = layout.range(i);
+    let chunk = &bytes[r.start as usize..r.end as usize];
+    let c = ChunkRef {
+        index: i,
+        offset: r.start,
+        data: b,
+        digest: digest(chunk),
+        shared: Some(b),
+    };
+    if is_zero(chunk) {
+        sink.zero_chunk(&c, chunk.len() as u64).unwrap();
+    } else {
+        sink.write_chunk(&c).unwrap();
+    }
+}
+
+#[test]
+fn replicas_keep_one_shared_copy_of_each_chunk_whatever_their_number() {
+    let bytes = data((20 * CHUNK) as usize);
+    let layout = ChunkLayout::new(CHUNK, bytes.len() as u64).unwrap();
+    let count = layout.count() as usize;
+    let pool = Pool::new(count, CHUNK as usize);
+    let stores: Vec<_> = (0..16).map(|_| store(&[("concurrency", "2")])).collect();
+    let mut sinks: Vec<_> = stores.iter().map(|s| sink(s, layout)).collect();
+    // Less than a part (8 chunks of 1 MiB), with chunk 2 (zeros) and 5
+    // late: 0 and 1 fill the part, 3 and 4 wait in the reorder buffer.
+    let early = [0u64, 1, 3, 4];
+    let shared: Vec<Bytes> = early
+        .iter()
+        .map(|&i| pooled(&pool, &bytes, layout, i))
+        .collect();
+    for s in sinks.iter_mut() {
+        for (&i, b) in early.iter().zip(&shared) {
+            write_shared(s, &bytes, layout, i, b);
+        }
+    }
+    let buffers: HashSet<*const u8> = shared.iter().map(|b| b.as_ptr()).collect();
+    let held: Vec<*const u8> = sinks
+        .iter()
+        .flat_map(|s| s.held())
+        .map(|b| b.as_ptr())
+        .collect();
+    assert_eq!(held.len(), 16 * early.len());
+    // Copying sinks would hold 16 x 4 MiB of their own; these hold the
+    // 4 pool buffers and nothing else.
+    let distinct: HashSet<*const u8> = held.into_iter().collect();
+    assert_eq!(
+        distinct, buffers,
+        "sinks hold copies, not the shared buffers"
+    );
+    drop(shared);
+    assert_eq!(
+        pool.free(),
+        count - early.len(),
+        "sinks keep the buffers out"
+    );
+
+    for i in (0..layout.count()).filter(|i| !early.contains(i)) {
+        let b = pooled(&pool, &bytes, layout, i);
+        sinks
+            .iter_mut()
+            .for_each(|s| write_shared(s, &bytes, layout, i, &b));
+    }
+    let m = manifest(&bytes, layout);
+    for (s, store) in sinks.into_iter().zip(&stores) {
+        s.commit(&m).unwrap();
+        assert_eq!(stored(store, &url()).unwrap(), bytes);
+    }
+    assert_eq!(pool.free(), count, "every buffer is back once uploaded");
+}
+
+#[test]
+fn a_sink_without_a_shared_buffer_copies_and_keeps_nothing_of_the_callers() {
+    let bytes = data((3 * CHUNK) as usize);
+    let layout = ChunkLayout::new(CHUNK, bytes.len() as u64).unwrap();
+    let store = store(&[]);
+    let mut s = sink(&store, layout);
+    write_all(&mut s, &bytes, layout, &[1]);
+    let held: Vec<&Bytes> = s.held().collect();
+    assert_eq!(held.len(), 1);
+    assert_ne!(held[0].as_ptr(), bytes[CHUNK as usize..].as_ptr());
+    assert_eq!(held[0], &bytes[CHUNK as usize..2 * CHUNK as usize]);
 }
