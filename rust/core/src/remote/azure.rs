@@ -4,11 +4,11 @@
 //! `allow_http`, `use_emulator`...).
 use std::sync::Arc;
 
-use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::azure::MicrosoftAzureBuilder;
 use object_store::{ObjectStore, RetryConfig};
 
 use super::options::StoreOptions;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Block blobs hold at most 50,000 blocks.
 pub const MAX_BLOCKS: u64 = 50_000;
@@ -24,26 +24,9 @@ pub(crate) fn build(
     opts: &StoreOptions,
     retry: RetryConfig,
 ) -> Result<Arc<dyn ObjectStore>> {
-    let mut builder = MicrosoftAzureBuilder::from_env().with_container_name(container);
-    for (key, value) in emulator_endpoint(opts) {
-        let parsed: AzureConfigKey = key.parse().map_err(|_| {
-            Error::InvalidArgument(format!(
-                "store option {key:?} is not an Azure Blob setting (e.g. account, access_key, \
-                 sas_token, endpoint, allow_http, use_emulator)"
-            ))
-        })?;
-        builder = builder.with_config(parsed, value);
-    }
-    let builder = builder
-        .with_retry(retry)
-        .with_http_connector(super::http::Connector);
-    let store = builder.build().map_err(|e| {
-        Error::InvalidArgument(format!(
-            "Azure store az://{container}: {}",
-            super::options::scrub(&e.to_string(), &opts.secrets())
-        ))
-    })?;
-    Ok(Arc::new(store))
+    let builder = MicrosoftAzureBuilder::from_env().with_container_name(container);
+    let address = format!("Azure store az://{container}");
+    super::client::build(builder, emulator_endpoint(opts), retry, &address, opts)
 }
 
 /// The client options, with `account` spelled as object_store wants it and

@@ -14,6 +14,7 @@
 //! - `retry`, `error`, `runtime`: request policy, error mapping, the runtime.
 mod azure;
 mod budget;
+mod client;
 mod engine;
 mod error;
 mod http;

@@ -5,11 +5,11 @@
 //! `unsigned_payload` (default true here)...).
 use std::sync::Arc;
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::aws::AmazonS3Builder;
 use object_store::{ObjectStore, RetryConfig};
 
 use super::options::StoreOptions;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// S3 refuses multipart parts under 5 MiB, except the last one.
 pub const MIN_PART: u64 = 5 << 20;
@@ -34,23 +34,6 @@ pub(crate) fn build(
         // own SDKs assume.  `unsigned_payload=false` signs payloads again.
         builder = builder.with_unsigned_payload(true);
     }
-    for (key, value) in opts.client_options() {
-        let parsed: AmazonS3ConfigKey = key.parse().map_err(|_| {
-            Error::InvalidArgument(format!(
-                "store option {key:?} is not an S3 setting (e.g. endpoint, region, allow_http, \
-                 access_key_id, secret_access_key, session_token)"
-            ))
-        })?;
-        builder = builder.with_config(parsed, value);
-    }
-    let builder = builder
-        .with_retry(retry)
-        .with_http_connector(super::http::Connector);
-    let store = builder.build().map_err(|e| {
-        Error::InvalidArgument(format!(
-            "S3 store s3://{bucket}: {}",
-            super::options::scrub(&e.to_string(), &opts.secrets())
-        ))
-    })?;
-    Ok(Arc::new(store))
+    let address = format!("S3 store s3://{bucket}");
+    super::client::build(builder, opts.client_options(), retry, &address, opts)
 }
