@@ -6,13 +6,11 @@
 //! async ones sleep on the socket (imgrepl._aio).  No engine thread ever
 //! calls into Python (see runtime.rs for why that matters).
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::task::Poll;
 
 use imgrepl_core::fanout::{CancelHandle, CopyJob, CopyOptions};
-use imgrepl_core::progress::{Progress, ProgressSnapshot, ProgressStream};
-use imgrepl_core::report::{CopyReport, DestinationReport};
-use imgrepl_core::Error;
+use imgrepl_core::progress::Progress;
 use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -30,219 +28,13 @@ pub fn path_arg(p: PathBuf) -> PyResult<String> {
         .map_err(|p| PyValueError::new_err(format!("path {p:?} is not valid UTF-8")))
 }
 
-/// A frozen snapshot of a running job.
-#[pyclass(name = "Progress", module = "imgrepl._core", frozen, get_all)]
-pub struct PyProgress {
-    source_size: u64,
-    bytes_read: u64,
-    chunks_total: u64,
-    chunks_done: u64,
-    bytes_written: Vec<u64>,
-    bytes_done: Vec<u64>,
-    done: Vec<bool>,
-    failed: Vec<bool>,
-    finished: bool,
-}
+mod progress;
+mod report;
+mod watcher;
 
-impl From<ProgressSnapshot> for PyProgress {
-    fn from(s: ProgressSnapshot) -> Self {
-        PyProgress {
-            source_size: s.source_size,
-            bytes_read: s.bytes_read,
-            chunks_total: s.chunks_total,
-            chunks_done: s.chunks_done,
-            bytes_written: s.bytes_written,
-            bytes_done: s.bytes_done,
-            done: s.done,
-            failed: s.failed,
-            finished: s.finished,
-        }
-    }
-}
-
-#[pymethods]
-impl PyProgress {
-    fn __repr__(&self) -> String {
-        format!(
-            "Progress(bytes_read={}, source_size={}, chunks_done={}/{}, finished={})",
-            self.bytes_read,
-            self.source_size,
-            self.chunks_done,
-            self.chunks_total,
-            if self.finished { "True" } else { "False" }
-        )
-    }
-}
-
-#[pyclass(name = "DestinationReport", module = "imgrepl._core", frozen, get_all)]
-#[derive(Clone)]
-pub struct PyDestinationReport {
-    path: String,
-    ok: bool,
-    error: Option<String>,
-    bytes_written: u64,
-    zero_bytes_skipped: u64,
-    resumed_bytes: u64,
-    manifest_path: String,
-}
-
-impl From<&DestinationReport> for PyDestinationReport {
-    fn from(d: &DestinationReport) -> Self {
-        PyDestinationReport {
-            path: d.location.clone(),
-            ok: d.ok,
-            error: d.error.clone(),
-            bytes_written: d.bytes_written,
-            zero_bytes_skipped: d.zero_bytes_skipped,
-            resumed_bytes: d.resumed_bytes,
-            manifest_path: d.manifest_path.clone(),
-        }
-    }
-}
-
-#[pymethods]
-impl PyDestinationReport {
-    fn __repr__(&self) -> String {
-        let ok = if self.ok { "True" } else { "False" };
-        format!("DestinationReport(path={:?}, ok={ok})", self.path)
-    }
-}
-
-#[pyclass(name = "CopyReport", module = "imgrepl._core", frozen, get_all)]
-pub struct PyCopyReport {
-    source: String,
-    source_size: u64,
-    bytes_read: u64,
-    holes_skipped: u64,
-    zero_bytes: u64,
-    chunk_size: u64,
-    digest: String,
-    hashed: bool,
-    seconds: f64,
-    destinations: Vec<PyDestinationReport>,
-}
-
-impl From<&CopyReport> for PyCopyReport {
-    fn from(r: &CopyReport) -> Self {
-        PyCopyReport {
-            source: r.source.clone(),
-            source_size: r.source_size,
-            bytes_read: r.bytes_read,
-            holes_skipped: r.holes_skipped,
-            zero_bytes: r.zero_bytes,
-            chunk_size: r.chunk_size,
-            digest: r
-                .digest
-                .map(|d| imgrepl_core::hash::to_hex(&d))
-                .unwrap_or_default(),
-            hashed: r.hashed,
-            seconds: r.seconds,
-            destinations: r.destinations.iter().map(Into::into).collect(),
-        }
-    }
-}
-
-#[pymethods]
-impl PyCopyReport {
-    /// True when every destination was committed.
-    #[getter]
-    fn ok(&self) -> bool {
-        self.destinations.iter().all(|d| d.ok)
-    }
-
-    fn __repr__(&self) -> String {
-        let ok = if self.ok() { "True" } else { "False" };
-        format!(
-            "CopyReport(source={:?}, destinations={}, ok={ok}, digest={:?})",
-            self.source,
-            self.destinations.len(),
-            self.digest
-        )
-    }
-}
-
-/// What the watcher thread publishes for the Python side to take.
-#[derive(Default)]
-struct Published {
-    /// The newest snapshot no iterator has taken yet (older ones are
-    /// superseded: a slow consumer skips, it never lags).
-    pending: Option<ProgressSnapshot>,
-    /// An iterator took the `finished` snapshot: the stream has ended.
-    stream_ended: bool,
-    /// The job's end, published once; taken once by the Python object.
-    outcome: Option<Result<CopyReport, Error>>,
-    done: bool,
-}
-
-/// State shared by the Python object and the job's watcher thread.  It
-/// holds no Python object, so the watcher may drop it last.
-struct JobShared {
-    published: Mutex<Published>,
-    changed: Condvar,
-    notifier: Notifier,
-}
-
-impl JobShared {
-    fn lock(&self) -> MutexGuard<'_, Published> {
-        self.published.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Publishes a change, then wakes sync waiters and the event loop.
-    fn publish(&self, change: impl FnOnce(&mut Published)) {
-        change(&mut self.lock());
-        self.changed.notify_all();
-        self.notifier.signal();
-    }
-
-    /// The next snapshot without waiting: Ready(None) once the stream ended.
-    fn poll_next(p: &mut Published) -> Poll<Option<ProgressSnapshot>> {
-        if p.stream_ended {
-            return Poll::Ready(None);
-        }
-        let Some(snap) = p.pending.take() else {
-            return Poll::Pending;
-        };
-        p.stream_ended = snap.finished;
-        Poll::Ready(Some(snap))
-    }
-
-    /// The next snapshot, blocking until the watcher publishes one.
-    fn next_blocking(&self) -> Option<ProgressSnapshot> {
-        let mut p = self.lock();
-        loop {
-            if let Poll::Ready(next) = Self::poll_next(&mut p) {
-                return next;
-            }
-            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-
-    fn wait_done(&self) {
-        let mut p = self.lock();
-        while !p.done {
-            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
-        }
-    }
-}
-
-/// The job's watcher thread: forwards the engine's paced progress stream
-/// (a change, or ~0.1 s) and then its outcome, never touching Python.
-fn watch(job: CopyJob, shared: Arc<JobShared>) {
-    let progress = job.progress().clone();
-    let mut stream = ProgressStream::new();
-    while let Some(snap) = stream.next(&progress) {
-        let last = snap.finished;
-        shared.publish(|p| p.pending = Some(snap));
-        if last {
-            break;
-        }
-    }
-    let outcome = job.wait();
-    shared.publish(|p| {
-        p.outcome = Some(outcome);
-        p.done = true;
-    });
-}
+pub use progress::PyProgress;
+pub use report::{PyCopyReport, PyDestinationReport};
+use watcher::{watch, JobShared, Published};
 
 /// A fan-out copy, started on engine threads when constructed.
 #[pyclass(name = "CopyJob", module = "imgrepl._core", frozen)]
