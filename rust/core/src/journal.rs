@@ -18,7 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+use twox_hash::XxHash3_64;
 
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
@@ -45,7 +45,7 @@ impl JournalKey {
         JournalKey {
             chunk_size,
             source_size,
-            source_id: xxh3_64(source.as_bytes()),
+            source_id: XxHash3_64::oneshot(source.as_bytes()),
         }
     }
 
@@ -63,7 +63,7 @@ impl JournalKey {
         let mut r = [0u8; RECORD_LEN];
         r[0..8].copy_from_slice(&index.to_le_bytes());
         r[8..24].copy_from_slice(digest);
-        let check = xxh3_64_with_seed(&r[0..24], self.source_id);
+        let check = XxHash3_64::oneshot_with_seed(self.source_id, &r[0..24]);
         r[24..32].copy_from_slice(&check.to_le_bytes());
         r
     }
