@@ -203,13 +203,26 @@ async def locations(c: Client, region: str | None = None) -> list[str]:
     return sorted(r.location for r in reps if region is None or r.region == region)
 
 
+async def publish(c: Client, image: Path, location: str, *regions: str) -> None:
+    await c.create_image_version(
+        "G", "D", "1.0.0", location=location, os_vhd=image, target_regions=list(regions)
+    )
+
+
+async def delete_and_check_gone(c: Client, remote: Remote) -> None:
+    """Deletes the version: nothing is left in the store or the catalog."""
+    await c.delete_image_version("G", "D", "1.0.0")
+    assert remote.keys() == []
+    with pytest.raises(NotFoundError):
+        await c.get_image_version("G", "D", "1.0.0")
+
+
 def test_lowering_a_replica_count_deletes_exactly_the_extra_replicas(
     home: Path, image: Path, remote: Remote
 ) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="eastus", os_vhd=image,
-                                         target_regions=["eastus=3", "northeurope=1"])  # fmt: skip
+            await publish(c, image, "eastus", "eastus=3", "northeurope=1")
             before = await locations(c)
             assert len(before) == 4 and remote.keys() == objects_of(before)
             eastus = await locations(c, "eastus")
@@ -231,8 +244,7 @@ def test_removing_a_region_and_deleting_the_version_delete_their_objects(
 ) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="eastus", os_vhd=image,
-                                         target_regions=["eastus=1", "northeurope=2"])  # fmt: skip
+            await publish(c, image, "eastus", "eastus=1", "northeurope=2")
             north = await locations(c, "northeurope")
             assert len(north) == 2 and set(objects_of(north)) < set(remote.keys())
             await c.update_image_version(
@@ -242,10 +254,7 @@ def test_removing_a_region_and_deleting_the_version_delete_their_objects(
             left = await locations(c)
             assert left == await locations(c, "eastus") and len(left) == 1
             assert remote.keys() == objects_of(left)
-            await c.delete_image_version("G", "D", "1.0.0")
-            assert remote.keys() == []
-            with pytest.raises(NotFoundError):
-                await c.get_image_version("G", "D", "1.0.0")
+            await delete_and_check_gone(c, remote)
 
     run(go())
 
@@ -258,8 +267,7 @@ def test_disk_create_from_a_remote_only_region(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="eastus", os_vhd=image,
-                                         target_regions=["eastus=1"])  # fmt: skip
+            await publish(c, image, "eastus", "eastus=1")
             made = await c.create_disk("G/D/1.0.0", "eastus", out_dir / "vm.vhd")
             assert made.replica == remote.store("eastus") + "/G/D/1.0.0/os-0.vhd"
             assert made.to_azure()["verified"] is True
@@ -281,8 +289,7 @@ def test_disk_create_from_a_corrupt_remote_replica_makes_no_disk(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="eastus", os_vhd=image,
-                                         target_regions=["eastus=1"])  # fmt: skip
+            await publish(c, image, "eastus", "eastus=1")
             (loc,) = await locations(c)
             data = bytearray(image.read_bytes())
             data[5 * 2**20 + 7] ^= 0xFF  # chunk 1
@@ -321,8 +328,7 @@ def test_a_delete_while_the_store_is_down_fails_and_keeps_the_replica(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="southindia", os_vhd=image,
-                                         target_regions=["southindia=2"])  # fmt: skip
+            await publish(c, image, "southindia", "southindia=2")
             held = await locations(c)
             assert remote.keys() == objects_of(held)
             switch.off()
@@ -339,10 +345,7 @@ def test_a_delete_while_the_store_is_down_fails_and_keeps_the_replica(
             assert remote.keys() == objects_of(held)  # nothing was deleted
 
             switch.on()
-            await c.delete_image_version("G", "D", "1.0.0")
-            assert remote.keys() == []
-            with pytest.raises(NotFoundError):
-                await c.get_image_version("G", "D", "1.0.0")
+            await delete_and_check_gone(c, remote)
 
     run(go())
 
@@ -357,8 +360,7 @@ def test_lowering_a_count_while_the_store_is_down_keeps_the_replica_deleting(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await c.create_image_version("G", "D", "1.0.0", location="southindia", os_vhd=image,
-                                         target_regions=["southindia=2"])  # fmt: skip
+            await publish(c, image, "southindia", "southindia=2")
             held = await locations(c)
             switch.off()
             with pytest.raises(StoreError, match=f"delete replica {held[1]} in store {store}"):
