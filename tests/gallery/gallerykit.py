@@ -201,10 +201,17 @@ async def setup_definition(home: Path, stores: Path, **zones: int) -> None:
     await setup_home(home, {n: stores / n for n in names}, zones)
 
 
-async def publish(c: Any, image: Path, *targets: Any, version: str = "1.0.0", **kw: Any) -> Any:
-    """G/D/VERSION from `image`, sourced in westeurope."""
+async def publish(
+    c: Any,
+    image: Path,
+    *targets: Any,
+    version: str = "1.0.0",
+    location: str = "westeurope",
+    **kw: Any,
+) -> Any:
+    """G/D/VERSION from `image`, sourced in `location`."""
     return await c.create_image_version(
-        "G", "D", version, location="westeurope", os_vhd=image,
+        "G", "D", version, location=location, os_vhd=image,
         target_regions=list(targets) or None, **kw,
     )  # fmt: skip
 

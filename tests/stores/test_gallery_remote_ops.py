@@ -35,7 +35,7 @@ from imgrepl.exceptions import NotFoundError, StoreError, VerifyError
 from store_servers import AZURITE_KEY, Azurite, RcloneS3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gallery"))
-from gallerykit import OWNER, run, setup_home, vhd
+from gallerykit import OWNER, publish, run, setup_home, vhd
 
 MANIFEST = ".imgrepl-manifest"
 S3_BUCKET = "gallery-remote-ops"
@@ -203,12 +203,6 @@ async def locations(c: Client, region: str | None = None) -> list[str]:
     return sorted(r.location for r in reps if region is None or r.region == region)
 
 
-async def publish(c: Client, image: Path, location: str, *regions: str) -> None:
-    await c.create_image_version(
-        "G", "D", "1.0.0", location=location, os_vhd=image, target_regions=list(regions)
-    )
-
-
 async def delete_and_check_gone(c: Client, remote: Remote) -> None:
     """Deletes the version: nothing is left in the store or the catalog."""
     await c.delete_image_version("G", "D", "1.0.0")
@@ -222,7 +216,7 @@ def test_lowering_a_replica_count_deletes_exactly_the_extra_replicas(
 ) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "eastus", "eastus=3", "northeurope=1")
+            await publish(c, image, "eastus=3", "northeurope=1", location="eastus")
             before = await locations(c)
             assert len(before) == 4 and remote.keys() == objects_of(before)
             eastus = await locations(c, "eastus")
@@ -244,7 +238,7 @@ def test_removing_a_region_and_deleting_the_version_delete_their_objects(
 ) -> None:
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "eastus", "eastus=1", "northeurope=2")
+            await publish(c, image, "eastus=1", "northeurope=2", location="eastus")
             north = await locations(c, "northeurope")
             assert len(north) == 2 and set(objects_of(north)) < set(remote.keys())
             await c.update_image_version(
@@ -267,7 +261,7 @@ def test_disk_create_from_a_remote_only_region(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "eastus", "eastus=1")
+            await publish(c, image, "eastus=1", location="eastus")
             made = await c.create_disk("G/D/1.0.0", "eastus", out_dir / "vm.vhd")
             assert made.replica == remote.store("eastus") + "/G/D/1.0.0/os-0.vhd"
             assert made.to_azure()["verified"] is True
@@ -289,7 +283,7 @@ def test_disk_create_from_a_corrupt_remote_replica_makes_no_disk(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "eastus", "eastus=1")
+            await publish(c, image, "eastus=1", location="eastus")
             (loc,) = await locations(c)
             data = bytearray(image.read_bytes())
             data[5 * 2**20 + 7] ^= 0xFF  # chunk 1
@@ -328,7 +322,7 @@ def test_a_delete_while_the_store_is_down_fails_and_keeps_the_replica(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "southindia", "southindia=2")
+            await publish(c, image, "southindia=2", location="southindia")
             held = await locations(c)
             assert remote.keys() == objects_of(held)
             switch.off()
@@ -360,7 +354,7 @@ def test_lowering_a_count_while_the_store_is_down_keeps_the_replica_deleting(
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            await publish(c, image, "southindia", "southindia=2")
+            await publish(c, image, "southindia=2", location="southindia")
             held = await locations(c)
             switch.off()
             with pytest.raises(StoreError, match=f"delete replica {held[1]} in store {store}"):

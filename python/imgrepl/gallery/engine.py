@@ -99,6 +99,17 @@ async def exists(location: str) -> bool:
     return True
 
 
+async def exists_if_reachable(location: str) -> bool:
+    """`exists`, and False when the store cannot answer (the caller then
+    leaves the replica as it is, or copies it and fails with the store's error)."""
+    from imgrepl.exceptions import StoreError
+
+    try:
+        return await exists(location)
+    except StoreError:
+        return False
+
+
 def prepare(location: str) -> None:
     """Creates the replica's directory; an unreachable store fails here, alone."""
     if is_local(location):
@@ -158,14 +169,11 @@ async def fetch(location: str, dest: Path, bwlimit: int | None) -> None:
     import imgrepl
     from imgrepl.exceptions import ImgreplError, StoreError
 
-    job = imgrepl.start_copy(engine_path(location), [str(dest)], overwrite=True, bwlimit=bwlimit)
     try:
-        report = await job.wait_async()
-    except asyncio.CancelledError:
-        job.cancel()
-        with contextlib.suppress(Exception):
-            await job.wait_async()
-        raise
+        # copy_async is cancel-safe; check=False: a failed destination is ours to name
+        report = await imgrepl.copy_async(
+            engine_path(location), [str(dest)], overwrite=True, bwlimit=bwlimit, check=False
+        )
     except ImgreplError as exc:
         raise _store_failure("read", location, exc) from None
     finally:

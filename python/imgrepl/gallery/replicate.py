@@ -145,10 +145,7 @@ class Replicator:
     async def _adopt(self, row: ReplicaRow) -> bool:
         """A complete replica left by an earlier run: verify it instead of copying."""
         manifest = self._manifests.get(row.disk_id)
-        try:
-            if manifest is None or not await engine.exists(row.location):
-                return False
-        except StoreError:  # the copy fails its region with the store's error
+        if manifest is None or not await engine.exists_if_reachable(row.location):
             return False
         check = await engine.verify(row.location, manifest)
         if not check.ok:

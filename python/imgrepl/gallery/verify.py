@@ -47,10 +47,12 @@ async def _check(catalog: Catalog, row: ReplicaRow, rows: list[ReplicaRow]) -> e
 
 
 async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> list[ReplicaCheck]:
+    # a Failed replica still in its store is checked too: a repair may save it
     rows = [
         r
         for r in await asyncio.to_thread(catalog.replica_rows, ref)
-        if r.state == "Completed" or (r.state == "Failed" and r.digest and await _present(r))
+        if r.state == "Completed"
+        or (r.state == "Failed" and r.digest and await engine.exists_if_reachable(r.location))
     ]
     checks = {r.id: await _check(catalog, r, rows) for r in rows}
     results = []
@@ -70,17 +72,6 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
         model = dataclasses.replace(row.to_model(), state=state, details=check.reason)
         results.append(ReplicaCheck(model, check.ok, check.reason, check.bad_ranges, repaired))
     return results
-
-
-async def _present(row: ReplicaRow) -> bool:
-    """A failed replica still in its store (a repair may save it); one whose
-    store cannot answer is left as it is."""
-    from imgrepl.exceptions import StoreError
-
-    try:
-        return await engine.exists(row.location)
-    except StoreError:
-        return False
 
 
 def _good_peer(
