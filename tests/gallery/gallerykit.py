@@ -233,7 +233,7 @@ def table_count(home: Path, table: str) -> int:
         db.close()
 
 
-# --- pausing a real replication (imgrepl.gallery.pause) -----------------------------
+# --- pausing a real replication (imgrepl.replication.pause) -----------------------------
 @contextlib.contextmanager
 def paused(directory: Path, act: Callable[[str, str], None]) -> Iterator[dict[str, str]]:
     """Answers the replicator's pause points in `directory`: `act(point,

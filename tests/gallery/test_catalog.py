@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from gallerykit import OWNER, cli_run, publish, run, table_count
 from imgrepl import Client
+from imgrepl.catalog.schema import MIGRATIONS
 from imgrepl.exceptions import (
     ConflictError,
     LimitExceededError,
     NotFoundError,
     ValidationError,
 )
-from imgrepl.gallery.db.schema import MIGRATIONS
 from imgrepl.gallery.rules import Limits
 
 DEF = {"publisher": "acme", "offer": "os", "sku": "1", "os_type": "linux"}
@@ -265,7 +265,7 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
 
     run(go())
     assert table_count(home, "grants") == 0
-    from imgrepl.gallery.db import open_catalog
+    from imgrepl.catalog import open_catalog
 
     catalog = open_catalog(home)
     try:

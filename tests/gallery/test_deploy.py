@@ -13,8 +13,8 @@ import pytest
 from gallerykit import OWNER, cli, cli_run, flip, local, publish, run, setup_home, table_count
 from gallerykit import vhd as make_image
 from imgrepl import Client
+from imgrepl.catalog import open_catalog
 from imgrepl.exceptions import ConflictError, NotFoundError, VerifyError
-from imgrepl.gallery.db import open_catalog
 
 
 @pytest.fixture

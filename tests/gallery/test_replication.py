@@ -251,11 +251,12 @@ def test_no_wait_returns_and_wait_waits(definition: Path, image: Path) -> None:
 
 
 def test_the_background_worker_gets_every_option(tmp_path: Path) -> None:
-    from imgrepl.gallery.db import VersionRef
-    from imgrepl.gallery.worker import parse_args, worker_argv
+    from imgrepl.api.background import parse_args
+    from imgrepl.catalog import VersionRef
+    from imgrepl.replication.worker import worker_argv
 
     argv = worker_argv(tmp_path, VersionRef(1, "G", "D", "1.0.0", "we"), True, 2.5)
-    assert argv[1:3] == ["-m", "imgrepl.gallery.worker"]
+    assert argv[1:3] == ["-m", "imgrepl.api.background"]
     got = parse_args(argv[3:])
     assert (got.home, got.gallery, got.definition, got.version) == (str(tmp_path), "G", "D",
                                                                     "1.0.0")  # fmt: skip

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from imgrepl._core import ImgreplError, verify
     from imgrepl.cli.output import error, print_result
     from imgrepl.cli.progress import drive, want_bars
-    from imgrepl.fanout import start_copy, wait_for
+    from imgrepl.copies import start_copy, wait_for
 
     try:
         job = start_copy(

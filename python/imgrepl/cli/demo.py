@@ -46,7 +46,7 @@ def sample_image(work: Path) -> Path:
 
 async def _demo(args: argparse.Namespace, work: Path) -> int:
     from imgrepl import Client
-    from imgrepl.gallery.cli_common import emit, progress_bars
+    from imgrepl.cli.common import emit, progress_bars
 
     home = work / "home"
     image = sample_image(work)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.gallery.cli_common import add_common, runner
+from imgrepl.cli.common import add_common, runner
 
 if TYPE_CHECKING:
-    from imgrepl.client import Client
+    from imgrepl.api.client import Client
 
 
 async def _create(c: Client, a: argparse.Namespace) -> Any:

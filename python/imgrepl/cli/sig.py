@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from imgrepl.cli import sig_versions
+from imgrepl.cli.common import add_common, add_version_args, emit, key_values, runner
 from imgrepl.cli.output import error
-from imgrepl.gallery import cli_versions
-from imgrepl.gallery.cli_common import add_common, add_version_args, emit, key_values, runner
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
-    from imgrepl.client import Client
+    from imgrepl.api.client import Client
 
 GALLERY_COLUMNS = ["name", "location", "description", "provisioningState"]
 DEFINITION_COLUMNS = [
@@ -217,7 +217,7 @@ def register(sub: Any) -> None:
     update.add_argument("--description")
     update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
     _register_definitions(cmds)
-    cli_versions.register(cmds)
+    sig_versions.register(cmds)
     _register_share(cmds)
     rec = add_common(cmds.add_parser("recommend-replicas", help="replicas per region for a load"))
     rec.set_defaults(run=_recommend, columns=["recommendedReplicaCount", "reasons"])

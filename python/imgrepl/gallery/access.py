@@ -1,20 +1,11 @@
-"""Who may do what: principals, the roles Reader < Contributor < Owner granted
-at gallery level (covering its definitions and versions) or definition level
-(covering its versions), and the home's owner, who may do everything."""
+"""Azure's roles, pure: Reader < Contributor < Owner, what each kind of
+operation needs, and how roles compare.  Who holds which role is the
+catalog's; checking a caller against it is imgrepl.api.access."""
 
 from __future__ import annotations
 
-import getpass
-import os
-from typing import TYPE_CHECKING
+from imgrepl.exceptions import ValidationError
 
-from imgrepl.exceptions import AuthorizationError, ValidationError
-from imgrepl.gallery.rules import principal_name
-
-if TYPE_CHECKING:
-    from imgrepl.gallery.db import Catalog
-
-ENV_PRINCIPAL = "IMGREPL_PRINCIPAL"
 ROLES = ("Reader", "Contributor", "Owner")
 # what each kind of operation needs
 READ, WRITE, SHARE = "Reader", "Contributor", "Owner"
@@ -27,66 +18,6 @@ def parse_role(value: str) -> str:
     raise ValidationError(f"invalid role {value!r}: use one of {', '.join(ROLES)}")
 
 
-def current_principal(explicit: str | None = None) -> str:
-    """`--as`, else `$IMGREPL_PRINCIPAL`, else the operating-system user."""
-    name = explicit or os.environ.get(ENV_PRINCIPAL) or getpass.getuser()
-    return principal_name(name)
-
-
-def _rank(role: str | None) -> int:
+def rank(role: str | None) -> int:
+    """0 for no role, then 1, 2, 3 from Reader to Owner."""
     return ROLES.index(role) + 1 if role in ROLES else 0
-
-
-class Access:
-    """The caller's rights over one home's catalog."""
-
-    def __init__(self, catalog: Catalog, principal: str) -> None:
-        self.catalog = catalog
-        self.principal = principal
-        self.owner = catalog.ensure_owner(principal)
-
-    @property
-    def is_owner(self) -> bool:
-        return self.principal == self.owner
-
-    def require_owner(self, what: str) -> None:
-        if not self.is_owner:
-            raise AuthorizationError(
-                f"principal {self.principal!r} may not {what}: only the home's owner "
-                f"({self.owner!r}) may"
-            )
-
-    def require_member(self, what: str) -> None:
-        """Refuses principals that hold no role anywhere in the home."""
-        if not self.is_owner and not self.catalog.has_any_grant(self.principal):
-            raise AuthorizationError(
-                f"principal {self.principal!r} may not {what}: it holds no role in this home"
-            )
-
-    def role(self, gallery: str, definition: str | None = None) -> str | None:
-        if self.is_owner:
-            return "Owner"
-        roles = self.catalog.roles_of(self.principal, gallery, definition)
-        return max(roles, key=_rank) if roles else None
-
-    def require(self, needed: str, what: str, gallery: str, definition: str | None = None) -> None:
-        """Refuses unless the caller holds `needed` (or more) on the scope."""
-        if self.is_owner:
-            return
-        held = self.role(gallery, definition)
-        if _rank(held) < _rank(needed):
-            scope = f"gallery {gallery!r}" + (
-                f", image definition {definition!r}" if definition else ""
-            )
-            raise AuthorizationError(
-                f"principal {self.principal!r} may not {what}: it needs role {needed} on "
-                f"{scope} and holds {held or 'no role'}"
-            )
-
-    def can_see(self, gallery: str, definition: str | None = None) -> bool:
-        """Whether anything in the scope is visible (a grant below it counts)."""
-        if self.is_owner or self.role(gallery, definition) is not None:
-            return True
-        if definition is None:
-            return bool(self.catalog.definitions_granted(self.principal, gallery))
-        return False

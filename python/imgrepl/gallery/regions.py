@@ -52,18 +52,6 @@ def normalise_store(store: str) -> str:
     return text.rstrip("/")
 
 
-def is_local(location: str) -> bool:
-    return urlparse(location).scheme == "file"
-
-
-def local_path(location: str) -> Path:
-    """The filesystem path of a `file://` location (what the engine reads)."""
-    parsed = urlparse(location)
-    if parsed.scheme != "file":
-        raise ValidationError(f"{location!r} is not a local (file://) location")
-    return Path(unquote(parsed.path))
-
-
 def replica_location(
     store: str,
     gallery: str,

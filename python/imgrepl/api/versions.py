@@ -8,16 +8,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from imgrepl.api.base import ClientBase, PathLike
+from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.exceptions import ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
-from imgrepl.gallery.client_base import ClientBase, PathLike
 from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas, version_cost
-from imgrepl.gallery.db import Catalog, VersionRef
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
-from imgrepl.gallery.replicate import ProgressCallback
 from imgrepl.gallery.rules import TargetRegionSpec
+from imgrepl.replication.replicator import ProgressCallback
 
 
 class VersionApi(ClientBase):
@@ -45,10 +45,10 @@ class VersionApi(ClientBase):
         a background process replicates and this returns at once.  The source
         is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
         `cap_mbps` caps each copy job's source reads (MB/s)."""
-        from imgrepl.gallery import versions
+        from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
-        plan = versions.NewVersion(
+        plan = publishing.NewVersion(
             gallery,
             definition,
             version,
@@ -63,7 +63,7 @@ class VersionApi(ClientBase):
             end_of_life_date,
             allow_replicated_location_deletion,
         )
-        ref = await versions.record(catalog, plan)
+        ref = await publishing.record(catalog, plan)
         return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
 
     async def _replicate(
@@ -75,8 +75,8 @@ class VersionApi(ClientBase):
         on_progress: ProgressCallback | None,
         cap_mbps: float | None,
     ) -> ImageVersion:
-        from imgrepl.gallery import worker
-        from imgrepl.gallery.replicate import Replicator
+        from imgrepl.replication import worker
+        from imgrepl.replication.replicator import Replicator
 
         if cap_mbps is not None and not cap_mbps > 0:
             raise ValidationError(f"--cap-mbps {cap_mbps} must be positive")
@@ -131,12 +131,12 @@ class VersionApi(ClientBase):
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
         deleted, and failed ones retried.  `changes` takes Azure field names."""
-        from imgrepl.gallery import versions
+        from imgrepl.api import publishing
 
         catalog, ref = await self._ref(
             WRITE, "update the image version", gallery, definition, version
         )
-        edit = versions.VersionEdit(
+        edit = publishing.VersionEdit(
             target_regions,
             add_target_regions,
             remove_target_regions,
@@ -146,7 +146,7 @@ class VersionApi(ClientBase):
             allow_replicated_location_deletion,
             dict(changes or {}),
         )
-        await versions.apply_edit(catalog, ref, edit)
+        await publishing.apply_edit(catalog, ref, edit)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
 
     async def replicate(
@@ -178,12 +178,12 @@ class VersionApi(ClientBase):
 
     async def delete_image_version(self, gallery: str, definition: str, version: str) -> None:
         """Removes every replica, then the version's catalog rows."""
-        from imgrepl.gallery import versions
+        from imgrepl.api import publishing
 
         catalog, ref = await self._ref(
             WRITE, "delete the image version", gallery, definition, version
         )
-        await versions.delete(catalog, ref)
+        await publishing.delete(catalog, ref)
 
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
         catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
@@ -194,7 +194,7 @@ class VersionApi(ClientBase):
     ) -> list[ReplicaCheck]:
         """Re-reads every completed replica against the source manifest; with
         `repair`, rewrites bad chunks from a good replica."""
-        from imgrepl.gallery.verify import verify_version
+        from imgrepl.replication.verify import verify_version
 
         role = WRITE if repair else READ
         catalog, ref = await self._ref(
@@ -224,8 +224,8 @@ class VersionApi(ClientBase):
         """A new disk at `out` from the least busy replica of `image`
         (`G/D/VERSION` or `G/D/latest`) in region `location`, verified
         against the replica's manifest before it appears at `out`."""
-        from imgrepl.gallery import deploy
-        from imgrepl.gallery.sources import split_version_id
+        from imgrepl.api.sources import split_version_id
+        from imgrepl.replication import deploy
 
         gallery, definition, version = split_version_id(image)
         region = normalise_region(location)

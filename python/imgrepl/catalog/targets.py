@@ -13,11 +13,11 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from imgrepl.catalog.base import insert
+from imgrepl.catalog.resources import _check_quota
+from imgrepl.catalog.versions import VersionRef, Versions, lun_column
 from imgrepl.exceptions import ConflictError, NotFoundError, ValidationError
 from imgrepl.gallery import planner
-from imgrepl.gallery.db.base import insert
-from imgrepl.gallery.db.resources import _check_quota
-from imgrepl.gallery.db.versions import VersionRef, Versions, lun_column
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.rules import Limits, TargetRegionSpec
 

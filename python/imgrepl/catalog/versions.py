@@ -7,9 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from imgrepl.catalog.base import pid_alive, record
+from imgrepl.catalog.grants import Grants
 from imgrepl.exceptions import NotFoundError, ValidationError
-from imgrepl.gallery.db.base import pid_alive, record
-from imgrepl.gallery.db.grants import Grants
 from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
 from imgrepl.gallery.status import ReplicaState, replication_status
 

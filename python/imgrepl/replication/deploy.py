@@ -25,11 +25,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from imgrepl import stores
+from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.exceptions import ConflictError, VerifyError
-from imgrepl.gallery import engine
-from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import DeployedDisk
-from imgrepl.gallery.regions import is_local
+from imgrepl.stores import is_local
 
 BLOCK = 256 * 1024  # the pacing step
 RECOUNT_SECONDS = 0.1
@@ -72,7 +72,7 @@ async def _copy(catalog: Catalog, replica: ReplicaRow, tmp: Path, mbps: float | 
     if not is_local(replica.location):
         readers = await asyncio.to_thread(catalog.readers_of, replica.id)
         bwlimit = None if mbps is None else max(1, int(mbps * 1_000_000 / readers))
-        await engine.fetch(replica.location, tmp, bwlimit)
+        await stores.fetch(replica.location, tmp, bwlimit)
         return
     # its own thread: the default executor's few workers would cap concurrency
     await asyncio.get_running_loop().run_in_executor(
@@ -84,15 +84,15 @@ async def _verify_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path) -> None
     """Checks the new disk against the replica's manifest (itself checked
     against the source's digest).  On a mismatch the replica is checked too:
     a corrupt one is marked Failed so no later disk is made from it."""
-    manifest = await engine.read_manifest(replica.location)
-    if engine.manifest_digest(manifest) != replica.disk_digest:
+    manifest = await stores.read_manifest(replica.location)
+    if stores.manifest_digest(manifest) != replica.disk_digest:
         why = f"the manifest of {replica.location} is not the source's"
         await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=why)
         raise VerifyError(f"disk create: {why}; the replica is marked Failed")
-    check = await engine.verify_bytes(str(tmp), manifest, f"the new disk from {replica.location}")
+    check = await stores.verify_bytes(str(tmp), manifest, f"the new disk from {replica.location}")
     if check.ok:
         return
-    source = await engine.verify(replica.location, manifest)
+    source = await stores.verify(replica.location, manifest)
     hint = ""
     if not source.ok:
         await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=source.reason)
@@ -107,7 +107,7 @@ def _throttled_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path, mbps: floa
     """Copies the replica's data ranges under a temporary name (its holes stay
     holes) in the kernel, block by block at the paced rate, and fsyncs."""
     pace = _Pace(catalog, replica.id, mbps)
-    with engine.open_read(replica.location) as src, tmp.open("wb") as dst:
+    with stores.open_read(replica.location) as src, tmp.open("wb") as dst:
         size = os.fstat(src.fileno()).st_size
         copy = _BlockCopier(src.fileno(), dst.fileno())
         for start, end in _data_ranges(src.fileno(), size):

@@ -8,9 +8,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from imgrepl import stores
+from imgrepl.catalog import Catalog, ReplicaRow
 from imgrepl.exceptions import ValidationError
-from imgrepl.gallery import engine
-from imgrepl.gallery.db import Catalog, ReplicaRow
 from imgrepl.gallery.models import DiskImage
 
 MAX_LUN = 63
@@ -21,7 +21,7 @@ async def inspect_file(path: str | os.PathLike[str], lun: int | None) -> DiskIma
     p = Path(path).expanduser().absolute()
     if not p.is_file():
         raise ValidationError(f"{label}{path}: no such image file")
-    info = await engine.inspect(str(p))
+    info = await stores.inspect(str(p))
     return DiskImage(lun, str(p), str(info.format), int(info.file_size), int(info.virtual_size))
 
 
@@ -74,7 +74,7 @@ def disks_from_version(catalog: Catalog, text: str, prefer_region: str) -> list[
         disks.append(
             DiskImage(
                 disk.lun,
-                engine.engine_path(best.location),
+                stores.engine_path(best.location),
                 disk.source_format,
                 disk.size,
                 disk.virtual_size,

@@ -1,4 +1,4 @@
-"""The gallery's only contact with the copy engine and the region stores.
+"""The one gateway to the copy engine and the region stores.
 
 Locations are store URLs (`regions.replica_location` makes them): `file://`
 paths, or `s3://` and `az://` objects.  Every operation the gallery does on
@@ -23,14 +23,29 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import unquote, urlparse
 
-from imgrepl.gallery.regions import is_local, local_path, store_of
+from imgrepl.gallery.regions import store_of
 
 if TYPE_CHECKING:  # the engine's exceptions load the extension: only when used
     from imgrepl.exceptions import StoreError
 
 MANIFEST_SUFFIX = ".imgrepl-manifest"
 _RANGES_SHOWN = 3
+
+
+def is_local(location: str) -> bool:
+    return urlparse(location).scheme == "file"
+
+
+def local_path(location: str) -> Path:
+    """The filesystem path of a `file://` location (what the engine reads)."""
+    parsed = urlparse(location)
+    if parsed.scheme != "file":
+        from imgrepl.exceptions import ValidationError
+
+        raise ValidationError(f"{location!r} is not a local (file://) location")
+    return Path(unquote(parsed.path))
 
 
 def engine_path(location: str) -> str:

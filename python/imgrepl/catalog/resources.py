@@ -6,8 +6,8 @@ import json
 import sqlite3
 from typing import Any
 
+from imgrepl.catalog.base import Base, insert, record
 from imgrepl.exceptions import ConflictError, LimitExceededError, NotFoundError
-from imgrepl.gallery.db.base import Base, insert, record
 from imgrepl.gallery.models import Gallery, ImageDefinition, Region
 from imgrepl.gallery.rules import Limits
 

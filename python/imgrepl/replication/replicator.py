@@ -27,13 +27,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from imgrepl import stores
+from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.exceptions import ConflictError, StoreError
-from imgrepl.gallery import engine
-from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ImageVersion
-from imgrepl.gallery.pause import pause
 from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
-from imgrepl.gallery.verify import source_manifest
+from imgrepl.replication.pause import pause
+from imgrepl.replication.verify import source_manifest
 
 PROGRESS_INTERVAL = 0.5
 CLAIM_POLL = 0.2
@@ -104,7 +104,7 @@ class Replicator:
         gone = 0
         for row in doomed:
             try:
-                await asyncio.to_thread(engine.remove, row.location)
+                await asyncio.to_thread(stores.remove, row.location)
             except (StoreError, OSError) as exc:
                 self._undeleted[row.id] = str(exc)
                 await self._db(self.catalog.set_replica, row.id, "Deleting", details=str(exc))
@@ -117,7 +117,7 @@ class Replicator:
         """Deletes a replica that failed; if its store fails too, says so
         (the row is Failed either way, and a retry overwrites it)."""
         try:
-            await asyncio.to_thread(engine.remove, location)
+            await asyncio.to_thread(stores.remove, location)
         except (StoreError, OSError) as exc:
             return f"; it could not be deleted: {exc}"
         return ""
@@ -145,9 +145,9 @@ class Replicator:
     async def _adopt(self, row: ReplicaRow) -> bool:
         """A complete replica left by an earlier run: verify it instead of copying."""
         manifest = self._manifests.get(row.disk_id)
-        if manifest is None or not await engine.exists_if_reachable(row.location):
+        if manifest is None or not await stores.exists_if_reachable(row.location):
             return False
-        check = await engine.verify(row.location, manifest)
+        check = await stores.verify(row.location, manifest)
         if not check.ok:
             await self._discard(row.location)  # the copy overwrites it anyway
             return False
@@ -172,7 +172,7 @@ class Replicator:
         ready: list[PlanReplica] = []
         for d in stage.destinations:
             try:
-                await asyncio.to_thread(engine.prepare, d.location)
+                await asyncio.to_thread(stores.prepare, d.location)
                 ready.append(d)
             except OSError as exc:
                 await self._fail([d], f"store unreachable for {d.location}: {exc}")
@@ -184,7 +184,7 @@ class Replicator:
             await self._db(self.catalog.set_replica, d.id, "Copying", bytes_written=0)
         job = None
         try:
-            job = engine.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
+            job = stores.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
             await self._stream(job, dsts)
             report = await job.wait_async()
         except asyncio.CancelledError:
@@ -210,8 +210,8 @@ class Replicator:
         for d, result in zip(dsts, report.destinations, strict=True):
             if not result.ok:
                 continue
-            manifest = await engine.read_manifest(d.location)
-            if engine.manifest_digest(manifest) == report.digest:
+            manifest = await stores.read_manifest(d.location)
+            if stores.manifest_digest(manifest) == report.digest:
                 await self._db(self.catalog.set_disk_source, disk_id, report.digest, manifest)
                 self._digests[disk_id], self._manifests[disk_id] = report.digest, manifest
                 return
@@ -222,7 +222,7 @@ class Replicator:
         first = next(r for r in self._rows.values() if r.location == stage.source)
         manifest = self._manifests[stage.disk_id]
         assert manifest is not None  # it was verified against it
-        check = await engine.verify(first.location, manifest)
+        check = await stores.verify(first.location, manifest)
         why = check.reason or f"{first.location} changed after it was verified"
         why += await self._discard(first.location)
         await self._fail([first], why)
@@ -238,9 +238,9 @@ class Replicator:
         await pause("verify", d.location)
         manifest = self._manifests.get(d.disk_id)
         if manifest is None:
-            check = engine.Check(False, f"no source manifest to verify {d.location} against", [])
+            check = stores.Check(False, f"no source manifest to verify {d.location} against", [])
         else:
-            check = await engine.verify(d.location, manifest)
+            check = await stores.verify(d.location, manifest)
         why = check.reason
         if not check.ok:  # a failed copy leaves nothing at its final name
             why = f"{check.reason}{await self._discard(d.location)}"

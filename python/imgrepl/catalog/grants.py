@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from imgrepl.catalog.resources import Resources
 from imgrepl.exceptions import NotFoundError
-from imgrepl.gallery.db.resources import Resources
 from imgrepl.gallery.models import Grant
 
 # the grant rows of one principal on one scope (a NULL definition is the gallery)

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from imgrepl import stores
+from imgrepl.api.base import ClientBase
 from imgrepl.exceptions import ValidationError
-from imgrepl.gallery import access, engine, rules
+from imgrepl.gallery import access, rules
 from imgrepl.gallery.access import READ, SHARE, WRITE
-from imgrepl.gallery.client_base import ClientBase
 from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, Region
 from imgrepl.gallery.regions import MAX_ZONES, normalise_region, normalise_store
 from imgrepl.gallery.rules import Limits
@@ -46,12 +47,12 @@ class CatalogApi(ClientBase):
             replica_read_mbps,
             options,
         )
-        engine.check_store_options(region.store, options)
+        stores.check_store_options(region.store, options)
         try:
             return await self._run(catalog.add_region, region)
         except BaseException:
             if options:  # not recorded: the engine forgets them too
-                engine.forget_store_options(region.store)
+                stores.forget_store_options(region.store)
             raise
 
     async def list_regions(self) -> list[Region]:

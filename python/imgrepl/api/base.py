@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from imgrepl.gallery import access, engine
-from imgrepl.gallery.access import Access
-from imgrepl.gallery.db import Catalog, VersionRef, open_catalog
-from imgrepl.gallery.home import resolve_home
+from imgrepl import stores
+from imgrepl.api.access import Access, current_principal
+from imgrepl.catalog import Catalog, VersionRef, open_catalog
+from imgrepl.home import resolve_home
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -20,7 +20,7 @@ PathLike = str | os.PathLike[str]
 class ClientBase:
     def __init__(self, home: PathLike | None = None, *, principal: str | None = None) -> None:
         self.home = resolve_home(home)
-        self.principal = access.current_principal(principal)
+        self.principal = current_principal(principal)
         self._catalog: Catalog | None = None
         self._access: Access | None = None
 
@@ -40,7 +40,7 @@ class ClientBase:
         if self._catalog is None or self._access is None:
             catalog = await asyncio.to_thread(open_catalog, self.home)
             regions = await asyncio.to_thread(catalog.list_regions)
-            engine.register_region_stores({r.store: r.store_options for r in regions})
+            stores.register_region_stores({r.store: r.store_options for r in regions})
             self._catalog = catalog
             self._access = await asyncio.to_thread(Access, catalog, self.principal)
         return self._catalog, self._access

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imgrepl.gallery.db.replicas import ReplicaRow
-from imgrepl.gallery.db.versions import VersionRef
-from imgrepl.gallery.db.work import Work
-from imgrepl.gallery.home import catalog_path
+from imgrepl.catalog.replicas import ReplicaRow
+from imgrepl.catalog.versions import VersionRef
+from imgrepl.catalog.work import Work
+from imgrepl.home import catalog_path
 
 
 class Catalog(Work):

@@ -12,8 +12,8 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 
-from imgrepl.gallery import engine
-from imgrepl.gallery.db import Catalog, ReplicaRow, VersionRef
+from imgrepl import stores
+from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ReplicaCheck
 
 
@@ -30,20 +30,20 @@ async def source_manifest(
         if peer.disk_id != disk_id or peer.state != "Completed":
             continue
         try:
-            candidate = await engine.read_manifest(peer.location)
+            candidate = await stores.read_manifest(peer.location)
         except Exception:  # unreadable: try the next replica
             continue
-        if engine.manifest_digest(candidate) == digest:
+        if stores.manifest_digest(candidate) == digest:
             await asyncio.to_thread(catalog.set_disk_source, disk_id, digest, candidate)
             return candidate
     return None
 
 
-async def _check(catalog: Catalog, row: ReplicaRow, rows: list[ReplicaRow]) -> engine.Check:
+async def _check(catalog: Catalog, row: ReplicaRow, rows: list[ReplicaRow]) -> stores.Check:
     manifest = await source_manifest(catalog, row.disk_id, row.disk_digest, rows)
     if manifest is None:
-        return engine.Check(False, f"no source manifest recorded to verify {row.location}", [])
-    return await engine.verify(row.location, manifest)
+        return stores.Check(False, f"no source manifest recorded to verify {row.location}", [])
+    return await stores.verify(row.location, manifest)
 
 
 async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> list[ReplicaCheck]:
@@ -52,7 +52,7 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
         r
         for r in await asyncio.to_thread(catalog.replica_rows, ref)
         if r.state == "Completed"
-        or (r.state == "Failed" and r.digest and await engine.exists_if_reachable(r.location))
+        or (r.state == "Failed" and r.digest and await stores.exists_if_reachable(r.location))
     ]
     checks = {r.id: await _check(catalog, r, rows) for r in rows}
     results = []
@@ -63,8 +63,8 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
             good = _good_peer(row, rows, checks)
             manifest = await asyncio.to_thread(catalog.disk_manifest, row.disk_id)
             if good is not None and manifest is not None:
-                await engine.repair(row.location, good.location, manifest)
-                check = await engine.verify(row.location, manifest)
+                await stores.repair(row.location, good.location, manifest)
+                check = await stores.verify(row.location, manifest)
                 repaired = check.ok
         state = "Completed" if check.ok else "Failed"  # a Failed one is recopied by a retry
         if state != row.state or not check.ok:
@@ -75,7 +75,7 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
 
 
 def _good_peer(
-    row: ReplicaRow, rows: list[ReplicaRow], checks: dict[int, engine.Check]
+    row: ReplicaRow, rows: list[ReplicaRow], checks: dict[int, stores.Check]
 ) -> ReplicaRow | None:
     peers = [r for r in rows if r.disk_id == row.disk_id and r.id != row.id and checks[r.id].ok]
     peers.sort(key=lambda r: (r.region != row.region, r.zone, r.index))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.gallery.cli_common import (
+from imgrepl.cli.common import (
     add_common,
     add_version_args,
     key_values,
@@ -15,7 +15,7 @@ from imgrepl.gallery.cli_common import (
 )
 
 if TYPE_CHECKING:
-    from imgrepl.client import Client
+    from imgrepl.api.client import Client
 
 VERSION_COLUMNS = [
     "name",

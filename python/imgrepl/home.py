@@ -1,4 +1,5 @@
-"""Where a home lives: `--home`, else `$IMGREPL_HOME`, else a per-user default."""
+"""Where a home lives (`--home`, else `$IMGREPL_HOME`, else a per-user default),
+what is in it, and the environment variables a process runs it under."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 ENV_HOME = "IMGREPL_HOME"
+# the principal a process acts as (`--as`); background workers inherit it
+ENV_PRINCIPAL = "IMGREPL_PRINCIPAL"
 CATALOG_FILE = "catalog.db"
 
 

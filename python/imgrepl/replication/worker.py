@@ -1,41 +1,29 @@
-"""Background replication for `--no-wait`: a detached process that runs
-`Client.replicate` and writes its output to `<home>/logs/`.
-
-    python -m imgrepl.gallery.worker HOME GALLERY DEFINITION VERSION [--retry-failed]
-        [--cap-mbps MBPS]
-"""
+"""Background replication for `--no-wait`: starts the detached process
+(imgrepl.api.background) that runs `Client.replicate`, its output going to
+`<home>/logs/`, and hands it the version's replication job."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
-from imgrepl.gallery.access import ENV_PRINCIPAL
-from imgrepl.gallery.db import Catalog, VersionRef
-from imgrepl.gallery.home import logs_dir
+from imgrepl.home import ENV_PRINCIPAL, logs_dir
+
+# the entry point, above this layer: named, never imported from here
+WORKER_MODULE = "imgrepl.api.background"
 
 _children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reaped
 
 
 def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None) -> list[str]:
-    argv = [sys.executable, "-m", "imgrepl.gallery.worker", str(home), ref.gallery]
+    argv = [sys.executable, "-m", WORKER_MODULE, str(home), ref.gallery]
     argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
     return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m imgrepl.gallery.worker")
-    for name in ("home", "gallery", "definition", "version"):
-        p.add_argument(name)
-    p.add_argument("--retry-failed", action="store_true")
-    p.add_argument("--cap-mbps", type=float)
-    return p.parse_args(argv)
 
 
 def spawn(
@@ -65,20 +53,3 @@ def spawn(
     with contextlib.suppress(ConflictError):
         catalog.claim_job(ref, child.pid)
     return child.pid
-
-
-async def _main(argv: list[str]) -> int:
-    from imgrepl.client import Client
-
-    a = parse_args(argv)
-    async with Client(a.home) as client:
-        result = await client.replicate(
-            a.gallery, a.definition, a.version, retry_failed=a.retry_failed, cap_mbps=a.cap_mbps
-        )
-    status = result.replication_status
-    print(f"{result.id}: {status.aggregated_state if status else 'Unknown'}", flush=True)
-    return 0 if status is not None and status.aggregated_state == "Completed" else 1
-
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(_main(sys.argv[1:])))

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from imgrepl.catalog.schema import MIGRATIONS
 from imgrepl.exceptions import ConflictError
-from imgrepl.gallery.db.schema import MIGRATIONS
 from imgrepl.gallery.rules import Limits
 
 BUSY_TIMEOUT_MS = 30_000

@@ -8,15 +8,15 @@ Every method checks the caller's role first (`principal`, else
 $IMGREPL_PRINCIPAL, else the OS user; the home's owner may do everything),
 validates everything it is given before it records anything, and returns
 typed records from imgrepl.gallery.models (`to_azure()` gives Azure's REST
-shape).  The methods live in imgrepl.gallery.client_catalog (regions,
-limits, galleries, definitions, sharing) and imgrepl.gallery.client_versions
+shape).  The methods live in imgrepl.api.galleries (regions,
+limits, galleries, definitions, sharing) and imgrepl.api.versions
 (versions, replication, replicas, verification, cost, disks).
 """
 
 from __future__ import annotations
 
-from imgrepl.gallery.client_catalog import CatalogApi
-from imgrepl.gallery.client_versions import VersionApi
+from imgrepl.api.galleries import CatalogApi
+from imgrepl.api.versions import VersionApi
 
 
 class Client(CatalogApi, VersionApi):

@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from imgrepl.gallery.db.base import record
-from imgrepl.gallery.db.targets import Targets
-from imgrepl.gallery.db.versions import VersionRef
+from imgrepl.catalog.base import record
+from imgrepl.catalog.targets import Targets
+from imgrepl.catalog.versions import VersionRef
 from imgrepl.gallery.models import Replica
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from imgrepl import stores
+from imgrepl.api import sources
+from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.exceptions import ValidationError
-from imgrepl.gallery import engine, rules, sources
+from imgrepl.gallery import rules
 from imgrepl.gallery.builders import parse_bool
-from imgrepl.gallery.db import Catalog, VersionRef
 from imgrepl.gallery.models import ImageVersion, version_id
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
@@ -163,7 +165,7 @@ async def delete(catalog: Catalog, ref: VersionRef) -> None:
         await asyncio.to_thread(catalog.mark_all_deleting, ref)
         for row in await asyncio.to_thread(catalog.replica_rows, ref):
             try:
-                await asyncio.to_thread(engine.remove, row.location)
+                await asyncio.to_thread(stores.remove, row.location)
             except StoreError as exc:
                 await asyncio.to_thread(catalog.set_replica, row.id, "Deleting", details=str(exc))
                 name = f"{ref.gallery}/{ref.definition}/{ref.name}"

@@ -7,10 +7,10 @@ import os
 import sqlite3
 import time
 
+from imgrepl.catalog.base import HOST, pid_alive
+from imgrepl.catalog.replicas import SELECT_REPLICAS, ReplicaRow, Replicas, replica_row
+from imgrepl.catalog.versions import VersionRef, lun_column
 from imgrepl.exceptions import ConflictError, NotFoundError
-from imgrepl.gallery.db.base import HOST, pid_alive
-from imgrepl.gallery.db.replicas import SELECT_REPLICAS, ReplicaRow, Replicas, replica_row
-from imgrepl.gallery.db.versions import VersionRef, lun_column
 
 
 class Work(Replicas):
