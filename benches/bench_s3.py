@@ -38,10 +38,10 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests" / "stores"))
+sys.path.insert(0, str(HERE.parent / "tests"))
 
+from helpers.store_servers import RcloneS3, rclone_binary  # noqa: E402
 from runner import file_digest  # noqa: E402
-from store_servers import RcloneS3, rclone_binary  # noqa: E402
 from workload import format_size, make_source, parse_size  # noqa: E402
 
 BUCKET = "bench"

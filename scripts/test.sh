@@ -29,6 +29,7 @@ cargo clippy --release --all-targets -q -- -D warnings
 ruff check python tests benches
 ruff format --check python tests benches
 mypy
+lint-imports --no-cache  # layer contracts: pyproject.toml [tool.importlinter]
 python3 -m mypy.stubtest imgrepl._core --allowlist scripts/stubtest-allowlist.txt
 
 echo "== rust tests"

@@ -1,5 +1,5 @@
 """Shared fixtures: real sample disk images, made once per session with
-qemu-img (see images.py for the helpers behind them).
+qemu-img (see helpers/images.py for the helpers behind them).
 
 `sample_images` (session) maps a name to an images.SampleImage; the files are
 read-only by convention: a test that edits one takes `image_copy(name)`.
@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.images import SampleImage, build_samples, qemu_img
 from hypothesis import settings
-from images import SampleImage, build_samples, qemu_img
 
 settings.register_profile("imgrepl", deadline=None, print_blob=True)
 settings.load_profile("imgrepl")

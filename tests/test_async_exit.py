@@ -22,8 +22,8 @@ from pathlib import Path
 
 import imgrepl
 import pytest
-from engine_helpers import MIB, listing, noise, write
-from images import SampleImage
+from helpers.files import MIB, listing, noise, write
+from helpers.images import SampleImage
 from imgrepl.exceptions import StoreError
 
 RUNS = 20  # at ~30% per run before the fix, 20 clean runs leave < 0.1% to chance

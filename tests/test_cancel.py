@@ -11,7 +11,7 @@ from pathlib import Path
 
 import imgrepl
 import pytest
-from engine_helpers import MIB, listing, noise, write
+from helpers.files import MIB, listing, noise, write
 from imgrepl._core import CopyCancelledError
 
 

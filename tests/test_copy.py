@@ -9,7 +9,7 @@ from pathlib import Path
 import imgrepl
 import pytest
 import pyvhdi
-from engine_helpers import (
+from helpers.files import (
     MIB,
     allocated,
     chunk_digests,

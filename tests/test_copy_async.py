@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import imgrepl
-from engine_helpers import MIB, noise, write
+from helpers.files import MIB, noise, write
 from imgrepl._core import Progress
 
 

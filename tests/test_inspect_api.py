@@ -11,7 +11,7 @@ from pathlib import Path
 
 import imgrepl
 import pytest
-from images import DiskSpec, MiB, SampleImage, make_raw, make_vhd
+from helpers.images import DiskSpec, MiB, SampleImage, make_raw, make_vhd
 from imgrepl._core import ImageInfo
 
 FIELDS = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import imgrepl
 import pytest
-from images import FOOTER, SampleImage, edit_footer, set_field
+from helpers.images import FOOTER, SampleImage, edit_footer, set_field
 from imgrepl.cli import main
 from imgrepl.cli.inspect import human_size
 

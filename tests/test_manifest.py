@@ -12,7 +12,7 @@ import imgrepl
 import numpy as np
 import pytest
 import xxhash
-from engine_helpers import MIB, chunk_digests, noise, write
+from helpers.files import MIB, chunk_digests, noise, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imgrepl._core import Manifest, ManifestError

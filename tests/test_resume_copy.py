@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import imgrepl
-from engine_helpers import MIB, listing, noise
+from helpers.files import MIB, listing, noise
 
 SIZE = 256 * MIB
 CHUNK = 256 * 1024

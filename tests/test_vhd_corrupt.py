@@ -11,7 +11,7 @@ from pathlib import Path
 
 import imgrepl
 import pytest
-from images import (
+from helpers.images import (
     DYNAMIC_HEADER,
     FOOTER,
     SECTOR,

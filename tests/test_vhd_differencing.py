@@ -12,7 +12,7 @@ from pathlib import Path
 import imgrepl
 import pytest
 import pyvhdi
-from images import (
+from helpers.images import (
     DYNAMIC_HEADER,
     FOOTER,
     SampleImage,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import imgrepl
 import pytest
+from helpers.images import DYNAMIC_HEADER, FOOTER, DiskSpec, MiB, make_vhd, vhd_checksum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from images import DYNAMIC_HEADER, FOOTER, DiskSpec, MiB, make_vhd, vhd_checksum
 from imgrepl._core import ImageFormatError, ImageInfo, VirtualReader
 
 FUZZ = settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])

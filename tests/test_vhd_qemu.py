@@ -10,7 +10,7 @@ from typing import Any
 import imgrepl
 import pytest
 import pyvhdi
-from images import (
+from helpers.images import (
     DYNAMIC_HEADER,
     FOOTER,
     DiskSpec,

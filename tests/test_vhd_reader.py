@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import pyvhdi
-from images import MiB, SampleImage, to_raw_bytes
+from helpers.images import MiB, SampleImage, to_raw_bytes
 from imgrepl._core import ImageFormatError, VirtualReader
 
 VHDS = ["fixed", "fixed_chs", "dynamic", "dynamic_chs", "dynamic_empty"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import imgrepl
 import pytest
 import pyvhdi
-from images import FOOTER, GiB, MiB, SampleImage, edit_footer, qemu_img_info, set_field
+from helpers.images import FOOTER, GiB, MiB, SampleImage, edit_footer, qemu_img_info, set_field
 from imgrepl._core import ImageFormatError
 
 

@@ -1,11 +1,11 @@
-"""Gallery fixtures: a home with local region stores and a real VHD (see gallerykit)."""
+"""Gallery fixtures: a home with local region stores and a real VHD (see helpers/gallery.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from gallerykit import run, setup_definition, vhd
+from helpers.gallery import run, setup_definition, vhd
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gallerykit import OWNER, catalog_state, cli, cli_proc, cli_run, publish, run
+from helpers.gallery import OWNER, catalog_state, cli, cli_proc, cli_run, publish, run
 from imgrepl import Client
 from imgrepl.exceptions import AuthorizationError, NotFoundError, ValidationError
 from imgrepl.gallery.rules import Limits

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, cli_run, publish, run, table_count
+from helpers.gallery import OWNER, cli_run, publish, run, table_count
 from imgrepl import Client
 from imgrepl.catalog.schema import MIGRATIONS
 from imgrepl.exceptions import (

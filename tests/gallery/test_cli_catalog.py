@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from gallerykit import IDS, cli, cli_argv, cli_env, cli_run, create_cli
+from helpers.gallery import IDS, cli, cli_argv, cli_env, cli_run, create_cli
 
 # Property names of Azure's REST API (Microsoft.Compute galleries, images and
 # versions; "Galleries - Get", "Gallery Images - Get", "Gallery Image

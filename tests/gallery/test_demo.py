@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gallerykit import local, xxh128
+from helpers.gallery import local, xxh128
 
 
 def test_demo_replicates_a_sample_image(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from gallerykit import OWNER, cli, cli_run, flip, local, publish, run, setup_home, table_count
-from gallerykit import vhd as make_image
+from helpers.gallery import OWNER, cli, cli_run, flip, local, publish, run, setup_home, table_count
+from helpers.gallery import vhd as make_image
 from imgrepl import Client
 from imgrepl.catalog import open_catalog
 from imgrepl.exceptions import ConflictError, NotFoundError, VerifyError

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gallerykit import OWNER, catalog_state, files_under, publish, run, stamps
+from helpers.gallery import OWNER, catalog_state, files_under, publish, run, stamps
 from imgrepl import Client
 from imgrepl.exceptions import (
     ConflictError,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gallerykit import (
+from helpers.gallery import (
     IDS,
     OWNER,
     cli,
@@ -30,7 +30,7 @@ from gallerykit import (
     stamps,
     xxh128,
 )
-from images import MiB
+from helpers.images import MiB
 from imgrepl import Client
 from imgrepl.exceptions import NotFoundError
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gallerykit import (
+from helpers.gallery import (
     IDS,
     OWNER,
     cli,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gallerykit import (
+from helpers.gallery import (
     IDS,
     OWNER,
     cli,

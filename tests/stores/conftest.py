@@ -3,7 +3,7 @@ servers on 127.0.0.1, started once per session on first use and stopped at
 the end, registered with imgrepl under their own bucket/container; and
 `store`, one backend of the conformance suite (local, s3, azure), with a
 fresh prefix per test and independent ways to read and damage what it
-holds (see store_servers)."""
+holds (see helpers/store_servers.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import imgrepl
 import pytest
-from store_servers import Azurite, RcloneS3, ServerProcess
+from helpers.store_servers import Azurite, RcloneS3, ServerProcess
 
 BUCKET = "imgrepl-test"
 BACKENDS = ["local", "s3", "azure"]

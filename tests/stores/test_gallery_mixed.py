@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xxhash
-from store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gallery"))
-from gallerykit import (
+from helpers.gallery import (
     IDS,
     cli,
     cli_argv,
@@ -36,6 +32,7 @@ from gallerykit import (
     shown,
     vhd,
 )
+from helpers.store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3
 
 S3_BUCKET = "gallery-eastus"
 AZ_CONTAINER = "gallery-northeurope"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -30,12 +29,10 @@ import imgrepl
 import pytest
 import xxhash
 from conftest import BUCKET as AZ_CONTAINER
+from helpers.gallery import OWNER, publish, run, setup_home, vhd
+from helpers.store_servers import AZURITE_KEY, Azurite, RcloneS3
 from imgrepl import Client
 from imgrepl.exceptions import NotFoundError, StoreError, VerifyError
-from store_servers import AZURITE_KEY, Azurite, RcloneS3
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gallery"))
-from gallerykit import OWNER, publish, run, setup_home, vhd
 
 MANIFEST = ".imgrepl-manifest"
 S3_BUCKET = "gallery-remote-ops"

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xxhash
-from store_servers import RcloneS3
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gallery"))
-from gallerykit import IDS, OWNER, catalog_state, cli_argv, vhd
+from helpers.gallery import IDS, OWNER, catalog_state, cli_argv, vhd
+from helpers.store_servers import RcloneS3
 
 BUCKET = "options-eastus"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import imgrepl
 import pytest
 from conftest import BUCKET, Backend
-from engine_helpers import MIB, noise, write
-from store_servers import Azurite, RcloneS3
+from helpers.files import MIB, noise, write
+from helpers.store_servers import Azurite, RcloneS3
 
 SECRET = "very-secret-value-0123456789"
 

@@ -12,7 +12,7 @@ import imgrepl
 import pytest
 import pyvhdi
 from conftest import Backend
-from engine_helpers import MIB, chunk_digests, make_vhd, noise, write
+from helpers.files import MIB, chunk_digests, make_vhd, noise, write
 from imgrepl.exceptions import CopyCancelledError
 from imgrepl.manifest import digests, zero_flags
 

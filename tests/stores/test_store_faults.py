@@ -13,9 +13,9 @@ from pathlib import Path
 import imgrepl
 import pytest
 from conftest import BUCKET
-from engine_helpers import MIB, noise, write
+from helpers.files import MIB, noise, write
+from helpers.store_servers import Azurite, FlakyProxy, RcloneS3
 from imgrepl.exceptions import CopyCancelledError
-from store_servers import Azurite, FlakyProxy, RcloneS3
 
 SECRET = "never-show-this-secret-0123456789"
 

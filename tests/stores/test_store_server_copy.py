@@ -8,8 +8,8 @@ from pathlib import Path
 
 import imgrepl
 from conftest import BUCKET, Backend
-from engine_helpers import MIB, noise, write
-from store_servers import Azurite, RcloneS3
+from helpers.files import MIB, noise, write
+from helpers.store_servers import Azurite, RcloneS3
 
 MANIFEST = ".imgrepl-manifest"
 

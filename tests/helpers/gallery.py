@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from images import DiskSpec, MiB, make_vhd
-from images import make_raw as make_raw_spec
+from helpers.images import DiskSpec, MiB, make_vhd
+from helpers.images import make_raw as make_raw_spec
 
 T = TypeVar("T")
 OWNER = "owner"
