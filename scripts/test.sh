@@ -30,7 +30,7 @@ ruff check python tests benches
 ruff format --check python tests benches
 mypy
 lint-imports --no-cache  # layer contracts: pyproject.toml [tool.importlinter]
-python3 -m mypy.stubtest imgrepl._core --allowlist scripts/stubtest-allowlist.txt
+python3 scripts/stubtest.py  # every per-binding stub against the extension
 
 echo "== rust tests"
 cargo test --release -q -p imgrepl-core

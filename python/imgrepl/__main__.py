@@ -1,3 +1,5 @@
+"""`python -m imgrepl`: the same as the `imgrepl` command."""
+
 import sys
 
 from imgrepl.cli import main
