@@ -39,8 +39,13 @@ class ReplicationError(ImgreplError):
     """One or more replicas failed; per-region details say which and why."""
 
 
+class BundleError(ImgreplError, ValueError):
+    """A version bundle that is truncated, corrupt or does not match its receiver."""
+
+
 __all__ = [
     "AuthorizationError",
+    "BundleError",
     "ConflictError",
     "CopyCancelledError",
     "ImageFormatError",

@@ -9,17 +9,17 @@ $IMGREPL_PRINCIPAL, else the OS user; the home's owner may do everything),
 validates everything it is given before it records anything, and returns
 typed records from imgrepl.gallery.models (`to_azure()` gives Azure's REST
 shape).  The methods live in imgrepl.api.galleries (regions,
-limits, galleries, definitions, sharing) and imgrepl.api.versions
-(versions, replication, replicas, verification, cost, disks).
+limits, galleries, definitions, sharing), imgrepl.api.versions
+(versions, replication, replicas, verification, cost, disks) and
+imgrepl.api.bundles (export and import of versions as bundles).
 """
 
 from __future__ import annotations
 
-from imgrepl.api.galleries import CatalogApi
-from imgrepl.api.versions import VersionApi
+from imgrepl.api.bundles import BundleApi
 
 
-class Client(CatalogApi, VersionApi):
+class Client(BundleApi):
     """`async with Client(home) as c: await c.list_galleries()`."""
 
     async def __aenter__(self) -> Client:

@@ -1,11 +1,13 @@
 """`imgrepl sig image-version ...`: create, show, list, update, delete, wait,
-replicate, list-replicas, verify and cost.  Arguments only at import time."""
+replicate, list-replicas, verify and cost (export and import: sig_bundles).
+Arguments only at import time."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from imgrepl.cli import sig_bundles
 from imgrepl.cli.common import (
     add_common,
     add_version_args,
@@ -296,3 +298,4 @@ def register(sub: Any) -> None:
         _cost,
         ["region", "replicas", "storageBytes", "egressBytes"],
     )
+    sig_bundles.register(cmds)
