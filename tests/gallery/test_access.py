@@ -174,6 +174,11 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "verify_image_version": ("Reader", lambda c: c.verify_image_version("G", "D", "1.0.0")),
     "cost": ("Reader", lambda c: c.cost("G", "D", "1.0.0")),
     "create_disk": ("Reader", lambda c: c.create_disk("G/D/1.0.0", "westeurope", "/tmp/nope")),
+    "export_version": ("Reader", lambda c: c.export_version("G", "D", "1.0.0", "/tmp/nope")),
+    "import_version": (
+        "Contributor",
+        lambda c: c.import_version("G", "D", "/tmp/nope", location="westeurope"),
+    ),
 }
 RANK = {"Member": 1, "Reader": 1, "Contributor": 2, "Owner": 3, HOME: 4}
 # methods that read or change nothing of the home
@@ -238,6 +243,7 @@ VALUES = {
     "os_type": "Linux",
     "image": "G/D/1.0.0",
     "out": "/tmp/nope.vhd",
+    "bundle": "/tmp/nope.bundle",
     "concurrent_vms": "10",
 }
 
