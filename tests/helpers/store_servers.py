@@ -320,6 +320,8 @@ class FlakyProxy:
     def __init__(self, backend_port: int) -> None:
         import http.server
 
+        from helpers.chaos import forward, slow_down
+
         self.refused = 0
         self.forwarded = 0
         proxy = self
@@ -335,37 +337,10 @@ class FlakyProxy:
                 body = self.rfile.read(length) if length else b""
                 if (proxy.refused + proxy.forwarded) % 2 == 0:
                     proxy.refused += 1
-                    reply = b"<Error><Code>SlowDown</Code><Message>try again</Message></Error>"
-                    self.send_response(503)
-                    self.send_header("Content-Length", str(len(reply)))
-                    self.end_headers()
-                    self.wfile.write(reply)
+                    slow_down(self)
                     return
                 proxy.forwarded += 1
-                import http.client
-
-                conn = http.client.HTTPConnection("127.0.0.1", backend_port, timeout=60)
-                try:
-                    conn.putrequest(
-                        self.command, self.path, skip_host=True, skip_accept_encoding=True
-                    )
-                    for k, v in self.headers.items():
-                        conn.putheader(k, v)
-                    conn.endheaders(body or None)
-                    resp = conn.getresponse()
-                    data = resp.read()
-                finally:
-                    conn.close()
-                self.send_response(resp.status)
-                head = self.command == "HEAD"  # its Content-Length is the object's
-                for k, v in resp.getheaders():
-                    framing = k.lower() in ("content-length", "transfer-encoding", "connection")
-                    if (head and k.lower() == "content-length") or not framing:
-                        self.send_header(k, v)
-                if not head:
-                    self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                forward(self, backend_port, body)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_one
 
