@@ -108,7 +108,8 @@ def completed_outside_targets(home: Path, version: str) -> list[str]:
     shown = cli(home, "sig", "image-version", "show", *ids(version))
     targets = {t["name"] for t in shown["publishingProfile"]["targetRegions"]}
     found = cli(home, "sig", "image-version", "list-replicas", *ids(version))
-    return [r["location"] for r in found if r["state"] == "Completed" and r["region"] not in targets]
+    done = [r for r in found if r["state"] == "Completed"]
+    return [r["location"] for r in done if r["region"] not in targets]
 
 
 def random_targets(rng: random.Random) -> list[str]:
