@@ -3,10 +3,12 @@
 Two pure steps.  `desired_replicas` says which replicas a version should
 have: per target region `regionalReplicaCount` copies, each in every zone of
 the region for Standard_ZRS; the first one of each region is the egress
-copy.  `copy_stages` turns the replicas still to make into engine jobs: one
-fan-out per disk from the source to every region's first replica (the
-source is read once), then per region one fan-out from that first replica
-to the region's others (copies inside the region cost no egress).
+copy (computed from a PlanState the catalog reads, and handed back to the
+catalog to store, in one transaction).  `copy_stages` turns the replicas
+still to make into engine jobs: one fan-out per disk from the source to
+every region's first replica (the source is read once), then per region one
+fan-out from that first replica to the region's others (copies inside the
+region cost no egress).
 """
 
 from __future__ import annotations
@@ -46,6 +48,18 @@ class Desired:
     location: str
     egress: bool
     size: int
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """What the catalog holds that the replica plan of a version depends on."""
+
+    names: tuple[str, str, str]  # gallery, definition, version
+    disks: list[PlanDisk]
+    targets: list[PlanTarget]
+    regions: dict[str, Region]  # every target region
+    default_count: int
+    default_type: str
 
 
 @dataclass(frozen=True)
@@ -105,6 +119,17 @@ def desired_replicas(
                         Desired(disk.id, region.name, zone, index, location, egress, disk.size)
                     )
     return result
+
+
+def desired_for(state: PlanState) -> list[Desired]:
+    return desired_replicas(
+        state.names,
+        state.disks,
+        state.targets,
+        state.regions,
+        state.default_count,
+        state.default_type,
+    )
 
 
 def copy_stages(
