@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from imgrepl.exceptions import ValidationError
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.regions import replica_location
+from imgrepl.gallery.rules import zrs_zones
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,7 @@ class CopyStage:
 def zones_for(region: Region, storage_type: str) -> list[str]:
     if storage_type != "Standard_ZRS":
         return [""]
-    if region.zones < 1:
-        raise ValidationError(
-            f"storageAccountType Standard_ZRS needs a region with availability zones; "
-            f"region {region.name!r} has none (declare them with `imgrepl region add "
-            f"--zones 3`)"
-        )
-    return region.zone_names
+    return zrs_zones(region)
 
 
 def desired_replicas(

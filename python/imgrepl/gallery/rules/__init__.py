@@ -58,6 +58,7 @@ from imgrepl.gallery.rules.versions import (
     regions_to_drop,
     split_version_id,
     target_specs,
+    zrs_zones,
 )
 
 __all__ = [
@@ -107,4 +108,5 @@ __all__ = [
     "target_region_spec",
     "target_specs",
     "text_field",
+    "zrs_zones",
 ]

@@ -5,7 +5,9 @@ profile and its one source) and an edit of a recorded one.
 of it before anything is inspected or recorded.  `regions_to_drop` checks
 the part of an edit that depends on what is recorded (the current target
 regions and their completed replicas); the caller runs it inside the
-transaction that applies the edit.
+transaction that applies the edit, as the planner runs `zrs_zones` (a
+Standard_ZRS target needs a region with zones) inside the one that stores
+the plan.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from imgrepl.exceptions import NotFoundError, ValidationError
-from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.models import ImageVersion, Region
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules.fields import (
     TargetRegionSpec,
@@ -81,6 +83,17 @@ def split_version_id(text: str) -> tuple[str, str, str]:
             f"invalid image version reference {text!r}: use GALLERY/DEFINITION/VERSION"
         )
     return parts[0], parts[1], parts[2]
+
+
+def zrs_zones(region: Region) -> list[str]:
+    """The zones a Standard_ZRS replica is kept in: the region must have some."""
+    if region.zones < 1:
+        raise ValidationError(
+            f"storageAccountType Standard_ZRS needs a region with availability zones; "
+            f"region {region.name!r} has none (declare them with `imgrepl region add "
+            f"--zones 3`)"
+        )
+    return region.zone_names
 
 
 def latest_region(location: str | None) -> str:
