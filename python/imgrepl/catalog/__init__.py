@@ -24,7 +24,9 @@ from imgrepl.home import catalog_path
 
 
 def open_catalog(where: Path | str) -> Catalog:
-    """The catalog of a home directory, or the one a URL names."""
+    """The catalog of a home directory, or the one a URL names.  (Returning
+    a SqliteCatalog as a Catalog is where mypy checks that it satisfies the
+    protocol.)"""
     from imgrepl.catalog.sqlite import SqliteCatalog  # loads sqlite3 only when opened
 
     text = str(where)

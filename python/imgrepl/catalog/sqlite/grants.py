@@ -10,7 +10,7 @@ from imgrepl.exceptions import NotFoundError
 from imgrepl.gallery.models import Grant
 
 # the grant rows of one principal on one scope (a NULL definition is the gallery)
-_SCOPE = "principal = ? AND gallery_id = ? AND IFNULL(definition_id, 0) = IFNULL(?, 0)"
+_SCOPE = "principal = ? AND gallery_id = ? AND COALESCE(definition_id, 0) = COALESCE(?, 0)"
 
 
 def _scope_ids(
@@ -51,7 +51,7 @@ class SqliteGrants:
             rows = db.execute(
                 "SELECT gr.principal, gr.role, d.name AS definition FROM grants gr "
                 "LEFT JOIN definitions d ON d.id = gr.definition_id WHERE gr.gallery_id = ? "
-                "AND (gr.definition_id IS NULL OR gr.definition_id = IFNULL(?, gr.definition_id))"
+                "AND (gr.definition_id IS NULL OR gr.definition_id = COALESCE(?, gr.definition_id))"
                 " ORDER BY d.name IS NOT NULL, d.name, gr.principal",
                 (gid, did),
             )

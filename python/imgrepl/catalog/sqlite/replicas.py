@@ -70,8 +70,8 @@ class SqliteReplicas:
     ) -> None:
         with self._s.write() as db:
             db.execute(
-                "UPDATE replicas SET state = ?, details = ?, digest = IFNULL(?, digest), "
-                "bytes_written = IFNULL(?, bytes_written) WHERE id = ?",
+                "UPDATE replicas SET state = ?, details = ?, digest = COALESCE(?, digest), "
+                "bytes_written = COALESCE(?, bytes_written) WHERE id = ?",
                 (state, details, digest, bytes_written, replica_id),
             )
 

@@ -1,7 +1,12 @@
 """The SQLite connection every repository shares: WAL mode with foreign
 keys and a busy timeout, explicit transactions (BEGIN IMMEDIATE for every
 write, so two processes never both read-then-write), nesting (a call made
-inside `write()` joins it), the migrations, and row helpers."""
+inside `write()` joins it), the migrations, and row helpers.
+
+SQLite-only here: the PRAGMAs, BEGIN IMMEDIATE (another backend takes a
+lock or runs SERIALIZABLE), `lastrowid` (elsewhere: RETURNING id).  The
+repositories use qmark (`?`) parameters, which a driver of another
+database spells its own way."""
 
 from __future__ import annotations
 
@@ -113,7 +118,7 @@ def record(cls: type[T], row: sqlite3.Row, **overrides: Any) -> T:
 
 
 def insert(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> int:
-    """INSERT of one row from column -> value; returns its rowid."""
+    """INSERT of one row from column -> value; returns its id (SQLite's rowid)."""
     columns = ", ".join(values)
     marks = ", ".join("?" * len(values))
     cur = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))

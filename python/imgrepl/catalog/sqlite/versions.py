@@ -171,16 +171,18 @@ class SqliteVersions:
         with self._s.write() as db:
             get_region(db, t.name)
             count = (
-                "IFNULL(excluded.replica_count, replica_count)"
+                "COALESCE(excluded.replica_count, t.replica_count)"
                 if keep_count
                 else "excluded.replica_count"
             )
             db.execute(
-                "INSERT INTO target_regions VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO target_regions AS t (version_id, region, replica_count, "
+                "storage_type, exclude_from_latest) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(version_id, region) DO UPDATE SET "
                 f"replica_count = {count}, "
-                "storage_type = IFNULL(excluded.storage_type, storage_type), "
-                "exclude_from_latest = IFNULL(excluded.exclude_from_latest, exclude_from_latest)",
+                "storage_type = COALESCE(excluded.storage_type, t.storage_type), "
+                "exclude_from_latest = COALESCE(excluded.exclude_from_latest, "
+                "t.exclude_from_latest)",
                 (
                     ref.id,
                     t.name,
