@@ -269,7 +269,10 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
 
     catalog = open_catalog(home)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match=r"FOREIGN KEY"), catalog._write() as db:
+        with (
+            pytest.raises(sqlite3.IntegrityError, match=r"FOREIGN KEY"),
+            catalog.session.write() as db,
+        ):
             db.execute(
                 "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'mars', 'u')"
             )

@@ -56,8 +56,8 @@ def test_concurrent_disks_spread_over_replicas(home: Path, tmp_path: Path, publi
 def _hold_lease(home: str, ready: multiprocessing.Event, done: multiprocessing.Event) -> None:
     """Another process reading replica 0 of westeurope (a live lease)."""
     catalog = open_catalog(Path(home))
-    ref = catalog.find_version("G", "D", "1.0.0")
-    catalog.acquire_lease(ref, "westeurope", None)
+    ref = catalog.versions.find("G", "D", "1.0.0")
+    catalog.leases.acquire(ref, "westeurope", None)
     ready.set()
     done.wait(60)
 
@@ -68,9 +68,9 @@ def test_least_busy_replica_first_counting_other_processes(
     """A live reader in another process makes its replica busier; a dead
     one's lease no longer counts."""
     catalog = open_catalog(home)
-    ref = catalog.find_version("G", "D", "1.0.0")
+    ref = catalog.versions.find("G", "D", "1.0.0")
     replicas = sorted(
-        (r for r in catalog.replica_rows(ref) if r.region == "westeurope"), key=lambda r: r.index
+        (r for r in catalog.replicas.rows(ref) if r.region == "westeurope"), key=lambda r: r.index
     )
     ctx = multiprocessing.get_context("spawn")
     ready, done = ctx.Event(), ctx.Event()
@@ -79,17 +79,17 @@ def test_least_busy_replica_first_counting_other_processes(
     try:
         assert ready.wait(60)
         # replica 0 has a reader: the next disk comes from replica 1, then 0, 1 ...
-        picks = [catalog.acquire_lease(ref, "westeurope", None) for _ in range(3)]
+        picks = [catalog.leases.acquire(ref, "westeurope", None) for _ in range(3)]
         assert [p[1].id for p in picks] == [replicas[1].id, replicas[0].id, replicas[1].id]
         for lease, _ in picks:
-            catalog.release_lease(lease)
+            catalog.leases.release(lease)
     finally:
         done.set()
         reader.join(30)
     # the reader exited without releasing: its lease is dead and is purged
-    lease, replica = catalog.acquire_lease(ref, "westeurope", None)
+    lease, replica = catalog.leases.acquire(ref, "westeurope", None)
     assert replica.id == replicas[0].id and table_count(home, "leases") == 1
-    catalog.release_lease(lease)
+    catalog.leases.release(lease)
     catalog.close()
 
 

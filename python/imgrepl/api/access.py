@@ -27,7 +27,7 @@ class Access:
     def __init__(self, catalog: Catalog, principal: str) -> None:
         self.catalog = catalog
         self.principal = principal
-        self.owner = catalog.ensure_owner(principal)
+        self.owner = catalog.settings.ensure_owner(principal)
 
     @property
     def is_owner(self) -> bool:
@@ -42,7 +42,7 @@ class Access:
 
     def require_member(self, what: str) -> None:
         """Refuses principals that hold no role anywhere in the home."""
-        if not self.is_owner and not self.catalog.has_any_grant(self.principal):
+        if not self.is_owner and not self.catalog.grants.has_any(self.principal):
             raise AuthorizationError(
                 f"principal {self.principal!r} may not {what}: it holds no role in this home"
             )
@@ -50,7 +50,7 @@ class Access:
     def role(self, gallery: str, definition: str | None = None) -> str | None:
         if self.is_owner:
             return "Owner"
-        roles = self.catalog.roles_of(self.principal, gallery, definition)
+        roles = self.catalog.grants.roles_of(self.principal, gallery, definition)
         return max(roles, key=rank) if roles else None
 
     def require(self, needed: str, what: str, gallery: str, definition: str | None = None) -> None:
@@ -72,5 +72,5 @@ class Access:
         if self.is_owner or self.role(gallery, definition) is not None:
             return True
         if definition is None:
-            return bool(self.catalog.definitions_granted(self.principal, gallery))
+            return bool(self.catalog.grants.definitions_granted(self.principal, gallery))
         return False

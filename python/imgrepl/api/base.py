@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.catalog import Catalog, VersionRef, open_catalog
+from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.status import with_status
 from imgrepl.home import resolve_home
 
 T = TypeVar("T")
@@ -39,7 +41,7 @@ class ClientBase:
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
             catalog = await asyncio.to_thread(open_catalog, self.home)
-            regions = await asyncio.to_thread(catalog.list_regions)
+            regions = await asyncio.to_thread(catalog.regions.all)
             stores.register_region_stores({r.store: r.store_options for r in regions})
             self._catalog = catalog
             self._access = await asyncio.to_thread(Access, catalog, self.principal)
@@ -70,7 +72,11 @@ class ClientBase:
         self, role: str, what: str, gallery: str, definition: str, version: str
     ) -> tuple[Catalog, VersionRef]:
         catalog = await self._require(role, what, gallery, definition)
-        return catalog, await self._run(catalog.find_version, gallery, definition, version)
+        return catalog, await self._run(catalog.versions.find, gallery, definition, version)
+
+    async def _version(self, catalog: Catalog, ref: VersionRef) -> ImageVersion:
+        """The version with its replication status, derived by the domain."""
+        return with_status(await self._run(catalog.versions.get, ref))
 
     async def _can_see(self, gallery: str, definition: str | None = None) -> bool:
         _, acc = await self._open()

@@ -9,11 +9,12 @@ from typing import Any
 
 from imgrepl import stores
 from imgrepl.api.base import ClientBase
-from imgrepl.exceptions import ValidationError
+from imgrepl.catalog import Catalog
 from imgrepl.gallery import access, rules
 from imgrepl.gallery.access import READ, SHARE, WRITE
+from imgrepl.gallery.builders import build_definition, check_recommended, definition_changes
 from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, Region
-from imgrepl.gallery.regions import MAX_ZONES, normalise_region, normalise_store
+from imgrepl.gallery.regions import normalise_region, normalise_store, zone_count
 from imgrepl.gallery.rules import Limits
 
 
@@ -34,10 +35,8 @@ class CatalogApi(ClientBase):
         imgrepl.register_store) are checked by the engine before anything is
         recorded, kept in the catalog and never shown."""
         catalog = await self._owner("add regions")
-        if not 0 <= zones <= MAX_ZONES:
-            raise ValidationError(f"--zones {zones} is out of range: 0..{MAX_ZONES}")
-        if replica_read_mbps is not None and not replica_read_mbps > 0:
-            raise ValidationError(f"--replica-read-mbps {replica_read_mbps} must be positive")
+        zones = zone_count(zones)
+        rules.positive("--replica-read-mbps", replica_read_mbps)
         options = {str(k): str(v) for k, v in (store_options or {}).items()}
         region = Region(
             normalise_region(name),
@@ -49,7 +48,7 @@ class CatalogApi(ClientBase):
         )
         stores.check_store_options(region.store, options)
         try:
-            return await self._run(catalog.add_region, region)
+            return await self._run(catalog.regions.add, region)
         except BaseException:
             if options:  # not recorded: the engine forgets them too
                 stores.forget_store_options(region.store)
@@ -57,23 +56,23 @@ class CatalogApi(ClientBase):
 
     async def list_regions(self) -> list[Region]:
         catalog = await self._member("list regions")
-        return await self._run(catalog.list_regions)
+        return await self._run(catalog.regions.all)
 
     async def get_region(self, name: str) -> Region:
         catalog = await self._member("read regions")
-        return await self._run(catalog.get_region, normalise_region(name))
+        return await self._run(catalog.regions.get, normalise_region(name))
 
     async def remove_region(self, name: str) -> None:
         catalog = await self._owner("remove regions")
-        await self._run(catalog.remove_region, normalise_region(name))
+        await self._run(catalog.regions.remove, normalise_region(name))
 
     async def get_limits(self) -> Limits:
         catalog = await self._member("read the limits")
-        return await self._run(catalog.limits)
+        return await self._run(catalog.settings.limits)
 
     async def set_limits(self, limits: Limits) -> Limits:
         catalog = await self._owner("change limits")
-        await self._run(catalog.set_limits, limits.checked())
+        await self._run(catalog.settings.set_limits, limits.checked())
         return limits
 
     # --- galleries --------------------------------------------------------------------
@@ -87,16 +86,16 @@ class CatalogApi(ClientBase):
             rules.text_field("description", description),
             f"{uuid.uuid4()}-{name.upper()}",
         )
-        return await self._run(catalog.create_gallery, gallery, catalog.limits())
+        return await self._run(catalog.galleries.create, gallery, catalog.settings.limits())
 
     async def get_gallery(self, name: str) -> Gallery:
         catalog = await self._require(READ, "read the gallery", name)
-        return await self._run(catalog.get_gallery, name)
+        return await self._run(catalog.galleries.get, name)
 
     async def list_galleries(self) -> list[Gallery]:
         """The galleries the caller may see (others are left out, not refused)."""
         catalog, _ = await self._open()
-        galleries = await self._run(catalog.list_galleries)
+        galleries = await self._run(catalog.galleries.all)
         return [g for g in galleries if await self._can_see(g.name)]
 
     async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
@@ -104,11 +103,11 @@ class CatalogApi(ClientBase):
         catalog = await self._require(WRITE, "update the gallery", name)
         rules.check_updatable("gallery", changes)
         text = rules.text_field("description", changes.get("description"))
-        return await self._run(catalog.update_gallery, name, text)
+        return await self._run(catalog.galleries.update, name, text)
 
     async def delete_gallery(self, name: str) -> None:
         catalog = await self._require(SHARE, "delete the gallery", name)
-        await self._run(catalog.delete_gallery, name)
+        await self._run(catalog.galleries.delete, name)
 
     # --- image definitions ------------------------------------------------------------
     async def create_image_definition(
@@ -116,38 +115,34 @@ class CatalogApi(ClientBase):
     ) -> ImageDefinition:
         """`fields`: publisher, offer, sku, os_type, os_state and the optional
         properties of imgrepl.gallery.builders.build_definition."""
-        from imgrepl.gallery.builders import build_definition
-
         catalog = await self._require(WRITE, "create image definitions", gallery)
-        g = await self._run(catalog.get_gallery, gallery)
+        g = await self._run(catalog.galleries.get, gallery)
         definition = build_definition(g.name, name, g.location, **fields)
-        return await self._run(catalog.create_definition, definition, catalog.limits())
+        return await self._run(catalog.definitions.create, definition, catalog.settings.limits())
 
     async def get_image_definition(self, gallery: str, name: str) -> ImageDefinition:
         catalog = await self._require(READ, "read the image definition", gallery, name)
-        return await self._run(catalog.get_definition, gallery, name)
+        return await self._run(catalog.definitions.get, gallery, name)
 
     async def list_image_definitions(self, gallery: str) -> list[ImageDefinition]:
         """The gallery's definitions the caller may see."""
         catalog, _ = await self._open()
         if not await self._can_see(gallery):
             await self._require(READ, "list image definitions", gallery)
-        found = await self._run(catalog.list_definitions, gallery)
+        found = await self._run(catalog.definitions.all, gallery)
         return [d for d in found if await self._can_see(gallery, d.name)]
 
     async def update_image_definition(
         self, gallery: str, name: str, changes: Mapping[str, Any]
     ) -> ImageDefinition:
         """`changes` uses Azure's names (`description`, `recommended.vCPUs.max`, ...)."""
-        from imgrepl.gallery.builders import definition_changes
-
         catalog = await self._require(WRITE, "update the image definition", gallery, name)
         columns = definition_changes(changes)
-        return await self._run(catalog.update_definition, gallery, name, columns)
+        return await self._run(_update_definition, catalog, gallery, name, columns)
 
     async def delete_image_definition(self, gallery: str, name: str) -> None:
         catalog = await self._require(WRITE, "delete the image definition", gallery, name)
-        await self._run(catalog.delete_definition, gallery, name)
+        await self._run(catalog.definitions.delete, gallery, name)
 
     # --- sharing ------------------------------------------------------------------------
     async def grant(
@@ -157,12 +152,23 @@ class CatalogApi(ClientBase):
         or one of its definitions; needs Owner there."""
         catalog = await self._require(SHARE, "share", gallery, definition)
         grant = Grant(rules.principal_name(principal), access.parse_role(role), gallery, definition)
-        return await self._run(catalog.set_grant, grant)
+        return await self._run(catalog.grants.put, grant)
 
     async def revoke(self, principal: str, gallery: str, definition: str | None = None) -> None:
         catalog = await self._require(SHARE, "remove a share", gallery, definition)
-        await self._run(catalog.remove_grant, principal, gallery, definition)
+        await self._run(catalog.grants.remove, principal, gallery, definition)
 
     async def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
         catalog = await self._require(READ, "list shares", gallery, definition)
-        return await self._run(catalog.list_grants, gallery, definition)
+        return await self._run(catalog.grants.all, gallery, definition)
+
+
+def _update_definition(
+    catalog: Catalog, gallery: str, name: str, columns: dict[str, Any]
+) -> ImageDefinition:
+    """Recommended min/max are checked against the stored values in the
+    transaction that writes them, so two edits cannot cross (min above max)."""
+    with catalog.transaction() as tx:
+        current = tx.definitions.get(gallery, name)
+        check_recommended(vars(current) | columns)
+        return tx.definitions.update(gallery, name, columns)

@@ -10,13 +10,13 @@ from typing import Any
 
 from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
-from imgrepl.exceptions import ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
 from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas, version_cost
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
+from imgrepl.gallery.status import with_status
 from imgrepl.replication.replicator import ProgressCallback
 
 
@@ -48,7 +48,7 @@ class VersionApi(ClientBase):
         from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
-        plan = publishing.NewVersion(
+        plan = rules.NewVersion(
             gallery,
             definition,
             version,
@@ -78,13 +78,12 @@ class VersionApi(ClientBase):
         from imgrepl.replication import worker
         from imgrepl.replication.replicator import Replicator
 
-        if cap_mbps is not None and not cap_mbps > 0:
-            raise ValidationError(f"--cap-mbps {cap_mbps} must be positive")
+        rules.positive("--cap-mbps", cap_mbps)
         if not wait:
             await self._run(
                 worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps
             )
-            return await self._run(catalog.get_version, ref)
+            return await self._version(catalog, ref)
         replicator = Replicator(catalog, ref, on_progress, cap_mbps)
         return await replicator.run(retry_failed=retry_failed)
 
@@ -95,18 +94,18 @@ class VersionApi(ClientBase):
         if version.lower() == "latest":
             from imgrepl.gallery.latest import resolve_latest
 
-            if location is None:
-                raise ValidationError("version 'latest' needs a region: give --location")
+            region = rules.latest_region(location)
             found = await self.list_image_versions(gallery, definition)
-            return resolve_latest(found, normalise_region(location))
+            return resolve_latest(found, region)
         catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
-        return await self._run(catalog.get_version, ref)
+        return await self._version(catalog, ref)
 
     async def list_image_versions(
         self, gallery: str, definition: str, *, include_end_of_life: bool = True
     ) -> list[ImageVersion]:
         catalog = await self._require(READ, "list image versions", gallery, definition)
-        found = await self._run(catalog.list_versions, gallery, definition)
+        stored = await self._run(catalog.versions.all, gallery, definition)
+        found = [with_status(v) for v in stored]
         if not include_end_of_life:
             found = [v for v in found if not rules.is_past(v.end_of_life_date)]
         return found
@@ -136,7 +135,7 @@ class VersionApi(ClientBase):
         catalog, ref = await self._ref(
             WRITE, "update the image version", gallery, definition, version
         )
-        edit = publishing.VersionEdit(
+        edit = rules.VersionEdit(
             target_regions,
             add_target_regions,
             remove_target_regions,
@@ -172,9 +171,9 @@ class VersionApi(ClientBase):
         """Waits while a replication job of the version is alive."""
         catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
         async with asyncio.timeout(timeout):
-            while await self._run(catalog.job_alive, ref):
+            while await self._run(catalog.jobs.alive, ref):
                 await asyncio.sleep(0.2)
-        return await self._run(catalog.get_version, ref)
+        return await self._version(catalog, ref)
 
     async def delete_image_version(self, gallery: str, definition: str, version: str) -> None:
         """Removes every replica, then the version's catalog rows."""
@@ -187,7 +186,7 @@ class VersionApi(ClientBase):
 
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
         catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
-        return [r.to_model() for r in await self._run(catalog.replica_rows, ref)]
+        return [r.to_model() for r in await self._run(catalog.replicas.rows, ref)]
 
     async def verify_image_version(
         self, gallery: str, definition: str, version: str, *, repair: bool = False
@@ -224,10 +223,9 @@ class VersionApi(ClientBase):
         """A new disk at `out` from the least busy replica of `image`
         (`G/D/VERSION` or `G/D/latest`) in region `location`, verified
         against the replica's manifest before it appears at `out`."""
-        from imgrepl.api.sources import split_version_id
         from imgrepl.replication import deploy
 
-        gallery, definition, version = split_version_id(image)
+        gallery, definition, version = rules.split_version_id(image)
         region = normalise_region(location)
         found = await self.get_image_version(gallery, definition, version, location=region)
         catalog, ref = await self._ref(READ, "deploy the image", gallery, definition, found.name)

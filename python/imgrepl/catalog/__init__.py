@@ -1,34 +1,41 @@
-"""The one data layer of the gallery: every SQL statement lives in this package.
+"""The gallery's storage, behind a typed protocol: every SQL statement lives
+in this package, and the layers above see only `Catalog`.
 
-`open_catalog(home)` returns a Catalog over `<home>/catalog.db` (SQLite, WAL).
-A PostgreSQL backend would be another Catalog with the same methods.
+    protocol  Catalog: one repository per aggregate (settings, regions,
+              galleries, definitions, grants, versions, replicas, jobs,
+              leases) and `transaction()`, the unit of work they share
+    records   VersionRef, ReplicaRow: what it returns besides domain models
+    schema    the migrations, one list for every backend
+    sqlite/   the SQLite implementation (the embedded default)
 
-    base       connection, transactions, migrations, home settings
-    schema     the migrations
-    resources  regions, galleries, image definitions
-    grants     roles of principals
-    versions   image versions read back as models; disk manifests
-    targets    recording a version, editing its target regions, replica plan
-    replicas   replica rows: state, progress, digest
-    work       the replicating job of a version; deployment leases
+`open_catalog(home)` opens `<home>/catalog.db`; `open_catalog("sqlite:///PATH")`
+opens the SQLite catalog at PATH.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from imgrepl.catalog.replicas import ReplicaRow
-from imgrepl.catalog.versions import VersionRef
-from imgrepl.catalog.work import Work
+from imgrepl.catalog.protocol import Catalog, Repositories
+from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.exceptions import ValidationError
 from imgrepl.home import catalog_path
 
 
-class Catalog(Work):
-    """Regions, galleries, definitions, versions, replicas, grants and leases."""
+def open_catalog(where: Path | str) -> Catalog:
+    """The catalog of a home directory, or the one a URL names.  (Returning
+    a SqliteCatalog as a Catalog is where mypy checks that it satisfies the
+    protocol.)"""
+    from imgrepl.catalog.sqlite import SqliteCatalog  # loads sqlite3 only when opened
+
+    text = str(where)
+    if "://" not in text:
+        return SqliteCatalog(catalog_path(Path(where)))
+    url = urlparse(text)
+    if url.scheme != "sqlite" or url.netloc or not url.path:
+        raise ValidationError(f"catalog URL {text!r} is not supported: use sqlite:///PATH")
+    return SqliteCatalog(Path(unquote(url.path)))
 
 
-def open_catalog(home: Path) -> Catalog:
-    return Catalog(catalog_path(home))
-
-
-__all__ = ["Catalog", "ReplicaRow", "VersionRef", "open_catalog"]
+__all__ = ["Catalog", "ReplicaRow", "Repositories", "VersionRef", "open_catalog"]

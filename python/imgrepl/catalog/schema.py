@@ -2,6 +2,11 @@
 
 `schema_version` holds how many have been applied; opening a catalog applies
 the rest in one transaction.  Append, never edit, a migration.
+
+One list for every backend.  SQLite-only spots a PostgreSQL catalog maps
+when it applies them: `COLLATE NOCASE` (case-insensitive names: citext or
+lower()), `INTEGER PRIMARY KEY` as the row id (an identity column), `BLOB`
+(bytea), `IFNULL` in the grants index (COALESCE).
 """
 
 from __future__ import annotations

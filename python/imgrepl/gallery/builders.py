@@ -9,6 +9,7 @@ from typing import Any
 from imgrepl.exceptions import ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.models import ImageDefinition
+from imgrepl.gallery.rules.fields import parse_bool as parse_bool  # the CLI's import
 
 MAX_VCPUS = 640
 MAX_MEMORY_GB = 32768
@@ -111,14 +112,3 @@ def definition_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[column] = rules.text_field(field, value)
     return out
-
-
-def parse_bool(field: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ValidationError(f"{field} must be true or false, got {value!r}")

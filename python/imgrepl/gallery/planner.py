@@ -3,10 +3,12 @@
 Two pure steps.  `desired_replicas` says which replicas a version should
 have: per target region `regionalReplicaCount` copies, each in every zone of
 the region for Standard_ZRS; the first one of each region is the egress
-copy.  `copy_stages` turns the replicas still to make into engine jobs: one
-fan-out per disk from the source to every region's first replica (the
-source is read once), then per region one fan-out from that first replica
-to the region's others (copies inside the region cost no egress).
+copy (computed from a PlanState the catalog reads, and handed back to the
+catalog to store, in one transaction).  `copy_stages` turns the replicas
+still to make into engine jobs: one fan-out per disk from the source to
+every region's first replica (the source is read once), then per region one
+fan-out from that first replica to the region's others (copies inside the
+region cost no egress).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from imgrepl.exceptions import ValidationError
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.regions import replica_location
+from imgrepl.gallery.rules import zrs_zones
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,18 @@ class Desired:
 
 
 @dataclass(frozen=True)
+class PlanState:
+    """What the catalog holds that the replica plan of a version depends on."""
+
+    names: tuple[str, str, str]  # gallery, definition, version
+    disks: list[PlanDisk]
+    targets: list[PlanTarget]
+    regions: dict[str, Region]  # every target region
+    default_count: int
+    default_type: str
+
+
+@dataclass(frozen=True)
 class PlanReplica:
     """A replica still to copy, as the runner needs it."""
 
@@ -71,13 +85,7 @@ class CopyStage:
 def zones_for(region: Region, storage_type: str) -> list[str]:
     if storage_type != "Standard_ZRS":
         return [""]
-    if region.zones < 1:
-        raise ValidationError(
-            f"storageAccountType Standard_ZRS needs a region with availability zones; "
-            f"region {region.name!r} has none (declare them with `imgrepl region add "
-            f"--zones 3`)"
-        )
-    return region.zone_names
+    return zrs_zones(region)
 
 
 def desired_replicas(
@@ -105,6 +113,17 @@ def desired_replicas(
                         Desired(disk.id, region.name, zone, index, location, egress, disk.size)
                     )
     return result
+
+
+def desired_for(state: PlanState) -> list[Desired]:
+    return desired_replicas(
+        state.names,
+        state.disks,
+        state.targets,
+        state.regions,
+        state.default_count,
+        state.default_type,
+    )
 
 
 def copy_stages(

@@ -76,3 +76,10 @@ def store_of(location: str) -> str:
     store = location.rsplit("/", 4)[0]
     head, _, last = store.rpartition("/")
     return head if re.fullmatch(r"zone-[1-9]", last) and "://" in head else store
+
+
+def zone_count(zones: int) -> int:
+    """How many availability zones a region declares: none, or up to three."""
+    if not 0 <= zones <= MAX_ZONES:
+        raise ValidationError(f"--zones {zones} is out of range: 0..{MAX_ZONES}")
+    return zones

@@ -2,15 +2,18 @@
 
 A region is Completed when all its replicas are, Failed when one failed and
 nothing is still copying, Replicating while a live job works on it, and
-Unknown when its job died (a re-run resumes it).
+Unknown when its job died (a re-run resumes it).  The catalog returns a
+StoredVersion (the version, its replica states, whether its job lives);
+`with_status` derives the status from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from imgrepl.gallery.models import RegionStatus, ReplicationStatus
+from imgrepl.gallery.models import ImageVersion, RegionStatus, ReplicationStatus
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,19 @@ def replication_status(
     regions: Sequence[str], replicas: Sequence[ReplicaState], job_alive: bool
 ) -> ReplicationStatus:
     return aggregate([region_status(r, replicas, job_alive) for r in regions])
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """An image version as the catalog holds it (without its status), the
+    states of its replicas, and whether a live job replicates it."""
+
+    version: ImageVersion
+    replicas: list[ReplicaState]
+    job_alive: bool
+
+
+def with_status(stored: StoredVersion) -> ImageVersion:
+    regions = [t.name for t in stored.version.target_regions]
+    status = replication_status(regions, stored.replicas, stored.job_alive)
+    return dataclasses.replace(stored.version, replication_status=status)

@@ -49,8 +49,8 @@ async def create_disk(
         raise ConflictError(f"--out {out} exists already; pass --overwrite to replace it")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"--out {out}: directory {out.parent} does not exist")
-    info = await asyncio.to_thread(catalog.get_region, region)
-    lease, replica = await asyncio.to_thread(catalog.acquire_lease, ref, region, lun)
+    info = await asyncio.to_thread(catalog.regions.get, region)
+    lease, replica = await asyncio.to_thread(catalog.leases.acquire, ref, region, lun)
     tmp = out.with_name(f".{out.name}.imgrepl-tmp")
     started = time.monotonic()
     try:
@@ -60,7 +60,7 @@ async def create_disk(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        await asyncio.shield(asyncio.to_thread(catalog.release_lease, lease))
+        await asyncio.shield(asyncio.to_thread(catalog.leases.release, lease))
     image = f"{ref.gallery}/{ref.definition}/{ref.name}"
     seconds = time.monotonic() - started
     return DeployedDisk(
@@ -70,7 +70,7 @@ async def create_disk(
 
 async def _copy(catalog: Catalog, replica: ReplicaRow, tmp: Path, mbps: float | None) -> None:
     if not is_local(replica.location):
-        readers = await asyncio.to_thread(catalog.readers_of, replica.id)
+        readers = await asyncio.to_thread(catalog.leases.readers, replica.id)
         bwlimit = None if mbps is None else max(1, int(mbps * 1_000_000 / readers))
         await stores.fetch(replica.location, tmp, bwlimit)
         return
@@ -87,7 +87,7 @@ async def _verify_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path) -> None
     manifest = await stores.read_manifest(replica.location)
     if stores.manifest_digest(manifest) != replica.disk_digest:
         why = f"the manifest of {replica.location} is not the source's"
-        await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=why)
+        await asyncio.to_thread(catalog.replicas.set_state, replica.id, "Failed", details=why)
         raise VerifyError(f"disk create: {why}; the replica is marked Failed")
     check = await stores.verify_bytes(str(tmp), manifest, f"the new disk from {replica.location}")
     if check.ok:
@@ -95,7 +95,9 @@ async def _verify_copy(catalog: Catalog, replica: ReplicaRow, tmp: Path) -> None
     source = await stores.verify(replica.location, manifest)
     hint = ""
     if not source.ok:
-        await asyncio.to_thread(catalog.set_replica, replica.id, "Failed", details=source.reason)
+        await asyncio.to_thread(
+            catalog.replicas.set_state, replica.id, "Failed", details=source.reason
+        )
         hint = (
             "; the replica itself is corrupt and is marked Failed (repair it with "
             "`imgrepl sig image-version verify --repair`)"
@@ -175,7 +177,7 @@ class _Pace:
             return
         now = time.monotonic()
         if now - self.counted >= RECOUNT_SECONDS:
-            self.share = self.catalog.readers_of(self.replica_id)
+            self.share = self.catalog.leases.readers(self.replica_id)
             self.counted = now
         self.due = max(self.due, now - 0.05) + nbytes * self.share / self.rate
         if self.due > now:

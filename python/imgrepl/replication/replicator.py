@@ -32,6 +32,7 @@ from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.exceptions import ConflictError, StoreError
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
+from imgrepl.gallery.status import with_status
 from imgrepl.replication.pause import pause
 from imgrepl.replication.verify import source_manifest
 
@@ -66,17 +67,16 @@ class Replicator:
         pid = os.getpid()
         await self._claim(pid)
         try:
-            await self._db(self.catalog.reset_replicas, self.ref, failed=retry_failed)
+            await self._db(self.catalog.replicas.reset, self.ref, failed=retry_failed)
             # an update in another process may add replicas while we copy
             while await self._delete_unwanted() + await self._run_plan():
                 pass
-            version: ImageVersion = await self._db(self.catalog.get_version, self.ref)
-            status = version.replication_status
+            status = (await self._version()).replication_status
             done = status is not None and status.aggregated_state == "Completed"
             state = "Succeeded" if done and not self._undeleted else "Failed"
-            await self._db(self.catalog.set_version_fields, self.ref, provisioning_state=state)
+            await self._db(self.catalog.versions.set_fields, self.ref, provisioning_state=state)
         finally:
-            await asyncio.shield(asyncio.to_thread(self.catalog.release_job, self.ref, pid))
+            await asyncio.shield(asyncio.to_thread(self.catalog.jobs.release, self.ref, pid))
         if self._undeleted:
             reasons = "; ".join(self._undeleted.values())
             raise StoreError(
@@ -84,14 +84,16 @@ class Replicator:
                 "those replicas stay Deleting in the catalog: update or replicate again "
                 "once the store is back"
             )
-        result: ImageVersion = await self._db(self.catalog.get_version, self.ref)
-        return result
+        return await self._version()
+
+    async def _version(self) -> ImageVersion:
+        return with_status(await self._db(self.catalog.versions.get, self.ref))
 
     async def _claim(self, pid: int) -> None:
         """Becomes the version's one replicating process, after any live one."""
         while True:
             try:
-                await self._db(self.catalog.claim_job, self.ref, pid)
+                await self._db(self.catalog.jobs.claim, self.ref, pid)
                 return
             except ConflictError:
                 await asyncio.sleep(CLAIM_POLL)
@@ -99,7 +101,7 @@ class Replicator:
     async def _delete_unwanted(self) -> int:
         """Deletes the Deleting replicas; returns how many are gone.  Each
         row goes only once its store deleted the replica."""
-        rows = await self._db(self.catalog.replica_rows, self.ref)
+        rows = await self._db(self.catalog.replicas.rows, self.ref)
         doomed = [r for r in rows if r.state == "Deleting" and r.id not in self._undeleted]
         gone = 0
         for row in doomed:
@@ -107,9 +109,11 @@ class Replicator:
                 await asyncio.to_thread(stores.remove, row.location)
             except (StoreError, OSError) as exc:
                 self._undeleted[row.id] = str(exc)
-                await self._db(self.catalog.set_replica, row.id, "Deleting", details=str(exc))
+                await self._db(
+                    self.catalog.replicas.set_state, row.id, "Deleting", details=str(exc)
+                )
                 continue
-            await self._db(self.catalog.drop_replica, row.id)
+            await self._db(self.catalog.replicas.drop, row.id)
             gone += 1
         return gone
 
@@ -124,7 +128,7 @@ class Replicator:
 
     async def _run_plan(self) -> int:
         """Copies every Pending replica; returns how many there were."""
-        rows: list[ReplicaRow] = await self._db(self.catalog.replica_rows, self.ref)
+        rows: list[ReplicaRow] = await self._db(self.catalog.replicas.rows, self.ref)
         self._rows = {r.id: r for r in rows}
         self._done = {r.id: r.size if r.state == "Completed" else 0 for r in rows}
         for disk_id, digest in {r.disk_id: r.disk_digest for r in rows}.items():
@@ -152,17 +156,17 @@ class Replicator:
             await self._discard(row.location)  # the copy overwrites it anyway
             return False
         digest = self._digests[row.disk_id]
-        await self._db(self.catalog.set_replica, row.id, "Completed", digest=digest)
+        await self._db(self.catalog.replicas.set_state, row.id, "Completed", digest=digest)
         self._done[row.id] = row.size
         return True
 
     async def _fail(self, replicas: Sequence[PlanReplica | ReplicaRow], details: str) -> None:
         for r in replicas:
-            await self._db(self.catalog.set_replica, r.id, "Failed", details=details)
+            await self._db(self.catalog.replicas.set_state, r.id, "Failed", details=details)
 
     async def _run_stage(self, stage: CopyStage, *, from_source: bool) -> None:
         if not from_source:
-            rows = await self._db(self.catalog.replica_rows, self.ref)
+            rows = await self._db(self.catalog.replicas.rows, self.ref)
             first = next(r for r in rows if r.location == stage.source)
             if first.state != "Completed":
                 why = f"the region's first replica is not complete: {first.details or first.state}"
@@ -181,7 +185,7 @@ class Replicator:
 
     async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
-            await self._db(self.catalog.set_replica, d.id, "Copying", bytes_written=0)
+            await self._db(self.catalog.replicas.set_state, d.id, "Copying", bytes_written=0)
         job = None
         try:
             job = stores.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
@@ -212,7 +216,9 @@ class Replicator:
                 continue
             manifest = await stores.read_manifest(d.location)
             if stores.manifest_digest(manifest) == report.digest:
-                await self._db(self.catalog.set_disk_source, disk_id, report.digest, manifest)
+                await self._db(
+                    self.catalog.versions.set_disk_source, disk_id, report.digest, manifest
+                )
                 self._digests[disk_id], self._manifests[disk_id] = report.digest, manifest
                 return
 
@@ -232,7 +238,11 @@ class Replicator:
         if not result.ok:
             details = f"copy to {d.location} failed: {result.error}"
             await self._db(
-                self.catalog.set_replica, d.id, "Failed", details=details, bytes_written=written
+                self.catalog.replicas.set_state,
+                d.id,
+                "Failed",
+                details=details,
+                bytes_written=written,
             )
             return
         await pause("verify", d.location)
@@ -245,7 +255,7 @@ class Replicator:
         if not check.ok:  # a failed copy leaves nothing at its final name
             why = f"{check.reason}{await self._discard(d.location)}"
         await self._db(
-            self.catalog.set_replica,
+            self.catalog.replicas.set_state,
             d.id,
             "Completed" if check.ok else "Failed",
             details=why,
@@ -265,8 +275,13 @@ class Replicator:
             if now - last >= PROGRESS_INTERVAL or p.finished:
                 last = now
                 written = {d.id: self._done[d.id] for d in dsts}
-                await self._db(self.catalog.record_progress, self.ref, written)
+                await self._db(self._record_progress, written)
                 self._report()
+
+    def _record_progress(self, written: dict[int, int]) -> None:
+        with self.catalog.transaction() as tx:
+            tx.replicas.record_progress(written)
+            tx.jobs.heartbeat(self.ref)
 
     def _report(self) -> None:
         if self.on_progress is None:

@@ -23,7 +23,7 @@ async def source_manifest(
     """The manifest stage one recorded for the disk.  Catalogs from before
     manifests were recorded (schema 1) have only the digest: the manifest of
     a completed replica whose digest is the disk's is taken, and recorded."""
-    manifest = await asyncio.to_thread(catalog.disk_manifest, disk_id)
+    manifest = await asyncio.to_thread(catalog.versions.disk_manifest, disk_id)
     if manifest is not None or digest is None:
         return manifest
     for peer in rows:
@@ -34,7 +34,7 @@ async def source_manifest(
         except Exception:  # unreadable: try the next replica
             continue
         if stores.manifest_digest(candidate) == digest:
-            await asyncio.to_thread(catalog.set_disk_source, disk_id, digest, candidate)
+            await asyncio.to_thread(catalog.versions.set_disk_source, disk_id, digest, candidate)
             return candidate
     return None
 
@@ -50,7 +50,7 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
     # a Failed replica still in its store is checked too: a repair may save it
     rows = [
         r
-        for r in await asyncio.to_thread(catalog.replica_rows, ref)
+        for r in await asyncio.to_thread(catalog.replicas.rows, ref)
         if r.state == "Completed"
         or (r.state == "Failed" and r.digest and await stores.exists_if_reachable(r.location))
     ]
@@ -61,14 +61,14 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
         repaired = False
         if not check.ok and repair:
             good = _good_peer(row, rows, checks)
-            manifest = await asyncio.to_thread(catalog.disk_manifest, row.disk_id)
+            manifest = await asyncio.to_thread(catalog.versions.disk_manifest, row.disk_id)
             if good is not None and manifest is not None:
                 await stores.repair(row.location, good.location, manifest)
                 check = await stores.verify(row.location, manifest)
                 repaired = check.ok
         state = "Completed" if check.ok else "Failed"  # a Failed one is recopied by a retry
         if state != row.state or not check.ok:
-            await asyncio.to_thread(catalog.set_replica, row.id, state, details=check.reason)
+            await asyncio.to_thread(catalog.replicas.set_state, row.id, state, details=check.reason)
         model = dataclasses.replace(row.to_model(), state=state, details=check.reason)
         results.append(ReplicaCheck(model, check.ok, check.reason, check.bad_ranges, repaired))
     return results

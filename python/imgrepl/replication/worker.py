@@ -51,5 +51,5 @@ def spawn(
     # hand it the job now so `wait` sees it at once; if another process is
     # replicating, the worker takes over when that one finishes
     with contextlib.suppress(ConflictError):
-        catalog.claim_job(ref, child.pid)
+        catalog.jobs.claim(ref, child.pid)
     return child.pid

@@ -1,9 +1,8 @@
-"""Every validation rule of the gallery, in one place.
+"""The rules of single fields: names, version names, counts, choices, dates,
+text, tags, limits and one `--target-regions` entry.
 
 Each function either returns the canonical value or raises ValidationError
-with a message naming the field and what is allowed.  Nothing here touches
-the catalog; uniqueness and limits are checked by the client inside the
-write transaction.
+with a message naming the field and what is allowed.
 """
 
 from __future__ import annotations
@@ -12,8 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from imgrepl.exceptions import ValidationError
+from imgrepl.gallery.regions import normalise_region
 
 INT32_MAX = 2**31 - 1  # Azure: each version part is a 32-bit (signed) integer
 MAX_REPLICAS = 100
@@ -222,6 +223,23 @@ def min_max(field: str, low: int | None, high: int | None, ceiling: int) -> None
         raise ValidationError(f"recommended.{field}.min {low} is above max {high}")
 
 
+def parse_bool(field: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValidationError(f"{field} must be true or false, got {value!r}")
+
+
+def positive(field: str, value: float | None) -> None:
+    """A rate or limit that may be left out but is never zero or negative."""
+    if value is not None and not value > 0:
+        raise ValidationError(f"{field} {value} must be positive")
+
+
 def check_updatable(kind: str, fields: Iterable[str]) -> None:
     """Refuses, naming it, the first field that may not change after creation."""
     allowed = UPDATABLE[kind]
@@ -266,8 +284,6 @@ def target_region_spec(text: str) -> TargetRegionSpec:
             f"invalid target region {text!r}: use REGION[=COUNT[=STORAGE_TYPE]], "
             "e.g. westeurope=2=Standard_ZRS"
         )
-    from imgrepl.gallery.regions import normalise_region
-
     count: int | None = None
     if len(parts) > 1 and parts[1]:
         try:

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import sqlite3
 
-from imgrepl.catalog.resources import Resources
+from imgrepl.catalog.sqlite.galleries import definition_row, gallery_row
+from imgrepl.catalog.sqlite.session import Session
 from imgrepl.exceptions import NotFoundError
 from imgrepl.gallery.models import Grant
 
 # the grant rows of one principal on one scope (a NULL definition is the gallery)
-_SCOPE = "principal = ? AND gallery_id = ? AND IFNULL(definition_id, 0) = IFNULL(?, 0)"
+_SCOPE = "principal = ? AND gallery_id = ? AND COALESCE(definition_id, 0) = COALESCE(?, 0)"
 
 
-class Grants(Resources):
-    def _scope_ids(
-        self, db: sqlite3.Connection, gallery: str, definition: str | None
-    ) -> tuple[int, int | None]:
-        gid = int(self._gallery_row(db, gallery)["id"])
-        if definition is None:
-            return gid, None
-        return gid, int(self._definition_row(db, gallery, definition)["id"])
+def _scope_ids(
+    db: sqlite3.Connection, gallery: str, definition: str | None
+) -> tuple[int, int | None]:
+    gid = int(gallery_row(db, gallery)["id"])
+    if definition is None:
+        return gid, None
+    return gid, int(definition_row(db, gallery, definition)["id"])
 
-    def set_grant(self, grant: Grant) -> Grant:
-        """Gives the principal this role on the scope, replacing its old one there."""
-        with self._write() as db:
-            gid, did = self._scope_ids(db, grant.gallery, grant.definition)
+
+class SqliteGrants:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def put(self, grant: Grant) -> Grant:
+        with self._s.write() as db:
+            gid, did = _scope_ids(db, grant.gallery, grant.definition)
             db.execute(f"DELETE FROM grants WHERE {_SCOPE}", (grant.principal, gid, did))
             db.execute(
                 "INSERT INTO grants (principal, role, gallery_id, definition_id) "
@@ -33,30 +37,29 @@ class Grants(Resources):
             )
         return grant
 
-    def remove_grant(self, principal: str, gallery: str, definition: str | None) -> None:
-        with self._write() as db:
-            gid, did = self._scope_ids(db, gallery, definition)
+    def remove(self, principal: str, gallery: str, definition: str | None) -> None:
+        with self._s.write() as db:
+            gid, did = _scope_ids(db, gallery, definition)
             cur = db.execute(f"DELETE FROM grants WHERE {_SCOPE}", (principal, gid, did))
             if cur.rowcount == 0:
                 scope = gallery + (f"/{definition}" if definition else "")
                 raise NotFoundError(f"principal {principal!r} has no role on {scope}")
 
-    def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
-        """Grants at the gallery, and at the definition if one is named."""
-        with self._read() as db:
-            gid, did = self._scope_ids(db, gallery, definition)
+    def all(self, gallery: str, definition: str | None = None) -> list[Grant]:
+        with self._s.read() as db:
+            gid, did = _scope_ids(db, gallery, definition)
             rows = db.execute(
                 "SELECT gr.principal, gr.role, d.name AS definition FROM grants gr "
                 "LEFT JOIN definitions d ON d.id = gr.definition_id WHERE gr.gallery_id = ? "
-                "AND (gr.definition_id IS NULL OR gr.definition_id = IFNULL(?, gr.definition_id))"
+                "AND (gr.definition_id IS NULL OR gr.definition_id = COALESCE(?, gr.definition_id))"
                 " ORDER BY d.name IS NOT NULL, d.name, gr.principal",
                 (gid, did),
             )
             return [Grant(r["principal"], r["role"], gallery, r["definition"]) for r in rows]
 
     def roles_of(self, principal: str, gallery: str, definition: str | None) -> list[str]:
-        """The roles a principal holds that cover this gallery or definition."""
-        with self._read() as db:
+        with self._s.read() as db:
+            # SQLite-only: COLLATE NOCASE (PostgreSQL: lower() on both sides)
             rows = db.execute(
                 "SELECT gr.role FROM grants gr JOIN galleries g ON g.id = gr.gallery_id "
                 "LEFT JOIN definitions d ON d.id = gr.definition_id "
@@ -67,8 +70,7 @@ class Grants(Resources):
             return [str(r[0]) for r in rows]
 
     def definitions_granted(self, principal: str, gallery: str) -> list[str]:
-        """Definitions of a gallery on which the principal holds a definition-level role."""
-        with self._read() as db:
+        with self._s.read() as db:
             rows = db.execute(
                 "SELECT d.name FROM grants gr JOIN definitions d ON d.id = gr.definition_id "
                 "JOIN galleries g ON g.id = gr.gallery_id WHERE gr.principal = ? AND g.name = ?",
@@ -76,10 +78,9 @@ class Grants(Resources):
             )
             return [str(r[0]) for r in rows]
 
-    def has_any_grant(self, principal: str) -> bool:
-        """Whether the principal holds a role anywhere in the home."""
-        with self._lock:
-            row = self._conn.execute(
+    def has_any(self, principal: str) -> bool:
+        with self._s.read() as db:
+            row = db.execute(
                 "SELECT 1 FROM grants WHERE principal = ? LIMIT 1", (principal,)
             ).fetchone()
         return row is not None

@@ -1,12 +1,16 @@
-"""The catalog connection: SQLite in WAL mode with foreign keys, a busy
-timeout, explicit transactions (BEGIN IMMEDIATE for every write, so two
-processes never both read-then-write), and schema migrations."""
+"""The SQLite connection every repository shares: WAL mode with foreign
+keys and a busy timeout, explicit transactions (BEGIN IMMEDIATE for every
+write, so two processes never both read-then-write), nesting (a call made
+inside `write()` joins it), the migrations, and row helpers.
+
+SQLite-only here: the PRAGMAs, BEGIN IMMEDIATE (another backend takes a
+lock or runs SERIALIZABLE), `lastrowid` (elsewhere: RETURNING id).  The
+repositories use qmark (`?`) parameters, which a driver of another
+database spells its own way."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -15,21 +19,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from imgrepl.catalog.schema import MIGRATIONS
-from imgrepl.exceptions import ConflictError
-from imgrepl.gallery.rules import Limits
+from imgrepl.exceptions import ConflictError, LimitExceededError
 
 BUSY_TIMEOUT_MS = 30_000
-HOST = socket.gethostname()
 T = TypeVar("T")
 
 
-class Base:
-    """Owns the connection; the resource mixins add the queries."""
+class Session:
+    """One connection, one transaction at a time (a thread holds the lock
+    for the whole of it; other processes wait on SQLite's lock)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._depth = 0  # open transactions of the thread holding the lock
         self._conn = sqlite3.connect(
             str(path),
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -48,30 +52,42 @@ class Base:
             self._conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; any exception rolls all of it back."""
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, or the one already open; any exception
+        rolls all of it back."""
         with self._transaction("BEGIN IMMEDIATE") as db:
             yield db
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        """A consistent snapshot for several SELECTs."""
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for several SELECTs (or the open transaction)."""
         with self._transaction("BEGIN") as db:
             yield db
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._depth:  # joins the unit of work this thread has open
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
             self._conn.execute(begin)
+            self._depth = 1
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     def _migrate(self) -> None:
-        with self._write() as db:
+        with self.write() as db:
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = db.execute("SELECT version FROM schema_version").fetchone()
             current = row[0] if row else 0
@@ -89,57 +105,6 @@ class Base:
             else:
                 db.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
 
-    def schema_version(self) -> int:
-        with self._lock:
-            return int(self._conn.execute("SELECT version FROM schema_version").fetchone()[0])
-
-    # --- home settings --------------------------------------------------------
-    def _meta(self, db: sqlite3.Connection, key: str) -> str | None:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def ensure_owner(self, principal: str) -> str:
-        """The home's owner: whoever opened it first."""
-        with self._write() as db:
-            owner = self._meta(db, "owner")
-            if owner is None:
-                db.execute("INSERT INTO meta VALUES ('owner', ?)", (principal,))
-                owner = principal
-            return owner
-
-    def limits(self) -> Limits:
-        with self._lock:
-            values = {
-                k: int(self._meta(self._conn, f"limit.{k}") or getattr(Limits(), k))
-                for k in ("galleries", "definitions", "versions")
-            }
-        return Limits(**values)
-
-    def set_limits(self, limits: Limits) -> None:
-        limits.checked()
-        with self._write() as db:
-            for key in ("galleries", "definitions", "versions"):
-                db.execute(
-                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-                    "excluded.value",
-                    (f"limit.{key}", str(getattr(limits, key))),
-                )
-
-
-def pid_alive(pid: int | None, host: str | None) -> bool:
-    """Whether a job or lease holder still runs (other hosts: assume it does)."""
-    if pid is None:
-        return False
-    if host != HOST:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
 
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:
     return {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row is not a Mapping
@@ -153,9 +118,27 @@ def record(cls: type[T], row: sqlite3.Row, **overrides: Any) -> T:
 
 
 def insert(db: sqlite3.Connection, table: str, values: Mapping[str, Any]) -> int:
-    """INSERT of one row from column -> value; returns its rowid."""
+    """INSERT of one row from column -> value; returns its id (SQLite's rowid)."""
     columns = ", ".join(values)
     marks = ", ".join("?" * len(values))
     cur = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(values.values()))
     assert cur.lastrowid is not None
     return cur.lastrowid
+
+
+def lun_column(lun: int | None) -> int:
+    """The OS disk is LUN -1 in the catalog (a NULL would not be unique)."""
+    return -1 if lun is None else lun
+
+
+def lun_value(column: int) -> int | None:
+    return None if column < 0 else column
+
+
+def check_quota(db: sqlite3.Connection, count_sql: str, region: str, kind: str, limit: int) -> None:
+    """Refuses a new resource when `region` holds `limit` of its kind already."""
+    n = db.execute(count_sql, (region,)).fetchone()[0]
+    if n >= limit:
+        raise LimitExceededError(
+            f"region {region!r} has {n} {kind}: the limit is {limit} per region"
+        )

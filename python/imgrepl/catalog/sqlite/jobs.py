@@ -1,5 +1,6 @@
-"""Who is working on what: the one process replicating a version, and the
-deployment leases that say how many readers each replica has."""
+"""Who works on what: the one process replicating (or deleting) a version,
+and the deployment leases that say how many readers each replica has.  A
+dead holder (pid gone on this host) counts as no holder."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ import os
 import sqlite3
 import time
 
-from imgrepl.catalog.base import HOST, pid_alive
-from imgrepl.catalog.replicas import SELECT_REPLICAS, ReplicaRow, Replicas, replica_row
-from imgrepl.catalog.versions import VersionRef, lun_column
+from imgrepl.catalog.records import HOST, ReplicaRow, VersionRef, pid_alive
+from imgrepl.catalog.sqlite.replicas import SELECT_REPLICAS, replica_row
+from imgrepl.catalog.sqlite.session import Session, lun_column
 from imgrepl.exceptions import ConflictError, NotFoundError
 
 
-class Work(Replicas):
-    # --- the replication job that owns a version ---------------------------------
-    def claim_job(self, ref: VersionRef, pid: int) -> None:
-        """Makes `pid` the one process replicating this version."""
-        with self._write() as db:
+class SqliteJobs:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def claim(self, ref: VersionRef, pid: int) -> None:
+        with self._s.write() as db:
             row = db.execute(
                 "SELECT job_pid, job_host FROM versions WHERE id = ?", (ref.id,)
             ).fetchone()
@@ -33,28 +35,33 @@ class Work(Replicas):
                 (pid, HOST, time.time(), ref.id),
             )
 
-    def release_job(self, ref: VersionRef, pid: int) -> None:
-        with self._write() as db:
+    def release(self, ref: VersionRef, pid: int) -> None:
+        with self._s.write() as db:
             db.execute(
                 "UPDATE versions SET job_pid = NULL, job_host = NULL WHERE id = ? "
                 "AND job_pid = ? AND job_host = ?",
                 (ref.id, pid, HOST),
             )
 
-    def job_alive(self, ref: VersionRef) -> bool:
-        with self._lock:
-            row = self._conn.execute(
+    def alive(self, ref: VersionRef) -> bool:
+        with self._s.read() as db:
+            row = db.execute(
                 "SELECT job_pid, job_host FROM versions WHERE id = ?", (ref.id,)
             ).fetchone()
         return row is not None and pid_alive(row["job_pid"], row["job_host"])
 
-    # --- deployment leases --------------------------------------------------------
-    def acquire_lease(
-        self, ref: VersionRef, region: str, lun: int | None
-    ) -> tuple[int, ReplicaRow]:
-        """Picks the region's Completed replica with the fewest live readers."""
-        with self._write() as db:
-            self._purge_dead_leases(db)
+    def heartbeat(self, ref: VersionRef) -> None:
+        with self._s.write() as db:
+            db.execute("UPDATE versions SET job_heartbeat = ? WHERE id = ?", (time.time(), ref.id))
+
+
+class SqliteLeases:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def acquire(self, ref: VersionRef, region: str, lun: int | None) -> tuple[int, ReplicaRow]:
+        with self._s.write() as db:
+            _purge_dead_leases(db)
             row = db.execute(
                 SELECT_REPLICAS + "WHERE r.version_id = ? AND r.region = ? AND d.lun = ? "
                 "AND r.state = 'Completed' ORDER BY "
@@ -75,18 +82,19 @@ class Work(Replicas):
             assert lease is not None
             return lease, replica
 
-    def _purge_dead_leases(self, db: sqlite3.Connection) -> None:
-        for lease in db.execute("SELECT id, pid, host FROM leases").fetchall():
-            if not pid_alive(lease["pid"], lease["host"]):
-                db.execute("DELETE FROM leases WHERE id = ?", (lease["id"],))
-
-    def release_lease(self, lease_id: int) -> None:
-        with self._write() as db:
+    def release(self, lease_id: int) -> None:
+        with self._s.write() as db:
             db.execute("DELETE FROM leases WHERE id = ?", (lease_id,))
 
-    def readers_of(self, replica_id: int) -> int:
-        with self._lock:
-            row = self._conn.execute(
+    def readers(self, replica_id: int) -> int:
+        with self._s.read() as db:
+            row = db.execute(
                 "SELECT COUNT(*) FROM leases WHERE replica_id = ?", (replica_id,)
             ).fetchone()
             return max(1, int(row[0]))
+
+
+def _purge_dead_leases(db: sqlite3.Connection) -> None:
+    for lease in db.execute("SELECT id, pid, host FROM leases").fetchall():
+        if not pid_alive(lease["pid"], lease["host"]):
+            db.execute("DELETE FROM leases WHERE id = ?", (lease["id"],))

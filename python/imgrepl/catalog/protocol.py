@@ -1,0 +1,219 @@
+"""The catalog as the layers above see it: one repository per aggregate, and
+transactions that several of them share.  SQLite (imgrepl.catalog.sqlite)
+is one implementation; another backend implements these protocols.
+
+Every repository method is atomic on its own.  `Catalog.transaction()`
+makes several calls one unit of work: all of them or none take effect, and
+no other writer (thread or process) interleaves, so a caller may read,
+compute in the domain, and write back without losing a concurrent update.
+
+The catalog stores and checks only what needs its state: that what is
+named exists, that what must be unique is, and the limits.  Every other
+rule is the domain's (imgrepl.gallery.rules), checked before it is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, Unpack
+
+from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
+from imgrepl.gallery.planner import Desired, PlanState
+from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
+from imgrepl.gallery.status import StoredVersion
+
+
+class Settings(Protocol):
+    """The home's own settings: its owner and its limits."""
+
+    def ensure_owner(self, principal: str) -> str:
+        """The home's owner: whoever opened it first."""
+        ...
+
+    def limits(self) -> Limits: ...
+    def set_limits(self, limits: Limits) -> None: ...
+
+
+class Regions(Protocol):
+    def add(self, region: Region) -> Region: ...
+    def get(self, name: str) -> Region: ...
+    def all(self) -> list[Region]: ...
+    def remove(self, name: str) -> None:
+        """Refused while a gallery, version or target region uses it."""
+        ...
+
+
+class Galleries(Protocol):
+    def create(self, gallery: Gallery, limits: Limits) -> Gallery: ...
+    def get(self, name: str) -> Gallery: ...
+    def all(self) -> list[Gallery]: ...
+    def update(self, name: str, description: str | None) -> Gallery: ...
+    def delete(self, name: str) -> None:
+        """Refused while the gallery has image definitions."""
+        ...
+
+
+class Definitions(Protocol):
+    def create(self, definition: ImageDefinition, limits: Limits) -> ImageDefinition: ...
+    def get(self, gallery: str, name: str) -> ImageDefinition: ...
+    def all(self, gallery: str) -> list[ImageDefinition]: ...
+    def update(self, gallery: str, name: str, changes: Mapping[str, Any]) -> ImageDefinition:
+        """`changes`: checked ImageDefinition field -> value (builders.definition_changes)."""
+        ...
+
+    def delete(self, gallery: str, name: str) -> None:
+        """Refused while the definition has image versions."""
+        ...
+
+
+class Grants(Protocol):
+    def put(self, grant: Grant) -> Grant:
+        """Gives the principal this role on the scope, replacing its old one there."""
+        ...
+
+    def remove(self, principal: str, gallery: str, definition: str | None) -> None: ...
+    def all(self, gallery: str, definition: str | None = None) -> list[Grant]:
+        """Grants at the gallery, and at the definition if one is named."""
+        ...
+
+    def roles_of(self, principal: str, gallery: str, definition: str | None) -> list[str]:
+        """The roles a principal holds that cover this gallery or definition."""
+        ...
+
+    def definitions_granted(self, principal: str, gallery: str) -> list[str]:
+        """Definitions of a gallery on which the principal holds a definition-level role."""
+        ...
+
+    def has_any(self, principal: str) -> bool:
+        """Whether the principal holds a role anywhere in the home."""
+        ...
+
+
+class Versions(Protocol):
+    """Image versions with their disks and target regions."""
+
+    def find(self, gallery: str, definition: str, name: str) -> VersionRef: ...
+    def get(self, ref: VersionRef) -> StoredVersion: ...
+    def all(self, gallery: str, definition: str) -> list[StoredVersion]:
+        """In MAJOR.MINOR.PATCH order."""
+        ...
+
+    def create(
+        self, version: ImageVersion, targets: Sequence[TargetRegionSpec], limits: Limits
+    ) -> VersionRef:
+        """Records the version (Creating), its disks and target regions; no replicas."""
+        ...
+
+    def set_fields(self, ref: VersionRef, **fields: Unpack[VersionFields]) -> None: ...
+    def put_target(self, ref: VersionRef, target: TargetRegionSpec, *, keep_count: bool) -> None:
+        """Adds a target region or changes the fields the spec gives (a count
+        it leaves out is cleared, or with `keep_count` kept)."""
+        ...
+
+    def remove_target(self, ref: VersionRef, region: str) -> None: ...
+    def plan_state(self, ref: VersionRef) -> PlanState:
+        """What the version's replica plan is computed from (gallery.planner)."""
+        ...
+
+    def delete(self, ref: VersionRef) -> None:
+        """The version with its disks, target regions and replica rows."""
+        ...
+
+    def set_disk_source(self, disk_id: int, digest: str, manifest: bytes) -> None:
+        """What stage one learnt about a disk's source: its digest and manifest."""
+        ...
+
+    def disk_manifest(self, disk_id: int) -> bytes | None: ...
+
+
+class Replicas(Protocol):
+    def rows(self, ref: VersionRef) -> list[ReplicaRow]:
+        """By region, LUN, zone and index."""
+        ...
+
+    def reconcile(self, ref: VersionRef, desired: Sequence[Desired]) -> int:
+        """Makes the rows match the plan: new ones Pending, unwanted ones
+        Deleting, wanted Deleting ones Pending again; returns how many changed."""
+        ...
+
+    def set_state(
+        self,
+        replica_id: int,
+        state: str,
+        *,
+        details: str | None = None,
+        digest: str | None = None,
+        bytes_written: int | None = None,
+    ) -> None: ...
+
+    def record_progress(self, written: Mapping[int, int]) -> None:
+        """Bytes written so far per Copying replica."""
+        ...
+
+    def reset(self, ref: VersionRef, *, failed: bool) -> int:
+        """Makes interrupted (and with `failed`, failed) replicas Pending again."""
+        ...
+
+    def drop(self, replica_id: int) -> None: ...
+    def mark_deleting(self, ref: VersionRef) -> None:
+        """Every replica of the version."""
+        ...
+
+
+class Jobs(Protocol):
+    """The one process replicating (or deleting) a version."""
+
+    def claim(self, ref: VersionRef, pid: int) -> None:
+        """Refused while another live process holds the version's job."""
+        ...
+
+    def release(self, ref: VersionRef, pid: int) -> None: ...
+    def alive(self, ref: VersionRef) -> bool: ...
+    def heartbeat(self, ref: VersionRef) -> None: ...
+
+
+class Leases(Protocol):
+    """Deployments reading replicas: how many readers each replica has."""
+
+    def acquire(self, ref: VersionRef, region: str, lun: int | None) -> tuple[int, ReplicaRow]:
+        """The region's Completed replica of the disk with the fewest live readers."""
+        ...
+
+    def release(self, lease_id: int) -> None: ...
+    def readers(self, replica_id: int) -> int:
+        """Live readers of the replica, at least 1."""
+        ...
+
+
+class Repositories(Protocol):
+    """Every repository; calls made through a transaction's share it."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def regions(self) -> Regions: ...
+    @property
+    def galleries(self) -> Galleries: ...
+    @property
+    def definitions(self) -> Definitions: ...
+    @property
+    def grants(self) -> Grants: ...
+    @property
+    def versions(self) -> Versions: ...
+    @property
+    def replicas(self) -> Replicas: ...
+    @property
+    def jobs(self) -> Jobs: ...
+    @property
+    def leases(self) -> Leases: ...
+
+
+class Catalog(Repositories, Protocol):
+    def transaction(self) -> AbstractContextManager[Repositories]:
+        """One unit of work: the repositories it yields write all or nothing,
+        serialised against every other writer; an exception rolls it back."""
+        ...
+
+    def close(self) -> None: ...

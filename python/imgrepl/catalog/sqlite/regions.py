@@ -1,0 +1,59 @@
+"""Regions: a name, its store URL and options, its zones."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from imgrepl.catalog.sqlite.session import Session, insert, record
+from imgrepl.exceptions import ConflictError, NotFoundError
+from imgrepl.gallery.models import Region
+
+
+def _region(row: sqlite3.Row) -> Region:
+    return record(Region, row, store_options=json.loads(row["store_options"]))
+
+
+def get_region(db: sqlite3.Connection, name: str) -> Region:
+    """The region, which must exist (every repository naming one checks it here)."""
+    row = db.execute("SELECT * FROM regions WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"region {name!r} not found; add it with `imgrepl region add`")
+    return _region(row)
+
+
+class SqliteRegions:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, region: Region) -> Region:
+        with self._s.write() as db:
+            if db.execute("SELECT 1 FROM regions WHERE name = ?", (region.name,)).fetchone():
+                raise ConflictError(f"region {region.name!r} exists already")
+            options = json.dumps(region.store_options)
+            insert(db, "regions", vars(region) | {"store_options": options})
+        return region
+
+    def get(self, name: str) -> Region:
+        with self._s.read() as db:
+            return get_region(db, name)
+
+    def all(self) -> list[Region]:
+        with self._s.read() as db:
+            return [_region(r) for r in db.execute("SELECT * FROM regions ORDER BY name")]
+
+    def remove(self, name: str) -> None:
+        with self._s.write() as db:
+            get_region(db, name)
+            users = db.execute(
+                "SELECT (SELECT COUNT(*) FROM galleries WHERE location = :n)"
+                " + (SELECT COUNT(*) FROM target_regions WHERE region = :n)"
+                " + (SELECT COUNT(*) FROM versions WHERE location = :n)",
+                {"n": name},
+            ).fetchone()[0]
+            if users:
+                raise ConflictError(
+                    f"region {name!r} is in use by {users} galleries or image versions; "
+                    "remove them or their target regions first"
+                )
+            db.execute("DELETE FROM regions WHERE name = ?", (name,))

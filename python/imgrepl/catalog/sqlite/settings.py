@@ -1,0 +1,42 @@
+"""The home's settings in the `meta` table: its owner and its limits."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from imgrepl.catalog.sqlite.session import Session
+from imgrepl.gallery.rules import Limits
+
+_LIMITS = ("galleries", "definitions", "versions")
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+class SqliteSettings:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def ensure_owner(self, principal: str) -> str:
+        with self._s.write() as db:
+            owner = _meta(db, "owner")
+            if owner is None:
+                db.execute("INSERT INTO meta VALUES ('owner', ?)", (principal,))
+                owner = principal
+            return owner
+
+    def limits(self) -> Limits:
+        with self._s.read() as db:
+            values = {k: int(_meta(db, f"limit.{k}") or getattr(Limits(), k)) for k in _LIMITS}
+        return Limits(**values)
+
+    def set_limits(self, limits: Limits) -> None:
+        with self._s.write() as db:
+            for key in _LIMITS:
+                db.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+                    "excluded.value",
+                    (f"limit.{key}", str(getattr(limits, key))),
+                )

@@ -1,0 +1,244 @@
+"""Image versions with their disks and target regions, read back as the
+domain's StoredVersion (the version, its replica states, whether its job
+lives) and as the PlanState its replica plan is computed from."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Unpack
+
+from imgrepl.catalog.records import VersionRef, pid_alive
+from imgrepl.catalog.sqlite.galleries import definition_row
+from imgrepl.catalog.sqlite.regions import get_region
+from imgrepl.catalog.sqlite.session import (
+    Session,
+    check_quota,
+    insert,
+    lun_column,
+    lun_value,
+    record,
+)
+from imgrepl.exceptions import ConflictError, NotFoundError
+from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
+from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
+from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
+from imgrepl.gallery.status import ReplicaState, StoredVersion
+
+# the columns set_fields may set (each key goes into the SQL as a name)
+_FIELDS = set(VersionFields.__annotations__)
+
+
+def _optional_int(flag: bool | None) -> int | None:
+    return None if flag is None else int(flag)
+
+
+def _load(db: sqlite3.Connection, ref: VersionRef) -> StoredVersion:
+    row = db.execute("SELECT * FROM versions WHERE id = ?", (ref.id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"image version {ref.gallery}/{ref.definition}/{ref.name} is gone")
+    targets = [
+        TargetRegion(
+            t["region"],
+            t["display_name"],
+            t["replica_count"] or row["replica_count"],
+            t["storage_type"] or row["storage_type"],
+            None if t["exclude_from_latest"] is None else bool(t["exclude_from_latest"]),
+        )
+        for t in db.execute(
+            "SELECT t.*, r.display_name FROM target_regions t JOIN regions r "
+            "ON r.name = t.region WHERE t.version_id = ? ORDER BY t.rowid",  # SQLite-only: rowid
+            (ref.id,),
+        )
+    ]
+    disks = [
+        record(DiskImage, d, lun=lun_value(d["lun"]))
+        for d in db.execute("SELECT * FROM disks WHERE version_id = ? ORDER BY lun", (ref.id,))
+    ]
+    states = [
+        record(ReplicaState, r)
+        for r in db.execute("SELECT * FROM replicas WHERE version_id = ?", (ref.id,))
+    ]
+    version = ImageVersion(
+        gallery=ref.gallery,
+        definition=ref.definition,
+        name=row["name"],
+        location=row["location"],
+        provisioning_state=row["provisioning_state"],
+        target_regions=targets,
+        replica_count=row["replica_count"],
+        storage_account_type=row["storage_type"],
+        exclude_from_latest=bool(row["exclude_from_latest"]),
+        end_of_life_date=row["end_of_life_date"],
+        published_date=row["published_date"],
+        allow_deletion_of_replicated_locations=bool(row["allow_deletion"]),
+        disks=disks,
+        source_version=row["source_version"],
+    )
+    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]))
+
+
+class SqliteVersions:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def find(self, gallery: str, definition: str, name: str) -> VersionRef:
+        with self._s.read() as db:
+            drow = definition_row(db, gallery, definition)
+            row = db.execute(
+                "SELECT id, name, location FROM versions WHERE definition_id = ? AND name = ?",
+                (drow["id"], name),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"image version {gallery}/{definition}/{name} not found")
+            return VersionRef(row["id"], gallery, drow["name"], row["name"], row["location"])
+
+    def get(self, ref: VersionRef) -> StoredVersion:
+        with self._s.read() as db:
+            return _load(db, ref)
+
+    def all(self, gallery: str, definition: str) -> list[StoredVersion]:
+        with self._s.read() as db:
+            drow = definition_row(db, gallery, definition)
+            rows = db.execute(
+                "SELECT id, name, location FROM versions WHERE definition_id = ? "
+                "ORDER BY major, minor, patch",
+                (drow["id"],),
+            ).fetchall()
+            return [
+                _load(db, VersionRef(r["id"], gallery, drow["name"], r["name"], r["location"]))
+                for r in rows
+            ]
+
+    def create(
+        self, version: ImageVersion, targets: Sequence[TargetRegionSpec], limits: Limits
+    ) -> VersionRef:
+        v = version
+        with self._s.write() as db:
+            drow = definition_row(db, v.gallery, v.definition)
+            get_region(db, v.location)
+            major, minor, patch = (int(p) for p in v.name.split("."))
+            if db.execute(
+                "SELECT 1 FROM versions WHERE definition_id = ? AND major = ? AND minor = ? "
+                "AND patch = ?",
+                (drow["id"], major, minor, patch),
+            ).fetchone():
+                raise ConflictError(f"image version {v.id} exists already")
+            check_quota(
+                db,
+                "SELECT COUNT(*) FROM versions WHERE location = ?",
+                v.location,
+                "image versions",
+                limits.versions,
+            )
+            vid = insert(
+                db,
+                "versions",
+                {
+                    "definition_id": drow["id"],
+                    "name": v.name,
+                    "major": major,
+                    "minor": minor,
+                    "patch": patch,
+                    "location": v.location,
+                    "provisioning_state": "Creating",
+                    "replica_count": v.replica_count,
+                    "storage_type": v.storage_account_type,
+                    "exclude_from_latest": int(v.exclude_from_latest),
+                    "end_of_life_date": v.end_of_life_date,
+                    "published_date": v.published_date,
+                    "allow_deletion": int(v.allow_deletion_of_replicated_locations),
+                    "source_version": v.source_version,
+                },
+            )
+            for disk in v.disks:
+                values = vars(disk) | {"version_id": vid, "lun": lun_column(disk.lun)}
+                insert(db, "disks", {k: x for k, x in values.items() if k != "digest"})
+            ref = VersionRef(vid, v.gallery, v.definition, v.name, v.location)
+            for t in targets:
+                self.put_target(ref, t, keep_count=False)
+            return ref
+
+    def set_fields(self, ref: VersionRef, **fields: Unpack[VersionFields]) -> None:
+        with self._s.write() as db:
+            for key, value in fields.items():
+                if key not in _FIELDS:  # a column name goes into the SQL
+                    raise ValueError(f"not an image version field: {key!r}")
+                db.execute(f"UPDATE versions SET {key} = ? WHERE id = ?", (value, ref.id))
+
+    def put_target(self, ref: VersionRef, target: TargetRegionSpec, *, keep_count: bool) -> None:
+        t = target
+        with self._s.write() as db:
+            get_region(db, t.name)
+            count = (
+                "COALESCE(excluded.replica_count, t.replica_count)"
+                if keep_count
+                else "excluded.replica_count"
+            )
+            db.execute(
+                "INSERT INTO target_regions AS t (version_id, region, replica_count, "
+                "storage_type, exclude_from_latest) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(version_id, region) DO UPDATE SET "
+                f"replica_count = {count}, "
+                "storage_type = COALESCE(excluded.storage_type, t.storage_type), "
+                "exclude_from_latest = COALESCE(excluded.exclude_from_latest, "
+                "t.exclude_from_latest)",
+                (
+                    ref.id,
+                    t.name,
+                    t.replica_count,
+                    t.storage_type,
+                    _optional_int(t.exclude_from_latest),
+                ),
+            )
+
+    def remove_target(self, ref: VersionRef, region: str) -> None:
+        with self._s.write() as db:
+            db.execute(
+                "DELETE FROM target_regions WHERE version_id = ? AND region = ?", (ref.id, region)
+            )
+
+    def plan_state(self, ref: VersionRef) -> PlanState:
+        with self._s.read() as db:
+            # the stored names (a caller may spell them in another case): replica paths
+            v = db.execute(
+                "SELECT v.*, d.name AS definition, g.name AS gallery FROM versions v "
+                "JOIN definitions d ON d.id = v.definition_id JOIN galleries g ON g.id = "
+                "d.gallery_id WHERE v.id = ?",
+                (ref.id,),
+            ).fetchone()
+            disks = [
+                PlanDisk(d["id"], lun_value(d["lun"]), d["size"])
+                for d in db.execute(
+                    "SELECT id, lun, size FROM disks WHERE version_id = ?", (ref.id,)
+                )
+            ]
+            targets = [
+                PlanTarget(t["region"], t["replica_count"], t["storage_type"])
+                for t in db.execute("SELECT * FROM target_regions WHERE version_id = ?", (ref.id,))
+            ]
+            regions = {t.region: get_region(db, t.region) for t in targets}
+            return PlanState(
+                (v["gallery"], v["definition"], v["name"]),
+                disks,
+                targets,
+                regions,
+                v["replica_count"],
+                v["storage_type"],
+            )
+
+    def delete(self, ref: VersionRef) -> None:
+        with self._s.write() as db:  # disks, targets and replicas go with it (ON DELETE CASCADE)
+            db.execute("DELETE FROM versions WHERE id = ?", (ref.id,))
+
+    def set_disk_source(self, disk_id: int, digest: str, manifest: bytes) -> None:
+        with self._s.write() as db:
+            db.execute(
+                "UPDATE disks SET digest = ?, manifest = ? WHERE id = ?",
+                (digest, manifest, disk_id),
+            )
+
+    def disk_manifest(self, disk_id: int) -> bytes | None:
+        with self._s.read() as db:
+            row = db.execute("SELECT manifest FROM disks WHERE id = ?", (disk_id,)).fetchone()
+        return None if row is None or row[0] is None else bytes(row[0])

@@ -1,0 +1,249 @@
+"""The rules of an image version as a whole: a new version (its publishing
+profile and its one source) and an edit of a recorded one.
+
+`check_new_version` and `check_edit` take what the caller gave and check all
+of it before anything is inspected or recorded.  `regions_to_drop` checks
+the part of an edit that depends on what is recorded (the current target
+regions and their completed replicas); the caller runs it inside the
+transaction that applies the edit, as the planner runs `zrs_zones` (a
+Standard_ZRS target needs a region with zones) inside the one that stores
+the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from imgrepl.exceptions import NotFoundError, ValidationError
+from imgrepl.gallery.models import ImageVersion, Region
+from imgrepl.gallery.regions import normalise_region
+from imgrepl.gallery.rules.fields import (
+    TargetRegionSpec,
+    check_updatable,
+    end_of_life,
+    parse_bool,
+    parse_version,
+    replica_count,
+    storage_type,
+    target_region_spec,
+)
+from imgrepl.gallery.status import ReplicaState
+
+PathLike = str | os.PathLike[str]
+MAX_LUN = 63
+
+
+class VersionFields(TypedDict, total=False):
+    """The stored fields of a version that change after it is recorded."""
+
+    replica_count: int
+    exclude_from_latest: bool
+    end_of_life_date: str | None
+    allow_deletion: bool
+    provisioning_state: str
+
+
+def target_specs(items: Sequence[str | TargetRegionSpec]) -> list[TargetRegionSpec]:
+    """`--target-regions` entries, each parsed or checked once, none twice."""
+    specs = [target_region_spec(i) if isinstance(i, str) else _checked_spec(i) for i in items]
+    names = [s.name for s in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValidationError(f"target region {dupes[0]!r} is given more than once")
+    return specs
+
+
+def _checked_spec(s: TargetRegionSpec) -> TargetRegionSpec:
+    """A spec built in Python rather than parsed from text."""
+    name = normalise_region(s.name)
+    kind = s.storage_type and storage_type(s.storage_type)
+    if s.replica_count is not None:
+        replica_count(s.replica_count, f"regionalReplicaCount of {name}")
+    return TargetRegionSpec(name, s.replica_count, kind, s.exclude_from_latest)
+
+
+def data_luns(data_vhds: Mapping[int, PathLike] | None) -> list[tuple[int, PathLike]]:
+    """Data disks by LUN (0..63), in LUN order."""
+    for lun in data_vhds or {}:
+        if isinstance(lun, bool) or not isinstance(lun, int) or not 0 <= lun <= MAX_LUN:
+            raise ValidationError(f"invalid data disk LUN {lun!r}: use 0..{MAX_LUN}")
+    return sorted((data_vhds or {}).items())
+
+
+def split_version_id(text: str) -> tuple[str, str, str]:
+    """`G/D/V` or `/galleries/G/images/D/versions/V`."""
+    parts = [p for p in str(text).split("/") if p]
+    if len(parts) == 6 and parts[0::2] == ["galleries", "images", "versions"]:
+        parts = parts[1::2]
+    if len(parts) != 3:
+        raise ValidationError(
+            f"invalid image version reference {text!r}: use GALLERY/DEFINITION/VERSION"
+        )
+    return parts[0], parts[1], parts[2]
+
+
+def zrs_zones(region: Region) -> list[str]:
+    """The zones a Standard_ZRS replica is kept in: the region must have some."""
+    if region.zones < 1:
+        raise ValidationError(
+            f"storageAccountType Standard_ZRS needs a region with availability zones; "
+            f"region {region.name!r} has none (declare them with `imgrepl region add "
+            f"--zones 3`)"
+        )
+    return region.zone_names
+
+
+def latest_region(location: str | None) -> str:
+    """The region `latest` is resolved in."""
+    if location is None:
+        raise ValidationError("version 'latest' needs a region: give --location")
+    return normalise_region(location)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A new image version as the caller gave it."""
+
+    gallery: str
+    definition: str
+    name: str
+    location: str
+    os_vhd: PathLike | None
+    data_vhds: Mapping[int, PathLike] | None
+    source_version: str | None
+    target_regions: Sequence[str | TargetRegionSpec] | None
+    replica_count: int
+    storage_account_type: str
+    exclude_from_latest: bool
+    end_of_life_date: str | None
+    allow_deletion: bool
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A new version's checked publishing profile and source."""
+
+    location: str
+    targets: list[TargetRegionSpec]
+    replica_count: int
+    storage_type: str
+    end_of_life_date: str | None
+    data_luns: list[tuple[int, PathLike]]
+    source_version: tuple[str, str, str] | None  # (gallery, definition, version)
+
+
+def check_new_version(new: NewVersion) -> Profile:
+    parse_version(new.name)
+    location = normalise_region(new.location)
+    targets = target_specs(new.target_regions or [location])
+    if location not in {t.name for t in targets}:
+        raise ValidationError(
+            f"the source region {location!r} (--location) must be one of the target regions"
+        )
+    count = replica_count(new.replica_count)
+    kind = storage_type(new.storage_account_type)
+    eol = end_of_life(new.end_of_life_date)
+    if (new.os_vhd is None) == (new.source_version is None):
+        raise ValidationError("give exactly one source: --os-vhd PATH or --image-version G/D/V")
+    source = None
+    if new.source_version is not None:
+        if new.data_vhds:
+            raise ValidationError("--data-vhds goes with --os-vhd, not with --image-version")
+        source = split_version_id(new.source_version)
+    return Profile(location, targets, count, kind, eol, data_luns(new.data_vhds), source)
+
+
+@dataclass(frozen=True)
+class VersionEdit:
+    """An edit of a recorded version as the caller gave it."""
+
+    target_regions: Sequence[str | TargetRegionSpec] | None
+    add: Sequence[str | TargetRegionSpec]
+    remove: Sequence[str]
+    replica_count: int | None
+    exclude_from_latest: bool | None
+    end_of_life_date: str | None
+    allow_deletion: bool
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EditPlan:
+    """A checked edit: the fields to set, then the target regions to replace
+    (None: keep), add or change, and remove."""
+
+    fields: VersionFields
+    replace: list[TargetRegionSpec] | None
+    add: list[TargetRegionSpec]
+    remove: list[str]
+
+    @property
+    def upserts(self) -> list[tuple[TargetRegionSpec, bool]]:
+        """(spec, whether a count it leaves out keeps the region's current one)."""
+        return [(s, False) for s in self.replace or []] + [(s, True) for s in self.add]
+
+
+# Azure names an edit's `changes` may use -> the field they set
+_SET_FIELDS = {
+    "publishingProfile.replicaCount": "replica_count",
+    "publishingProfile.excludeFromLatest": "exclude_from_latest",
+    "publishingProfile.endOfLifeDate": "end_of_life_date",
+    "safetyProfile.allowDeletionOfReplicatedLocations": "allow_deletion",
+}
+
+
+def check_edit(edit: VersionEdit) -> EditPlan:
+    check_updatable("version", edit.changes)
+    if "publishingProfile.targetRegions" in edit.changes:
+        raise ValidationError("change publishingProfile.targetRegions with --target-regions")
+    sets = {_SET_FIELDS[k]: v for k, v in edit.changes.items()}
+    fields = VersionFields()
+    count = sets.get("replica_count", edit.replica_count)
+    if count is not None:
+        fields["replica_count"] = replica_count(int(count))
+    exclude = sets.get("exclude_from_latest", edit.exclude_from_latest)
+    if exclude is not None:
+        fields["exclude_from_latest"] = parse_bool("excludeFromLatest", exclude)
+    eol = sets.get("end_of_life_date", edit.end_of_life_date)
+    if eol is not None:
+        fields["end_of_life_date"] = end_of_life(eol)
+    allow = edit.allow_deletion
+    if "allow_deletion" in sets:  # safetyProfile is stored, as in Azure
+        allow = parse_bool("allowDeletionOfReplicatedLocations", sets["allow_deletion"])
+    if allow or "allow_deletion" in sets:
+        fields["allow_deletion"] = allow
+    replace = None if edit.target_regions is None else target_specs(edit.target_regions)
+    add = target_specs(edit.add)
+    remove = [normalise_region(r) for r in edit.remove]
+    return EditPlan(fields, replace, add, remove)
+
+
+def regions_to_drop(
+    version: ImageVersion, replicas: Sequence[ReplicaState], plan: EditPlan
+) -> list[str]:
+    """The target regions the edit removes, checked against the recorded
+    version: each must be a target, the source region stays, and a region
+    with completed replicas goes only when deletion is allowed (by this
+    edit, else by what the version has stored)."""
+    current = {t.name for t in version.target_regions}
+    drop = set(plan.remove)
+    if plan.replace is not None:
+        drop |= current - {s.name for s in plan.replace}
+    for name in sorted(drop):
+        if name not in current:
+            raise NotFoundError(f"region {name!r} is not a target region of {version.name}")
+    if version.location in drop:
+        raise ValidationError(f"the source region {version.location!r} must stay a target region")
+    allowed = plan.fields.get("allow_deletion", version.allow_deletion_of_replicated_locations)
+    for name in sorted(drop):
+        done = sum(1 for r in replicas if r.region == name and r.state == "Completed")
+        if done and not allowed:
+            raise ValidationError(
+                f"region {name!r} holds {done} replicas of {version.name}: removing it deletes "
+                "them; pass --allow-replicated-location-deletion "
+                "(safetyProfile.allowDeletionOfReplicatedLocations) to confirm"
+            )
+    return sorted(drop)
