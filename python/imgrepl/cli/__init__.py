@@ -1,5 +1,9 @@
 """The `imgrepl` command.  Starts fast: each subcommand's module is imported
-only to register its arguments; heavy imports happen inside its run()."""
+only to register its arguments; heavy imports happen inside its run().
+
+main() is the one place errors become output: every error a command raises
+is one `imgrepl COMMAND: error: ...` line on stderr and exit status 1 (argparse
+refusals: status 2, against the command's own usage)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+
+from imgrepl.cli.parser import Parser
 
 # subcommand name -> module under imgrepl.cli that has register(subparsers)
 _COMMANDS = {
@@ -21,7 +27,7 @@ _COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="imgrepl",
         description="Self-hosted image gallery with a native replication engine.",
     )
@@ -43,11 +49,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    from imgrepl.cli import logs
+
+    logs.configure(args)
     try:
-        return int(args.run(args) or 0)
+        with logs.step(f"imgrepl {args.prog}"):
+            code = int(args.run(args) or 0)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_left()
+    except Exception as exc:
+        return failed(args.prog, exc)
+
+
+def failed(prog: str, exc: BaseException) -> int:
+    """One line for any error; a traceback only under --debug."""
+    from imgrepl.cli.logs import log
+    from imgrepl.exceptions import ImgreplError
+
+    known = (ImgreplError, OSError, ValueError, LookupError, TimeoutError)
+    message = str(exc) if isinstance(exc, known) else f"unexpected {type(exc).__name__}: {exc}"
+    log.debug("traceback", exc_info=exc)
+    message = "; ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"imgrepl {prog}: error: {message or type(exc).__name__}", file=sys.stderr)
+    return 1
+
+
+def _reader_left() -> int:
+    """`imgrepl ... | head -1`: the reader has gone, which is no error (az
+    exits 0 too).  stdout points at /dev/null from here so Python's final
+    flush stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a descriptor (tests capture it)
+        pass
+    return 0
 
 
 if __name__ == "__main__":

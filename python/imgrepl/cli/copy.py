@@ -8,7 +8,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import add_command, add_threads_arg
-from imgrepl.cli.output import add_output_arg, size_arg
+from imgrepl.cli.output import size_arg
 
 if TYPE_CHECKING:
     from imgrepl._core import CopyReport, VerifyReport
@@ -47,12 +47,11 @@ def register(sub: Any) -> None:
         help="re-read every replica against its manifest afterwards",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing destinations")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImgreplError, verify
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import verify
+    from imgrepl.cli.common import emit
     from imgrepl.cli.progress import drive, want_bars
     from imgrepl.copies import start_copy, wait_for
 
@@ -66,17 +65,12 @@ def run(args: argparse.Namespace) -> int:
             bwlimit=args.bwlimit,
         )
     except FileExistsError as exc:
-        return error("copy", f"{exc}; use --overwrite to replace it")
-    except (ValueError, OSError, ImgreplError) as exc:
-        return error("copy", exc)
+        raise FileExistsError(f"{exc}; use --overwrite to replace it") from None
     checks: dict[str, VerifyReport] = {}
-    try:
-        report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args.output)))
-        if args.verify:
-            checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
-    except (OSError, ImgreplError) as exc:
-        return error("copy", exc)
-    print_result(args, report_dict(report, checks), format_report(report, checks))
+    report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args)))
+    if args.verify:
+        checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
+    emit(args, report_dict(report, checks), table=lambda _: format_report(report, checks) + "\n")
     ok = report.ok and all(c.ok for c in checks.values())
     return 0 if ok else 1
 

@@ -18,9 +18,17 @@ IMAGE_MIB = 32
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="make a sample image and replicate it to local stores")
+    from imgrepl.cli.parser import add_command
+
+    p = add_command(
+        sub,
+        "demo",
+        run,
+        help="make a sample image and replicate it to local stores",
+        description="Make a temporary home with three local regions, a sample image, a "
+        "gallery, a definition and a version replicated to all three regions, with progress.",
+    )
     p.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
-    p.set_defaults(run=run, output="table")
 
 
 def sample_image(work: Path) -> Path:
@@ -95,18 +103,10 @@ async def _demo(args: argparse.Namespace, work: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import sys
     import tempfile
-
-    from imgrepl.exceptions import ImgreplError
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="imgrepl-demo-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
     if (work / "home").exists():
-        print(f"error: {work / 'home'} exists; give an empty --dir", file=sys.stderr)
-        return 1
-    try:
-        return asyncio.run(_demo(args, work))
-    except (ImgreplError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise FileExistsError(f"{work / 'home'} exists; give an empty --dir")
+    return asyncio.run(_demo(args, work))

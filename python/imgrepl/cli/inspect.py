@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from imgrepl.cli.common import add_command
-from imgrepl.cli.output import add_output_arg, format_pairs
+from imgrepl.cli.output import format_pairs
 from imgrepl.cli.output import human_size as human_size  # tests import it from here
 from imgrepl.cli.output import size_and_bytes as _size
 
@@ -22,19 +22,14 @@ def register(sub: Any) -> None:
         description="Show what a disk image is.  Reads only its metadata.",
     )
     p.add_argument("file", metavar="FILE", help="raw or VHD image")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImageFormatError, inspect
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import inspect
+    from imgrepl.cli.common import emit
 
-    try:
-        info = inspect(args.file)
-    except (ImageFormatError, OSError) as exc:
-        return error("inspect", exc)
-    data = info.to_dict()
-    print_result(args, data, format_table(data))
+    data = inspect(args.file).to_dict()
+    emit(args, data, table=lambda _: format_table(data) + "\n")
     return 0
 
 

@@ -4,6 +4,7 @@ command runs, since rich is slow to import."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -12,9 +13,9 @@ if TYPE_CHECKING:
     from imgrepl._core import Progress
 
 
-def want_bars(output: str) -> bool:
-    """Bars only for humans: table output on a terminal."""
-    return output == "table" and sys.stdout.isatty()
+def want_bars(args: argparse.Namespace) -> bool:
+    """Bars only for humans: table output on a terminal, not --only-show-errors."""
+    return args.output == "table" and not args.only_show_errors and sys.stderr.isatty()
 
 
 def drive(stream: Iterable[Progress], labels: Sequence[str], show: bool) -> Progress | None:
@@ -41,7 +42,9 @@ def drive(stream: Iterable[Progress], labels: Sequence[str], show: bool) -> Prog
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Bars(*columns, transient=False) as bars:
+    from rich.console import Console
+
+    with Bars(*columns, console=Console(stderr=True), transient=False) as bars:
         tasks = [bars.add_task(label, total=None) for label in labels]
         for last in stream:
             for i, task in enumerate(tasks):

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli import sig_versions
 from imgrepl.cli.common import add_common, add_version_args, emit, key_values, runner
-from imgrepl.cli.output import error
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
@@ -122,14 +121,9 @@ async def _share_list(c: Client, a: argparse.Namespace) -> Any:
 
 def _recommend(a: argparse.Namespace) -> int:
     """Pure guidance: it reads nothing from the home, so it needs no role."""
-    from imgrepl.exceptions import ImgreplError
     from imgrepl.gallery.cost import recommend_replicas
 
-    try:
-        result = recommend_replicas(a.concurrent_vms, a.scale_sets, production=not a.non_production)
-    except ImgreplError as exc:
-        return error(a.prog, exc)
-    emit(a, result)
+    emit(a, recommend_replicas(a.concurrent_vms, a.scale_sets, production=not a.non_production))
     return 0
 
 

@@ -26,8 +26,21 @@ VERSION_COLUMNS = [
     "publishingProfile.endOfLifeDate",
     "replicationStatus.aggregatedState",
 ]
+REGION_COLUMNS = ["region", "state", "progress", "details"]
 REPLICA_COLUMNS = ["region", "zone", "index", "disk", "state", "sizeInBytes", "digest", "location"]
 CHECK_COLUMNS = ["region", "zone", "index", "disk", "ok", "repaired", "verifyDetails"]
+
+
+def version_table(data: Any) -> str:
+    """The version's row; one version with its replication status expanded
+    also gets a row per region."""
+    from imgrepl.cli.formats import column_rows, format_rows
+
+    text = format_rows(column_rows(data, VERSION_COLUMNS))
+    status = data.get("replicationStatus") if isinstance(data, dict) else None
+    if status:
+        text += "\n" + format_rows(column_rows(status["summary"], REGION_COLUMNS))
+    return text
 
 
 def _ids(a: argparse.Namespace) -> tuple[str, str, str]:
@@ -72,7 +85,7 @@ async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
     for s in status.summary if failed and status else []:
         if s.state != "Completed":
             print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
-    if a.output != "json":
+    if a.output == "table" and not a.only_show_errors:  # scripts read stdout alone
         cost = await c.cost(version.gallery, version.definition, version.name)
         replicas = sum(r.replicas for r in cost.regions)
         print(
@@ -201,6 +214,8 @@ async def _cost(c: Client, a: argparse.Namespace) -> Any:
 
 
 def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | None) -> Any:
+    """A command on one version (all versions for `list`); `columns=None`
+    for the version's own table."""
     p = add_common(cmds.add_parser(name, help=help_))
     add_version_args(p)
     if name != "list":
@@ -210,7 +225,7 @@ def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | Non
             required=True,
             help="MAJOR.MINOR.PATCH" + (" or latest" if name == "show" else ""),
         )
-    p.set_defaults(run=runner(action), columns=columns)
+    p.set_defaults(run=runner(action), columns=columns, table=None if columns else version_table)
     return p
 
 
@@ -244,7 +259,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("image-version", help="manage image versions and their replicas")
     cmds = p.add_subparsers(dest="version_command", metavar="COMMAND", required=True)
 
-    create = _cmd(cmds, "create", "create a version and replicate it", _create, VERSION_COLUMNS)
+    create = _cmd(cmds, "create", "create a version and replicate it", _create, None)
     create.add_argument("--location", "-l", required=True, help="source (home) region")
     create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
     create.add_argument("--data-vhds", nargs="+", metavar="LUN=PATH", help="data disk images")
@@ -256,33 +271,29 @@ def register(sub: Any) -> None:
     )
     _publishing(create, create=True)
 
-    update = _cmd(
-        cmds, "update", "change regions, counts, latest/end-of-life", _update, VERSION_COLUMNS
-    )
+    update = _cmd(cmds, "update", "change regions, counts, latest/end-of-life", _update, None)
     _publishing(update, create=False)
     update.add_argument("--add-target-region", action="append", metavar="REGION[=COUNT[=TYPE]]")
     update.add_argument("--remove-target-region", action="append", metavar="REGION")
     update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
 
-    show = _cmd(cmds, "show", "show a version", _show, VERSION_COLUMNS)
+    show = _cmd(cmds, "show", "show a version", _show, None)
     show.add_argument("--expand", choices=("ReplicationStatus",), help="add replicationStatus")
     show.add_argument("--location", "-l", help="region for resolving `latest`")
 
-    ls = _cmd(cmds, "list", "list versions", _list, VERSION_COLUMNS)
+    ls = _cmd(cmds, "list", "list versions", _list, None)
     ls.add_argument(
         "--exclude-end-of-life",
         action="store_true",
         help="leave out versions past their end-of-life date",
     )
 
-    rep = _cmd(
-        cmds, "replicate", "resume replication; retry failed regions", _replicate, VERSION_COLUMNS
-    )
+    rep = _cmd(cmds, "replicate", "resume replication; retry failed regions", _replicate, None)
     rep.add_argument("--retry-failed", action="store_true", help="also recopy failed replicas")
     rep.add_argument("--no-wait", action="store_true", help="return at once")
     _cap(rep)
 
-    wait = _cmd(cmds, "wait", "wait for a running replication", _wait, VERSION_COLUMNS)
+    wait = _cmd(cmds, "wait", "wait for a running replication", _wait, None)
     wait.add_argument("--timeout", type=float, help="seconds")
 
     _cmd(cmds, "delete", "delete a version and all its replicas", _delete, None)

@@ -8,7 +8,6 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import add_command, add_threads_arg
-from imgrepl.cli.output import add_output_arg
 
 if TYPE_CHECKING:
     from imgrepl._core import RepairReport, VerifyReport
@@ -37,21 +36,17 @@ def register(sub: Any) -> None:
         help="rewrite bad chunks from GOOD, which must pass the manifest itself",
     )
     add_threads_arg(p, "reader threads (default 4)")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImgreplError, repair, verify
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import repair, verify
+    from imgrepl.cli.common import emit
 
     fixed: RepairReport | None = None
-    try:
-        before = verify(args.file, args.manifest, args.threads)
-        if args.repair_from is not None and not before.ok:
-            fixed = repair(args.file, args.repair_from, args.manifest)
-    except (ValueError, OSError, ImgreplError) as exc:
-        return error("verify", exc)
-    print_result(args, _to_dict(before, fixed), _format(before, fixed))
+    before = verify(args.file, args.manifest, args.threads)
+    if args.repair_from is not None and not before.ok:
+        fixed = repair(args.file, args.repair_from, args.manifest)
+    emit(args, _to_dict(before, fixed), table=lambda _: _format(before, fixed) + "\n")
     final = fixed.verify if fixed is not None else before
     return 0 if final.ok else 1
 

@@ -1,0 +1,97 @@
+"""How every command's parser is built: the parser class (an unknown option
+is refused by the command that got it, against its own usage), az's global
+arguments (`-o`, `--query`, `--only-show-errors`, `--verbose`, `--debug`) and
+the helper that gives each command its summary, description and examples.
+
+Imported while `imgrepl --help` runs: light modules only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from imgrepl.cli.formats import FORMATS, compile_query
+
+Run = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with examples kept as written, and unknown options reported by
+    the command itself rather than by `imgrepl` at the top."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:  # a command, not a group of commands
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns, extras
+
+
+def add_global_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The arguments every az command takes, as az names them."""
+    g = p.add_argument_group("global arguments")
+    g.add_argument(
+        "-o",
+        "--output",
+        type=str.lower,
+        choices=FORMATS,
+        default="table",
+        help="output format (default: table); json, yaml and tsv use Azure's property names",
+    )
+    g.add_argument(
+        "--query",
+        type=compile_query,
+        metavar="JMESPATH",
+        help="JMESPath query applied to the JSON result before formatting, as in az; "
+        "e.g. \"[?provisioningState=='Succeeded'].name\"",
+    )
+    g.add_argument(
+        "--only-show-errors", action="store_true", help="print errors only, no warnings or bars"
+    )
+    g.add_argument("--verbose", action="store_true", help="log each step to stderr")
+    g.add_argument(
+        "--debug", action="store_true", help="log each step with its timing, and tracebacks"
+    )
+    p.set_defaults(prog=p.prog.removeprefix("imgrepl "))
+    return p
+
+
+def examples(*pairs: tuple[str, str]) -> str:
+    """az-style "Examples" for a command's epilog: what it does, then the line."""
+    lines = ["examples:"]
+    for what, line in pairs:
+        lines += [f"  {what}", f"    {line}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def add_group(sub: Any, name: str, help: str) -> Any:
+    """A group of commands (`sig`, `image-version`...): its subcommand set."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help[:1].upper()
+                                                + help[1:] + ".")  # fmt: skip
+    return p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+
+
+def add_command(
+    sub: Any,
+    name: str,
+    run: Run,
+    *,
+    help: str,
+    description: str,
+    example: Sequence[tuple[str, str]] = (),
+) -> argparse.ArgumentParser:
+    """A command's parser with its one-line summary, description, examples,
+    the global arguments, and `run` as what it does."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=description, epilog=examples(*example) if example else None
+    )
+    add_global_args(p)
+    p.set_defaults(run=run)
+    return p
