@@ -106,6 +106,16 @@ def _tsv_row(item: Any) -> str:
     return "\t".join(_tsv_cell(v) for v in values)
 
 
+def camel_case(data: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys in Azure's style: 'virtual_size' -> 'virtualSize'."""
+    return {_camel(k): v for k, v in data.items()}
+
+
+def _camel(key: str) -> str:
+    first, *rest = key.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
 def header(path: str) -> str:
     """A column's short name: 'replicationStatus.aggregatedState' -> 'AggregatedState'."""
     last = path.rsplit(".", 1)[-1]
