@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from imgrepl.cli.parser import Parser
+from imgrepl.cli.parser import Parser, add_global_args, commands
 
 # subcommand name -> module under imgrepl.cli that has register(subparsers)
 _COMMANDS = {
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS.values():
         importlib.import_module(f"imgrepl.cli.{module}").register(sub)
+    for command in commands(parser):  # every command takes them, in one place
+        add_global_args(command)
     return parser
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from imgrepl.cli.formats import Table, column_rows, render
 from imgrepl.cli.output import positive_int
 from imgrepl.cli.parser import add_command as add_command
-from imgrepl.cli.parser import add_global_args
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
@@ -33,7 +32,7 @@ def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         metavar="PRINCIPAL",
         help="act as this principal (default: $IMGREPL_PRINCIPAL or the OS user)",
     )
-    return add_global_args(p)
+    return p
 
 
 def add_version_args(p: argparse.ArgumentParser, *, definition: bool = True) -> None:
@@ -139,6 +138,10 @@ def key_values(items: Sequence[str] | None, what: str) -> dict[str, str]:
             from imgrepl.exceptions import ValidationError
 
             raise ValidationError(f"invalid {what} {item!r}: use KEY=VALUE")
+        if key in out:
+            from imgrepl.exceptions import ValidationError
+
+            raise ValidationError(f"{what} {key!r} given twice ({out[key]!r} and {value!r})")
         out[key] = value
     return out
 

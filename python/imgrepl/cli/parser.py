@@ -34,8 +34,20 @@ class Parser(argparse.ArgumentParser):
         return ns, extras
 
 
+def commands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command under `parser`: the parsers without subcommands."""
+    if parser._subparsers is None:
+        return [parser]
+    found = []
+    for action in parser._subparsers._group_actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += commands(child)
+    return found
+
+
 def add_global_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The arguments every az command takes, as az names them."""
+    """The arguments every az command takes, as az names them, last in its help."""
     g = p.add_argument_group("global arguments")
     g.add_argument(
         "-o",
@@ -88,10 +100,9 @@ def add_command(
     example: Sequence[tuple[str, str]] = (),
 ) -> argparse.ArgumentParser:
     """A command's parser with its one-line summary, description, examples,
-    the global arguments, and `run` as what it does."""
+    and `run` as what it does (build_parser adds the global arguments)."""
     p: argparse.ArgumentParser = sub.add_parser(
         name, help=help, description=description, epilog=examples(*example) if example else None
     )
-    add_global_args(p)
     p.set_defaults(run=run)
     return p

@@ -154,8 +154,8 @@ def _register_definitions(sub: Any) -> None:
     create.add_argument("--os-state", default="Generalized", help="Generalized or Specialized")
     create.add_argument("--eula")
     create.add_argument("--privacy-statement-uri")
-    create.add_argument("--tags", nargs="*", metavar="KEY=VALUE")
-    create.add_argument("--disallowed-disk-types", nargs="*", metavar="TYPE")
+    create.add_argument("--tags", nargs="*", action="extend", metavar="KEY=VALUE")
+    create.add_argument("--disallowed-disk-types", nargs="*", action="extend", metavar="TYPE")
     create.add_argument("--hyper-v-generation", default="V1", help="V1 or V2")
     create.add_argument("--architecture", default="x64", help="x64 or Arm64")
     _definition_updatable(create)
@@ -171,7 +171,9 @@ def _register_definitions(sub: Any) -> None:
     update = _cmd(cmds, "update", "update an image definition", _def_update, DEFINITION_COLUMNS)
     add_version_args(update)
     _definition_updatable(update)
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+    update.add_argument(
+        "--set", nargs="*", action="extend", metavar="FIELD=VALUE", help="Azure field names"
+    )
 
 
 def _register_share(sub: Any) -> None:
@@ -209,7 +211,9 @@ def register(sub: Any) -> None:
     update = _cmd(cmds, "update", "update a gallery (description only)", _update, GALLERY_COLUMNS)
     update.add_argument("--gallery-name", "-r", required=True)
     update.add_argument("--description")
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+    update.add_argument(
+        "--set", nargs="*", action="extend", metavar="FIELD=VALUE", help="Azure field names"
+    )
     _register_definitions(cmds)
     sig_versions.register(cmds)
     _register_share(cmds)

@@ -56,12 +56,22 @@ def _shown(a: argparse.Namespace, version: Any) -> Any:
 
 
 def _data_vhds(items: list[str] | None) -> dict[int, str]:
+    """LUN=PATH items (from every --data-vhds given); a LUN given twice is
+    refused, never one of its images silently dropped."""
     from imgrepl.exceptions import ValidationError
 
     out: dict[int, str] = {}
-    for lun, path in key_values(items, "--data-vhds item (LUN=PATH)").items():
+    for item in items or []:
+        lun, sep, path = item.partition("=")
+        if not sep or not path:
+            raise ValidationError(f"invalid --data-vhds item {item!r}: use LUN=PATH")
         if not lun.isdigit():
             raise ValidationError(f"invalid --data-vhds LUN {lun!r}: use LUN=PATH, e.g. 0=data.vhd")
+        if int(lun) in out:
+            raise ValidationError(
+                f"--data-vhds: LUN {int(lun)} given twice ({out[int(lun)]} and {path}); "
+                "each data disk needs its own LUN"
+            )
         out[int(lun)] = path
     return out
 
@@ -241,6 +251,7 @@ def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
     p.add_argument(
         "--target-regions",
         nargs="+",
+        action="extend",
         metavar="REGION[=COUNT[=TYPE]]",
         help="regions to replicate to, e.g. westeurope=2 eastus=1=Standard_ZRS",
     )
@@ -262,7 +273,13 @@ def register(sub: Any) -> None:
     create = _cmd(cmds, "create", "create a version and replicate it", _create, None)
     create.add_argument("--location", "-l", required=True, help="source (home) region")
     create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
-    create.add_argument("--data-vhds", nargs="+", metavar="LUN=PATH", help="data disk images")
+    create.add_argument(
+        "--data-vhds",
+        nargs="+",
+        action="extend",  # given twice: both lists, checked for duplicate LUNs
+        metavar="LUN=PATH",
+        help="data disk images",
+    )
     create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
     create.add_argument(
         "--storage-account-type",
@@ -275,7 +292,9 @@ def register(sub: Any) -> None:
     _publishing(update, create=False)
     update.add_argument("--add-target-region", action="append", metavar="REGION[=COUNT[=TYPE]]")
     update.add_argument("--remove-target-region", action="append", metavar="REGION")
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+    update.add_argument(
+        "--set", nargs="*", action="extend", metavar="FIELD=VALUE", help="Azure field names"
+    )
 
     show = _cmd(cmds, "show", "show a version", _show, None)
     show.add_argument("--expand", choices=("ReplicationStatus",), help="add replicationStatus")
