@@ -26,10 +26,28 @@ _COMMANDS = {
 }
 
 
+GETTING_STARTED = """examples:
+  Publish a disk image to three regions (the home is $IMGREPL_HOME or --home):
+    imgrepl region add westeurope --store /srv/imgrepl/westeurope
+    imgrepl region add eastus --store /srv/imgrepl/eastus
+    imgrepl region add northeurope --store s3://bucket/northeurope --zones 3
+    imgrepl sig create -r MyGallery -l westeurope
+    imgrepl sig image-definition create -r MyGallery -i MyImage \\
+        --publisher Contoso --offer Ubuntu --sku 22_04 --os-type Linux
+    imgrepl sig image-version create -r MyGallery -i MyImage -e 1.0.0 \\
+        -l westeurope --os-vhd disk.vhd --target-regions westeurope=2 eastus \\
+        northeurope=1=Standard_ZRS
+    imgrepl sig image-version show -r MyGallery -i MyImage -e 1.0.0 \\
+        --expand ReplicationStatus
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="imgrepl",
-        description="Self-hosted image gallery with a native replication engine.",
+        description="Self-hosted image gallery with a native replication engine, shaped "
+        "like `az sig`.  Each command has --help with examples.",
+        epilog=GETTING_STARTED,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from imgrepl.replication.replicator import ProgressCallback
 
 
+Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
+
+
 def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument(
         "--home", help="home directory (default: $IMGREPL_HOME or ~/.local/share/imgrepl)"
@@ -35,15 +38,29 @@ def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 
+def home_command(
+    sub: Any,
+    name: str,
+    action: Action,
+    *,
+    help: str,
+    description: str,
+    example: Sequence[tuple[str, str]],
+    columns: Sequence[str] | None = None,
+) -> argparse.ArgumentParser:
+    """A command on the home: `action(client, args)`, its result printed with
+    `columns` in a table (or the shape's scalar values)."""
+    p = add_command(sub, name, runner(action), help=help, description=description, example=example)
+    p.set_defaults(columns=columns)
+    return add_common(p)
+
+
 def add_version_args(p: argparse.ArgumentParser, *, definition: bool = True) -> None:
     p.add_argument("--gallery-name", "-r", required=True, help="gallery name")
     if definition:
         p.add_argument(
             "--gallery-image-definition", "-i", required=True, help="image definition name"
         )
-
-
-Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
 
 
 def runner(action: Action) -> Callable[[argparse.Namespace], int]:

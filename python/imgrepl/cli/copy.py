@@ -23,6 +23,16 @@ def register(sub: Any) -> None:
         description="Copy SRC to every DST.  Each replica is written under a temporary "
         "name and appears only when complete, with NAME.imgrepl-manifest beside it.  "
         "Re-running an interrupted copy resumes it.",
+        example=[
+            (
+                "Copy a disk to two stores, reading it once.",
+                "imgrepl copy disk.vhd /mnt/a/disk.vhd /mnt/b/disk.vhd",
+            ),
+            (
+                "At most 100 MiB/s, checked afterwards.",
+                "imgrepl copy disk.vhd /mnt/a/disk.vhd --bwlimit 100MiB --verify",
+            ),
+        ],
     )
     p.add_argument("src", metavar="SRC", help="source image (path or file:// URL)")
     p.add_argument("dsts", metavar="DST", nargs="+", help="destination (path or file:// URL)")

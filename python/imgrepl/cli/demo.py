@@ -27,6 +27,7 @@ def register(sub: Any) -> None:
         help="make a sample image and replicate it to local stores",
         description="Make a temporary home with three local regions, a sample image, a "
         "gallery, a definition and a version replicated to all three regions, with progress.",
+        example=[("Run the demo in ./demo and keep what it made.", "imgrepl demo --dir demo")],
     )
     p.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
 

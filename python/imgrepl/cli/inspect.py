@@ -20,6 +20,12 @@ def register(sub: Any) -> None:
         run,
         help="show the format, sizes and VHD metadata of a disk image",
         description="Show what a disk image is.  Reads only its metadata.",
+        example=[
+            (
+                "The virtual size of a VHD, in bytes.",
+                "imgrepl inspect disk.vhd --query virtualSize -o tsv",
+            )
+        ],
     )
     p.add_argument("file", metavar="FILE", help="raw or VHD image")
 

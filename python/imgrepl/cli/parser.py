@@ -17,12 +17,24 @@ from imgrepl.cli.formats import FORMATS, compile_query
 Run = Callable[[argparse.Namespace], int]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal; examples kept as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith(EXAMPLES):
+            return text
+        return super()._fill_text(text, width, indent)
+
+
+EXAMPLES = "examples:"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with examples kept as written, and unknown options reported by
     the command itself rather than by `imgrepl` at the top."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
 
     def parse_known_args(  # type: ignore[override]
@@ -77,17 +89,28 @@ def add_global_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def examples(*pairs: tuple[str, str]) -> str:
     """az-style "Examples" for a command's epilog: what it does, then the line."""
-    lines = ["examples:"]
+    lines = [EXAMPLES]
     for what, line in pairs:
         lines += [f"  {what}", f"    {line}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def add_group(sub: Any, name: str, help: str) -> Any:
+def add_group(sub: Any, name: str, help: str, description: str) -> Any:
     """A group of commands (`sig`, `image-version`...): its subcommand set."""
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help[:1].upper()
-                                                + help[1:] + ".")  # fmt: skip
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
     return p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", required=True)
+
+
+def choice(*values: str) -> dict[str, Any]:
+    """add_argument keywords for an enumerated value: listed in the help and
+    matched case-insensitively, as az does, then passed on as written here."""
+    canonical = {v.lower(): v for v in values}
+
+    def parse(text: str) -> str:
+        return canonical.get(text.lower(), text)  # argparse names a value not listed
+
+    parse.__name__ = "value"  # argparse's "invalid value" message
+    return {"type": parse, "choices": values}
 
 
 def add_command(
@@ -97,12 +120,12 @@ def add_command(
     *,
     help: str,
     description: str,
-    example: Sequence[tuple[str, str]] = (),
+    example: Sequence[tuple[str, str]],
 ) -> argparse.ArgumentParser:
     """A command's parser with its one-line summary, description, examples,
     and `run` as what it does (build_parser adds the global arguments)."""
     p: argparse.ArgumentParser = sub.add_parser(
-        name, help=help, description=description, epilog=examples(*example) if example else None
+        name, help=help, description=description, epilog=examples(*example)
     )
     p.set_defaults(run=run)
     return p

@@ -21,6 +21,12 @@ def register(sub: Any) -> None:
         help="check a replica against its manifest (and repair it from a good copy)",
         description="Check FILE chunk by chunk against its manifest "
         "(FILE.imgrepl-manifest unless --manifest is given).",
+        example=[
+            (
+                "Check a replica and repair it from a good one.",
+                "imgrepl verify /mnt/b/disk.vhd --repair-from /mnt/a/disk.vhd",
+            )
+        ],
     )
     p.add_argument("file", metavar="FILE", help="replica to check")
     p.add_argument(

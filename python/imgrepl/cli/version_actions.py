@@ -1,0 +1,219 @@
+"""What `imgrepl sig image-version ...` commands do (create, show, list,
+update, delete, wait, replicate, list-replicas, verify, cost) and the
+version's table; their arguments and help are in sig_versions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from imgrepl.cli.common import Action as Action
+from imgrepl.cli.common import key_values, progress_bars
+
+if TYPE_CHECKING:
+    from imgrepl.api.client import Client
+
+VERSION_COLUMNS = [
+    "name",
+    "location",
+    "provisioningState",
+    "publishingProfile.targetRegions",
+    "publishingProfile.excludeFromLatest",
+    "publishingProfile.endOfLifeDate",
+    "replicationStatus.aggregatedState",
+]
+REGION_COLUMNS = ["region", "state", "progress", "details"]
+REPLICA_COLUMNS = ["region", "zone", "index", "disk", "state", "sizeInBytes", "digest", "location"]
+CHECK_COLUMNS = ["region", "zone", "index", "disk", "ok", "repaired", "verifyDetails"]
+
+
+def version_table(data: Any) -> str:
+    """The version's row; one version with its replication status expanded
+    also gets a row per region."""
+    from imgrepl.cli.formats import column_rows, format_rows
+
+    text = format_rows(column_rows(data, VERSION_COLUMNS))
+    status = data.get("replicationStatus") if isinstance(data, dict) else None
+    if status:
+        text += "\n" + format_rows(column_rows(status["summary"], REGION_COLUMNS))
+    return text
+
+
+def _ids(a: argparse.Namespace) -> tuple[str, str, str]:
+    return a.gallery_name, a.gallery_image_definition, a.gallery_image_version
+
+
+def _shown(a: argparse.Namespace, version: Any) -> Any:
+    """The version's JSON; replicationStatus only with --expand, as in az."""
+    data = version.to_azure()
+    if getattr(a, "expand", None) is None and not getattr(a, "replicating", False):
+        data.pop("replicationStatus", None)
+    return data
+
+
+def _data_vhds(items: list[str] | None) -> dict[int, str]:
+    """LUN=PATH items (from every --data-vhds given); a LUN given twice is
+    refused, never one of its images silently dropped."""
+    from imgrepl.exceptions import ValidationError
+
+    out: dict[int, str] = {}
+    for item in items or []:
+        lun, sep, path = item.partition("=")
+        if not sep or not path:
+            raise ValidationError(f"invalid --data-vhds item {item!r}: use LUN=PATH")
+        if not lun.isdigit():
+            raise ValidationError(f"invalid --data-vhds LUN {lun!r}: use LUN=PATH, e.g. 0=data.vhd")
+        if int(lun) in out:
+            raise ValidationError(
+                f"--data-vhds: LUN {int(lun)} given twice ({out[int(lun)]} and {path}); "
+                "each data disk needs its own LUN"
+            )
+        out[int(lun)] = path
+    return out
+
+
+async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
+    """Runs `work(on_progress)`; says what failed and what the replication
+    costs (on a terminal table; `-o json` stays quiet); exit status 1 when a
+    region failed."""
+    import sys
+
+    update, stop = progress_bars(a)
+    try:
+        version = await work(update)
+    finally:
+        stop()
+    a.replicating = True
+    if a.no_wait:
+        return _shown(a, version)
+    status = version.replication_status
+    failed = status is not None and status.aggregated_state != "Completed"
+    for s in status.summary if failed and status else []:
+        if s.state != "Completed":
+            print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
+    if a.output == "table" and not a.only_show_errors:  # scripts read stdout alone
+        cost = await c.cost(version.gallery, version.definition, version.name)
+        replicas = sum(r.replicas for r in cost.regions)
+        print(
+            f"storage {cost.storage_bytes:,} bytes in {replicas} replicas in "
+            f"{len(cost.regions)} regions; egress {cost.egress_bytes:,} bytes",
+            file=sys.stderr,
+        )
+    return _Fail(_shown(a, version)) if failed else _shown(a, version)
+
+
+class _Fail(dict[str, Any]):
+    """A result printed like any other, with exit status 1."""
+
+    exit_status = 1
+
+
+async def create(c: Client, a: argparse.Namespace) -> Any:
+    return await _replicated(
+        c,
+        a,
+        lambda cb: c.create_image_version(
+            *_ids(a),
+            location=a.location,
+            os_vhd=a.os_vhd,
+            data_vhds=_data_vhds(a.data_vhds),
+            source_version=a.image_version,
+            target_regions=a.target_regions,
+            replica_count=a.replica_count or 1,
+            storage_account_type=a.storage_account_type,
+            exclude_from_latest=a.exclude_from_latest,
+            end_of_life_date=a.end_of_life_date,
+            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
+            wait=not a.no_wait,
+            on_progress=cb,
+            cap_mbps=a.cap_mbps,
+        ),
+    )
+
+
+async def update(c: Client, a: argparse.Namespace) -> Any:
+    from imgrepl.gallery.builders import parse_bool
+
+    exclude = (
+        None
+        if a.exclude_from_latest is None
+        else parse_bool("--exclude-from-latest", a.exclude_from_latest)
+    )
+    return await _replicated(
+        c,
+        a,
+        lambda cb: c.update_image_version(
+            *_ids(a),
+            target_regions=a.target_regions,
+            add_target_regions=a.add_target_region or (),
+            remove_target_regions=a.remove_target_region or (),
+            replica_count=a.replica_count,
+            exclude_from_latest=exclude,
+            end_of_life_date=a.end_of_life_date,
+            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
+            changes=key_values(a.set, "--set item"),
+            wait=not a.no_wait,
+            on_progress=cb,
+            cap_mbps=a.cap_mbps,
+        ),
+    )
+
+
+async def replicate(c: Client, a: argparse.Namespace) -> Any:
+    return await _replicated(
+        c,
+        a,
+        lambda cb: c.replicate(
+            *_ids(a),
+            retry_failed=a.retry_failed,
+            wait=not a.no_wait,
+            on_progress=cb,
+            cap_mbps=a.cap_mbps,
+        ),
+    )
+
+
+async def show(c: Client, a: argparse.Namespace) -> Any:
+    g, d, v = _ids(a)
+    return _shown(a, await c.get_image_version(g, d, v, location=a.location))
+
+
+async def list_versions(c: Client, a: argparse.Namespace) -> Any:
+    found = await c.list_image_versions(
+        a.gallery_name, a.gallery_image_definition, include_end_of_life=not a.exclude_end_of_life
+    )
+    a.expand = "ReplicationStatus"
+    return [_shown(a, v) for v in found]
+
+
+async def wait(c: Client, a: argparse.Namespace) -> Any:
+    a.expand = "ReplicationStatus"
+    return _shown(a, await c.wait_image_version(*_ids(a), timeout=a.timeout))
+
+
+async def delete(c: Client, a: argparse.Namespace) -> Any:
+    await c.delete_image_version(*_ids(a))
+
+
+async def replicas(c: Client, a: argparse.Namespace) -> Any:
+    return await c.list_replicas(*_ids(a))
+
+
+async def verify(c: Client, a: argparse.Namespace) -> Any:
+    checks = await c.verify_image_version(*_ids(a), repair=a.repair)
+    data = [x.to_azure() for x in checks]
+    return data if all(x.ok for x in checks) else _FailList(data)
+
+
+class _FailList(list[Any]):
+    """Verification found a replica it could not make good: exit status 1."""
+
+    exit_status = 1
+
+
+async def cost(c: Client, a: argparse.Namespace) -> Any:
+    cost = (await c.cost(*_ids(a))).to_azure()
+    if a.output == "json":
+        return cost
+    total = {"region": "(total)", "replicas": sum(r["replicas"] for r in cost["regions"])}
+    return [*cost["regions"], total | {k: cost[k] for k in ("storageBytes", "egressBytes")}]
