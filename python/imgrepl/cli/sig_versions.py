@@ -66,6 +66,13 @@ def _publishing(p: argparse.ArgumentParser) -> None:
         type=int,
         help="replicas in a region that gives no count (1-100, default 1)",
     )
+    p.add_argument(
+        "--exclude-from-latest",
+        nargs="?",
+        const="true",  # the bare flag, as imgrepl's create took it, means true
+        metavar="true|false",
+        help="true: `latest` never resolves to this version (as in az, on create and update)",
+    )
     p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31 (informational)")
     _flag(p, "--allow-replicated-location-deletion", "allow removing regions that hold replicas")
     _background(p)
@@ -112,11 +119,6 @@ def _create(cmds: Any) -> None:
         "keeps each replica in every zone of the region)",
         **choice(*STORAGE_TYPES),
     )
-    create.add_argument(
-        "--exclude-from-latest",
-        action="store_true",
-        help="never resolve `latest` to this version",
-    )
     _publishing(create)
 
 
@@ -138,11 +140,6 @@ def _update(cmds: Any) -> None:
         ],
     )
     _publishing(update)
-    update.add_argument(
-        "--exclude-from-latest",
-        metavar="true|false",
-        help="whether `latest` may resolve to this version",
-    )
     update.add_argument(
         "--add-target-region",
         action="append",

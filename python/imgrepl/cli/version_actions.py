@@ -108,6 +108,14 @@ class _Fail(dict[str, Any]):
     exit_status = 1
 
 
+def _exclude(a: argparse.Namespace) -> bool | None:
+    """--exclude-from-latest true|false (None when not given)."""
+    from imgrepl.gallery.builders import parse_bool
+
+    given = a.exclude_from_latest
+    return None if given is None else parse_bool("--exclude-from-latest", given)
+
+
 async def create(c: Client, a: argparse.Namespace) -> Any:
     return await _replicated(
         c,
@@ -121,7 +129,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             target_regions=a.target_regions,
             replica_count=a.replica_count or 1,
             storage_account_type=a.storage_account_type,
-            exclude_from_latest=a.exclude_from_latest,
+            exclude_from_latest=_exclude(a) or False,
             end_of_life_date=a.end_of_life_date,
             allow_replicated_location_deletion=a.allow_replicated_location_deletion,
             wait=not a.no_wait,
@@ -132,13 +140,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
 
 
 async def update(c: Client, a: argparse.Namespace) -> Any:
-    from imgrepl.gallery.builders import parse_bool
-
-    exclude = (
-        None
-        if a.exclude_from_latest is None
-        else parse_bool("--exclude-from-latest", a.exclude_from_latest)
-    )
+    exclude = _exclude(a)
     return await _replicated(
         c,
         a,
