@@ -57,6 +57,7 @@ BAD: dict[str, list[str]] = {
     "sig share remove": ["-r", "nope", "--principal-id", "bob", "--home", "{home}"],
     "sig share list": ["-r", "nope", "--home", "{home}"],
     "sig recommend-replicas": ["--concurrent-vms", "-5"],
+    "configure": ["--defaults", "color=blue", "--home", "{home}"],
     "disk create": ["--image", "G/D/9.9.9", "-l", "westeurope", "--out", "{tmp}/d.raw",
                     "--home", "{home}"],
 }  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ _COMMANDS = {
     "region": "region",
     "sig": "sig",
     "disk": "disk",
+    "configure": "config",
 }
 
 
@@ -39,6 +41,9 @@ GETTING_STARTED = """examples:
         northeurope=1=Standard_ZRS
     imgrepl sig image-version show -r MyGallery -i MyImage -e 1.0.0 \\
         --expand ReplicationStatus
+
+  Set a default region once; commands given no --location use it:
+    imgrepl configure --defaults location=westeurope
 """
 
 
@@ -60,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions; see README
+        _complete(parser)
     args = parser.parse_args(argv)
     if args.version:
         from imgrepl import __version__
@@ -73,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.configure(args)
     try:
+        from imgrepl.cli.config import apply_defaults
+
+        apply_defaults(args)
         with logs.step(f"imgrepl {args.prog}"):
             code = int(args.run(args) or 0)
             sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
@@ -84,6 +94,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _reader_left()
     except Exception as exc:
         return failed(args.prog, exc)
+
+
+def _complete(parser: argparse.ArgumentParser) -> None:
+    """Shell completion by argcomplete, when installed (`pip install imgrepl[completion]`);
+    imported only here, so it never slows `imgrepl --help`."""
+    try:
+        import argcomplete
+    except ImportError:
+        return
+    argcomplete.autocomplete(parser)
 
 
 def failed(prog: str, exc: BaseException) -> int:

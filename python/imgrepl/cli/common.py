@@ -26,6 +26,7 @@ Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
 
 
 def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`--home` and `--as`, which every command on a home takes."""
     p.add_argument(
         "--home", help="home directory (default: $IMGREPL_HOME or ~/.local/share/imgrepl)"
     )

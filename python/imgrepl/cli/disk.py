@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import home_command
+from imgrepl.cli.config import add_location
 from imgrepl.cli.parser import add_group
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
         ],
     )
     create.add_argument("--image", required=True, help="GALLERY/DEFINITION/VERSION or .../latest")
-    create.add_argument("--location", "-l", required=True, help="region to deploy in")
+    add_location(create, "region to deploy in", required=True)
     create.add_argument("--out", required=True, help="path of the new disk")
     create.add_argument("--lun", type=int, help="a data disk instead of the OS disk")
     create.add_argument("--overwrite", action="store_true", help="replace an existing --out")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli import sig_share, sig_versions
 from imgrepl.cli.common import add_version_args, home_command, key_values
+from imgrepl.cli.config import add_location
 from imgrepl.cli.parser import add_group, choice
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
@@ -147,11 +148,10 @@ def _register_galleries(cmds: Any) -> None:
         ],
     )
     _gallery_arg(create)
-    create.add_argument(
-        "--location",
-        "-l",
+    add_location(
+        create,
+        "the gallery's home region (a region added with `imgrepl region add`)",
         required=True,
-        help="the gallery's home region (a region added with `imgrepl region add`)",
     )
     _description(create, "gallery")
     show = home_command(

@@ -10,6 +10,7 @@ from typing import Any
 
 from imgrepl.cli import version_actions as act
 from imgrepl.cli.common import add_version_args, home_command
+from imgrepl.cli.config import add_location
 from imgrepl.cli.parser import add_group, choice
 
 CMD = "imgrepl sig image-version"
@@ -102,7 +103,7 @@ def _create(cmds: Any) -> None:
             ),
         ],
     )
-    create.add_argument("--location", "-l", required=True, help="the source (home) region")
+    add_location(create, "the source (home) region", required=True)
     create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
     create.add_argument(
         "--data-vhds",
@@ -175,7 +176,7 @@ def _read_only(cmds: Any) -> None:
         ],
     )
     show.add_argument("--expand", help="add replicationStatus", **choice("ReplicationStatus"))
-    show.add_argument("--location", "-l", help="region for resolving `latest`")
+    add_location(show, "region for resolving `latest`", required=False)
     ls = _cmd(
         cmds,
         "list",
