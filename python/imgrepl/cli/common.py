@@ -19,7 +19,6 @@ from imgrepl.cli.parser import add_command as add_command
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
-    from imgrepl.replication.replicator import ProgressCallback
 
 
 Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
@@ -119,32 +118,6 @@ def emit(
     with step("formatting the output"):
         text = render(to_json(result), args.output, getattr(args, "query", None), table)
     sys.stdout.write(text)
-
-
-def progress_bars(args: argparse.Namespace) -> tuple[ProgressCallback | None, Callable[[], None]]:
-    """Per-region bars on a terminal; nothing in `-o json` or when piped."""
-    if args.output == "json" or not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    bars = Progress(
-        TextColumn("{task.description:>14}"),
-        BarColumn(),
-        DownloadColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    tasks: dict[str, Any] = {}
-    bars.start()
-
-    def update(per: dict[str, tuple[int, int]]) -> None:
-        for region, (done, total) in per.items():
-            if region not in tasks:
-                tasks[region] = bars.add_task(region, total=total)
-            bars.update(tasks[region], completed=done, total=total)
-
-    return update, bars.stop
 
 
 def key_values(items: Sequence[str] | None, what: str) -> dict[str, str]:

@@ -55,7 +55,8 @@ def sample_image(work: Path) -> Path:
 
 async def _demo(args: argparse.Namespace, work: Path) -> int:
     from imgrepl import Client
-    from imgrepl.cli.common import emit, progress_bars
+    from imgrepl.cli.common import emit
+    from imgrepl.cli.progress import region_bars
 
     home = work / "home"
     image = sample_image(work)
@@ -70,7 +71,7 @@ async def _demo(args: argparse.Namespace, work: Path) -> int:
             "demo", "ubuntu", publisher="imgrepl", offer="demo", sku="22_04", os_type="Linux"
         )
         print(f"\nreplicating 1.0.0 to {' '.join(TARGETS)}")
-        update, stop = progress_bars(args)
+        update, stop = region_bars(args)
         try:
             version = await c.create_image_version(
                 "demo",

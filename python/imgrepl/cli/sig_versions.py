@@ -53,6 +53,11 @@ def _background(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cap-mbps", type=float, help="cap each copy job's source reads (MB/s)")
 
 
+def _polling(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, help="give up after this many seconds")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+
+
 def _publishing(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target-regions",
@@ -177,6 +182,8 @@ def _read_only(cmds: Any) -> None:
     )
     show.add_argument("--expand", help="add replicationStatus", **choice("ReplicationStatus"))
     add_location(show, "region for resolving `latest`", required=False)
+    _flag(show, "--watch", "follow the replication with bars per region until it ends")
+    _polling(show)
     ls = _cmd(
         cmds,
         "list",
@@ -240,10 +247,11 @@ def register(sub: Any) -> None:
         "wait",
         act.wait,
         help="wait for a running replication",
-        description="Wait until a version's replication (e.g. from --no-wait) has finished.",
+        description="Wait until a version's replication (e.g. from --no-wait, in any process) "
+        "has finished, with bars per region on a terminal.",
         example=[("Wait at most an hour.", f"{CMD} wait {ONE} --timeout 3600")],
     )
-    wait.add_argument("--timeout", type=float, help="give up after this many seconds")
+    _polling(wait)
     _cmd(
         cmds,
         "delete",

@@ -8,7 +8,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import Action as Action
-from imgrepl.cli.common import key_values, progress_bars
+from imgrepl.cli.common import key_values
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
@@ -78,7 +78,9 @@ async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
     region failed."""
     import sys
 
-    update, stop = progress_bars(a)
+    from imgrepl.cli.progress import region_bars
+
+    update, stop = region_bars(a)
     try:
         version = await work(update)
     finally:
@@ -177,7 +179,11 @@ async def replicate(c: Client, a: argparse.Namespace) -> Any:
 
 async def show(c: Client, a: argparse.Namespace) -> Any:
     g, d, v = _ids(a)
-    return _shown(a, await c.get_image_version(g, d, v, location=a.location))
+    version = await c.get_image_version(g, d, v, location=a.location)
+    if a.watch:  # `latest` resolved once, then that version followed
+        a.expand = "ReplicationStatus"
+        version = await _follow(c, a, version.name)
+    return _shown(a, version)
 
 
 async def list_versions(c: Client, a: argparse.Namespace) -> Any:
@@ -190,7 +196,35 @@ async def list_versions(c: Client, a: argparse.Namespace) -> Any:
 
 async def wait(c: Client, a: argparse.Namespace) -> Any:
     a.expand = "ReplicationStatus"
-    return _shown(a, await c.wait_image_version(*_ids(a), timeout=a.timeout))
+    return _shown(a, await _follow(c, a, a.gallery_image_version))
+
+
+async def _follow(c: Client, a: argparse.Namespace, name: str) -> Any:
+    """Polls the catalog through the client while the version replicates (in
+    any process), drawing the same per-region bars as the replicating one;
+    returns the version once its job has ended."""
+    import asyncio
+    import time
+
+    from imgrepl.cli.progress import per_region, region_bars
+
+    g, d = a.gallery_name, a.gallery_image_definition
+    deadline = None if a.timeout is None else time.monotonic() + a.timeout
+    update, stop = region_bars(a)
+    try:
+        while True:
+            version = await c.get_image_version(g, d, name)
+            update(per_region(await c.list_replicas(g, d, name)))
+            status = version.replication_status
+            if status is None or status.aggregated_state != "InProgress":
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"{g}/{d}/{name} still replicating after {a.timeout:g} s")
+            await asyncio.sleep(a.interval)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return await c.wait_image_version(g, d, name, timeout=left)  # the job's own end
+    finally:
+        stop()
 
 
 async def delete(c: Client, a: argparse.Namespace) -> Any:
