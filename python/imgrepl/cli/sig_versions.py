@@ -11,6 +11,7 @@ from typing import Any
 from imgrepl.cli import version_actions as act
 from imgrepl.cli.common import add_version_args, home_command
 from imgrepl.cli.config import add_location
+from imgrepl.cli.formats import compile_query
 from imgrepl.cli.parser import add_group, choice
 
 CMD = "imgrepl sig image-version"
@@ -109,7 +110,9 @@ def _create(cmds: Any) -> None:
         ],
     )
     add_location(create, "the source (home) region", required=True)
-    create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
+    create.add_argument(
+        "--os-vhd", "--os-vhd-uri", dest="os_vhd", help="OS disk image: a VHD or raw file"
+    )
     create.add_argument(
         "--data-vhds",
         nargs="+",
@@ -117,6 +120,29 @@ def _create(cmds: Any) -> None:
         metavar="LUN=PATH",
         help="data disk images by LUN (0-63), e.g. 0=data.vhd 1=logs.raw",
     )
+    create.add_argument(
+        "--data-vhds-uris",
+        nargs="+",
+        action="extend",
+        metavar="URI",
+        help="az's form: data disk images, at --data-vhds-luns (default 0, 1, ...)",
+    )
+    create.add_argument(
+        "--data-vhds-luns",
+        nargs="+",
+        action="extend",
+        type=int,
+        metavar="LUN",
+        help="LUNs of --data-vhds-uris, one each",
+    )
+    for flag in ("--os-vhd-storage-account", "--data-vhds-storage-accounts"):
+        # az needs the storage account of a blob; imgrepl reads the file or URL itself
+        create.add_argument(
+            flag,
+            nargs="+",
+            metavar="ACCOUNT",
+            help="accepted for az scripts; not needed, so not used",
+        )
     create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
     create.add_argument(
         "--storage-account-type",
@@ -246,12 +272,41 @@ def register(sub: Any) -> None:
         cmds,
         "wait",
         act.wait,
-        help="wait for a running replication",
+        help="wait for a replication, or for a condition as az's wait",
         description="Wait until a version's replication (e.g. from --no-wait, in any process) "
-        "has finished, with bars per region on a terminal.",
-        example=[("Wait at most an hour.", f"{CMD} wait {ONE} --timeout 3600")],
+        "has finished, with bars per region on a terminal; or, as az's wait, until the "
+        "version is created, updated, deleted, exists, or meets a JMESPath condition.",
+        example=[
+            ("Wait at most an hour for the replication.", f"{CMD} wait {ONE} --timeout 3600"),
+            (
+                "Wait until East US has every replica.",
+                f"{CMD} wait {ONE} --custom \"replicationStatus.summary[?region=='eastus'] | "
+                "[0].state=='Completed'\"",
+            ),
+        ],
     )
     _polling(wait)
+    until = wait.add_mutually_exclusive_group()
+    for name, what in (
+        ("created", "it exists with provisioningState Succeeded"),
+        ("updated", "its provisioningState is Succeeded"),
+        ("deleted", "it no longer exists"),
+        ("exists", "it exists"),
+    ):
+        until.add_argument(
+            f"--{name}",
+            dest="condition",
+            action="store_const",
+            const=name,
+            help=f"wait until {what}",
+        )
+    until.add_argument(
+        "--custom",
+        type=compile_query,
+        metavar="JMESPATH",
+        help="wait until this JMESPath query of the version's JSON (with "
+        "replicationStatus) is true",
+    )
     _cmd(
         cmds,
         "delete",

@@ -51,13 +51,22 @@ def _shown(a: argparse.Namespace, version: Any) -> Any:
     return data
 
 
-def _data_vhds(items: list[str] | None) -> dict[int, str]:
-    """LUN=PATH items (from every --data-vhds given); a LUN given twice is
-    refused, never one of its images silently dropped."""
+def _data_vhds(a: argparse.Namespace) -> dict[int, str]:
+    """LUN=PATH items from every --data-vhds given and from az's
+    --data-vhds-uris/--data-vhds-luns pairs; a LUN given twice is refused,
+    never one of its images silently dropped."""
     from imgrepl.exceptions import ValidationError
 
+    uris, luns = a.data_vhds_uris or [], a.data_vhds_luns
+    if luns is not None and len(luns) != len(uris):
+        raise ValidationError(
+            f"--data-vhds-luns gives {len(luns)} LUNs for {len(uris)} --data-vhds-uris; "
+            "give one LUN per URI"
+        )
+    luns = list(range(len(uris))) if luns is None else luns  # az's default: 0, 1, ...
+    items = [*(a.data_vhds or []), *(f"{n}={uri}" for n, uri in zip(luns, uris, strict=True))]
     out: dict[int, str] = {}
-    for item in items or []:
+    for item in items:
         lun, sep, path = item.partition("=")
         if not sep or not path:
             raise ValidationError(f"invalid --data-vhds item {item!r}: use LUN=PATH")
@@ -126,7 +135,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             *_ids(a),
             location=a.location,
             os_vhd=a.os_vhd,
-            data_vhds=_data_vhds(a.data_vhds),
+            data_vhds=_data_vhds(a),
             source_version=a.image_version,
             target_regions=a.target_regions,
             replica_count=a.replica_count or 1,
@@ -196,7 +205,41 @@ async def list_versions(c: Client, a: argparse.Namespace) -> Any:
 
 async def wait(c: Client, a: argparse.Namespace) -> Any:
     a.expand = "ReplicationStatus"
-    return _shown(a, await _follow(c, a, a.gallery_image_version))
+    if a.condition is None and a.custom is None:
+        return _shown(a, await _follow(c, a, a.gallery_image_version))
+    return await _until(c, a)
+
+
+async def _until(c: Client, a: argparse.Namespace) -> Any:
+    """az's wait: polls until the condition holds; prints the version (nothing
+    once --deleted)."""
+    import asyncio
+    import time
+
+    from imgrepl.exceptions import NotFoundError
+
+    deadline = None if a.timeout is None else time.monotonic() + a.timeout
+    while True:
+        try:
+            data = (await c.get_image_version(*_ids(a))).to_azure()
+        except NotFoundError:
+            data = None
+        if _holds(a, data):
+            return data
+        if deadline is not None and time.monotonic() >= deadline:
+            what = a.condition or "matching the --custom query"
+            raise TimeoutError(f"{'/'.join(_ids(a))}: not {what} after {a.timeout:g} s")
+        await asyncio.sleep(a.interval)
+
+
+def _holds(a: argparse.Namespace, data: dict[str, Any] | None) -> bool:
+    if a.condition == "deleted":
+        return data is None
+    if data is None:
+        return False
+    if a.condition in ("created", "updated"):
+        return bool(data["provisioningState"] == "Succeeded")
+    return a.condition == "exists" or bool(a.custom.search(data))
 
 
 async def _follow(c: Client, a: argparse.Namespace, name: str) -> Any:
