@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.formats import Table, column_rows, render
 from imgrepl.cli.output import positive_int
-from imgrepl.cli.parser import add_command as add_command
+from imgrepl.cli.parser import add_command
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
@@ -68,19 +68,19 @@ def runner(action: Action) -> Callable[[argparse.Namespace], int]:
 
     def run(args: argparse.Namespace) -> int:
         import asyncio
+        import contextlib
 
         from imgrepl.cli.logs import step
 
         async def main() -> Any:
             from imgrepl.api.client import Client
 
-            with step("opening the home"):
-                client = await Client(args.home, principal=args.principal).__aenter__()
-            try:
+            async with contextlib.AsyncExitStack() as stack:
+                with step("opening the home"):
+                    client = Client(args.home, principal=args.principal)
+                    await stack.enter_async_context(client)
                 with step("running the request"):
                     return await action(client, args)
-            finally:
-                await client.__aexit__(None, None, None)
 
         result = asyncio.run(main())
         if result is None:

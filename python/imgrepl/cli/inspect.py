@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from imgrepl.cli.common import add_command
 from imgrepl.cli.output import format_pairs
 from imgrepl.cli.output import human_size as human_size  # tests import it from here
 from imgrepl.cli.output import size_and_bytes as _size
+from imgrepl.cli.parser import add_command
 
 
 def register(sub: Any) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from imgrepl.cli import version_actions as act
-from imgrepl.cli.common import add_version_args, home_command
+from imgrepl.cli.common import Action, add_version_args, home_command
 from imgrepl.cli.config import add_location
 from imgrepl.cli.formats import compile_query
 from imgrepl.cli.parser import add_group, choice
@@ -22,7 +22,7 @@ STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
 def _cmd(
     cmds: Any,
     name: str,
-    action: act.Action,
+    action: Action,
     help: str,
     description: str,
     example: Sequence[tuple[str, str]],

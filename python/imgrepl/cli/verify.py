@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.common import add_command, add_threads_arg
+from imgrepl.cli.common import add_threads_arg
+from imgrepl.cli.parser import add_command
 
 if TYPE_CHECKING:
     from imgrepl._core import RepairReport, VerifyReport

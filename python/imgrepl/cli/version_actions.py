@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.common import Action as Action
 from imgrepl.cli.common import key_values
 
 if TYPE_CHECKING:
