@@ -63,6 +63,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from imgrepl._core import verify
     from imgrepl.cli.common import emit
+    from imgrepl.cli.formats import camel_case
     from imgrepl.cli.progress import drive, want_bars
     from imgrepl.copies import start_copy, wait_for
 
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args)))
     if args.verify:
         checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
-    emit(args, report_dict(report, checks), table=lambda _: format_report(report, checks) + "\n")
+    data = camel_case(report_dict(report, checks))  # Azure's style, as every command
+    emit(args, data, table=lambda _: format_report(report, checks) + "\n")
     ok = report.ok and all(c.ok for c in checks.values())
     return 0 if ok else 1
 
@@ -113,7 +115,7 @@ def report_dict(report: CopyReport, checks: dict[str, VerifyReport]) -> dict[str
         "chunk_size": report.chunk_size,
         "digest": report.digest,
         "seconds": round(report.seconds, 6),
-        "mb_per_s": round(_rate(report), 1),
+        "mb_per_second": round(_rate(report), 1),
         "ok": all(d["ok"] for d in dests),
         "destinations": dests,
     }

@@ -106,9 +106,13 @@ def _tsv_row(item: Any) -> str:
     return "\t".join(_tsv_cell(v) for v in values)
 
 
-def camel_case(data: dict[str, Any]) -> dict[str, Any]:
-    """Top-level keys in Azure's style: 'virtual_size' -> 'virtualSize'."""
-    return {_camel(k): v for k, v in data.items()}
+def camel_case(data: Any) -> Any:
+    """Keys in Azure's style, at every depth: 'virtual_size' -> 'virtualSize'."""
+    if isinstance(data, dict):
+        return {_camel(k): camel_case(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [camel_case(v) for v in data]
+    return data
 
 
 def _camel(key: str) -> str:

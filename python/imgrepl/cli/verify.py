@@ -48,12 +48,14 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from imgrepl._core import repair, verify
     from imgrepl.cli.common import emit
+    from imgrepl.cli.formats import camel_case
 
     fixed: RepairReport | None = None
     before = verify(args.file, args.manifest, args.threads)
     if args.repair_from is not None and not before.ok:
         fixed = repair(args.file, args.repair_from, args.manifest)
-    emit(args, _to_dict(before, fixed), table=lambda _: _format(before, fixed) + "\n")
+    data = camel_case(_to_dict(before, fixed))  # Azure's style, as every command
+    emit(args, data, table=lambda _: _format(before, fixed) + "\n")
     final = fixed.verify if fixed is not None else before
     return 0 if final.ok else 1
 
