@@ -109,7 +109,6 @@ def choice(*values: str) -> dict[str, Any]:
     def parse(text: str) -> str:
         return canonical.get(text.lower(), text)  # argparse names a value not listed
 
-    parse.__name__ = "value"  # argparse's "invalid value" message
     return {"type": parse, "choices": values}
 
 
