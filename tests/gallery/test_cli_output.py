@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -158,3 +160,23 @@ def test_faq_pattern_lists_galleries_of_two_homes_through_a_pipe(tmp_path: Path)
     assert out.stdout.splitlines() == [
         "Alpha\twesteurope", "Beta\twesteurope", "Gamma\twesteurope"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("coloured", "plain"), [("jsonc", json.loads), ("yamlc", yaml.safe_load)])
+def test_colour_on_a_terminal_only(two: Path, coloured: str, plain: Any) -> None:
+    import pty
+    import re
+
+    master, slave = pty.openpty()
+    argv = [sys.executable, "-m", "imgrepl", "sig", "list", "--home", str(two), "-o", coloured]
+    proc = subprocess.Popen(argv, stdout=slave, env={**cli_env(), "TERM": "xterm"})
+    os.close(slave)
+    out = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(master, 1 << 16):
+            out += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    text = out.decode().replace("\r\n", "\n")
+    assert "\x1b[" in text  # coloured
+    assert plain(re.sub(r"\x1b\[[0-9;]*m", "", text)) == cli(two, "sig", "list")

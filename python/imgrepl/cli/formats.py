@@ -6,7 +6,7 @@ for az read imgrepl's output unchanged: TSV is values only, one row per list
 item, dict keys sorted unless a query chose their order, a nested list
 written as its length and a nested object as an empty field; the automatic
 table keeps a row's scalar values under capitalised keys.  jmespath, yaml and
-rich are imported only by the format or query that needs them.
+pygments are imported only by the format or query that needs them.
 """
 
 from __future__ import annotations
@@ -70,18 +70,16 @@ def _as_list(data: Any) -> list[Any]:
     return data if isinstance(data, list) else [data]
 
 
-def _colour(text: str, lexer: str) -> str:
-    """Colour on a terminal only; piped, the plain text (as az does)."""
+def _colour(text: str, language: str) -> str:
+    """Colour on a terminal only; piped, the plain text (as az does).  Pygments'
+    terminal colours, as knack uses."""
     if not sys.stdout.isatty():
         return text
-    import io
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    from pygments.lexers import get_lexer_by_name
 
-    from rich.console import Console
-    from rich.syntax import Syntax
-
-    out = io.StringIO()
-    Console(file=out, force_terminal=True).print(Syntax(text.rstrip("\n"), lexer), soft_wrap=True)
-    return out.getvalue()
+    return str(highlight(text, get_lexer_by_name(language), TerminalFormatter()))
 
 
 def _tsv_cell(value: Any) -> str:
