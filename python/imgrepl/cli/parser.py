@@ -3,7 +3,11 @@ is refused by the command that got it, against its own usage), az's global
 arguments (`-o`, `--query`, `--only-show-errors`, `--verbose`, `--debug`) and
 the helper that gives each command its summary, description and examples.
 
-Imported while `imgrepl --help` runs: light modules only.
+Imported while `imgrepl --help` runs: light modules only.  Plain argparse
+rather than knack (az's framework, itself on argparse): knack would mean
+rewriting every command as command loaders with YAML help, and adds some
+40 ms of imports (argcomplete among them) to every start; the parts of it
+imgrepl needs (output formats, --query, log levels) are small (formats, logs).
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from imgrepl.cli.formats import FORMATS, compile_query
 Run = Callable[[argparse.Namespace], int]
 
 
+EXAMPLES = "examples:"
+
+
 class _Formatter(argparse.HelpFormatter):
     """Descriptions wrapped to the terminal; examples kept as written."""
 
@@ -24,9 +31,6 @@ class _Formatter(argparse.HelpFormatter):
         if text.startswith(EXAMPLES):
             return text
         return super()._fill_text(text, width, indent)
-
-
-EXAMPLES = "examples:"
 
 
 class Parser(argparse.ArgumentParser):
@@ -88,11 +92,52 @@ def add_global_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def examples(*pairs: tuple[str, str]) -> str:
-    """az-style "Examples" for a command's epilog: what it does, then the line."""
+    """az-style "Examples" for a command's epilog: what it does, then the
+    command, continued with backslashes past 78 columns so it pastes as is."""
+    import textwrap
+
     lines = [EXAMPLES]
     for what, line in pairs:
-        lines += [f"  {what}", f"    {line}", ""]
+        lines += textwrap.wrap(what, 78, initial_indent="  ", subsequent_indent="  ")
+        lines += _continued(_options(_words(line)), first="    ", then="        ")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _words(line: str) -> list[str]:
+    """The line split at spaces outside quotes (a quoted query stays whole)."""
+    words: list[str] = []
+    word, quote = "", ""
+    for ch in line:
+        if ch in "'\"" and quote in ("", ch):
+            quote = "" if quote else ch
+        if ch == " " and not quote:
+            words, word = ([*words, word] if word else words), ""
+        else:
+            word += ch
+    return [*words, word] if word else words
+
+
+def _options(words: list[str]) -> list[str]:
+    """An option kept on one line with its first value."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1].startswith("-") and " " not in out[-1] and not word.startswith("-"):
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
+
+
+def _continued(words: list[str], first: str, then: str, width: int = 78) -> list[str]:
+    lines: list[str] = []
+    line = first
+    for word in words:
+        if line.strip() and len(line) + 1 + len(word) + 2 > width:
+            lines.append(line + " \\")
+            line = then
+        line += ("" if not line.strip() else " ") + word
+    return [*lines, line]
 
 
 def add_group(sub: Any, name: str, help: str, description: str) -> Any:
