@@ -15,16 +15,16 @@ from collections.abc import Sequence
 
 from imgrepl.cli.parser import Parser, add_global_args, commands
 
-# subcommand name -> module under imgrepl.cli that has register(subparsers)
+# command -> (module under imgrepl.cli with register(subparsers, summary), its summary)
 _COMMANDS = {
-    "demo": "demo",
-    "copy": "copy",
-    "verify": "verify",
-    "inspect": "inspect",
-    "region": "region",
-    "sig": "sig",
-    "disk": "disk",
-    "configure": "config",
+    "demo": ("demo", "make a sample image and replicate it to local stores"),
+    "copy": ("copy", "copy an image to one or more destinations, reading it once"),
+    "verify": ("verify", "check a replica against its manifest (and repair it from a good copy)"),
+    "inspect": ("inspect", "show the format, sizes and VHD metadata of a disk image"),
+    "region": ("region", "manage the home's regions and their stores"),
+    "sig": ("sig", "galleries, image definitions and versions (like `az sig`)"),
+    "disk": ("disk", "make disks from image versions"),
+    "configure": ("config", "set or list defaults, such as the location"),
 }
 
 
@@ -47,7 +47,10 @@ GETTING_STARTED = """examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser; given `only`, that command's in full and the
+    others as their summaries, enough for `imgrepl --help`: a command starts
+    without importing or building the rest."""
     parser = Parser(
         prog="imgrepl",
         description="Self-hosted image gallery with a native replication engine, shaped "
@@ -56,16 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _COMMANDS.values():
-        importlib.import_module(f"imgrepl.cli.{module}").register(sub)
+    for name, (module, summary) in _COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(f"imgrepl.cli.{module}").register(sub, summary)
+        else:
+            sub.add_parser(name, help=summary)
     for command in commands(parser):  # every command takes them, in one place
         add_global_args(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    if "_ARGCOMPLETE" in os.environ:  # a shell asks for completions; see README
+    completing = "_ARGCOMPLETE" in os.environ  # a shell asks; see README
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if not w.startswith("-")]
+    parser = build_parser(None if completing else (words[:1] or [""])[0])
+    if completing:
         _complete(parser)
     args = parser.parse_args(argv)
     if args.version:

@@ -102,12 +102,12 @@ def _write(path: Path, config: configparser.ConfigParser) -> None:
     os.replace(tmp, path)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "configure",
         _configure,
-        help="set or list defaults, such as the location",
+        help=summary,
         description="Keep defaults in the home's config file ($IMGREPL_HOME/config, INI like "
         "az's ~/.azure/config).  A command that takes --location and is not given it uses "
         "the configured location.  `KEY=` clears a default.",

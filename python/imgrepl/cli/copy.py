@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from imgrepl._core import CopyReport, VerifyReport
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "copy",
         run,
-        help="copy an image to one or more destinations, reading it once",
+        help=summary,
         description="Copy SRC to every DST.  Each replica is written under a temporary "
         "name and appears only when complete, with NAME.imgrepl-manifest beside it.  "
         "Re-running an interrupted copy resumes it.",

@@ -17,14 +17,14 @@ TARGETS = ["westeurope=2", "eastus=1", "northeurope=1=Standard_ZRS"]
 IMAGE_MIB = 32
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     from imgrepl.cli.parser import add_command
 
     p = add_command(
         sub,
         "demo",
         run,
-        help="make a sample image and replicate it to local stores",
+        help=summary,
         description="Make a temporary home with three local regions, a sample image, a "
         "gallery, a definition and a version replicated to all three regions, with progress.",
         example=[("Run the demo in ./demo and keep what it made.", "imgrepl demo --dir demo")],

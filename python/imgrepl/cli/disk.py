@@ -17,11 +17,11 @@ async def _create(c: Client, a: argparse.Namespace) -> Any:
     return await c.create_disk(a.image, a.location, a.out, lun=a.lun, overwrite=a.overwrite)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     cmds = add_group(
         sub,
         "disk",
-        "make disks from image versions",
+        summary,
         "Disks made from the replicas of image versions.",
     )
     create = home_command(

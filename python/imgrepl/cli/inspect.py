@@ -13,12 +13,12 @@ from imgrepl.cli.output import size_and_bytes as _size
 from imgrepl.cli.parser import add_command
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "inspect",
         run,
-        help="show the format, sizes and VHD metadata of a disk image",
+        help=summary,
         description="Show what a disk image is.  Reads only its metadata.",
         example=[
             (

@@ -62,11 +62,11 @@ async def _limits(c: Client, a: argparse.Namespace) -> Any:
     return asdict(limits)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     cmds = add_group(
         sub,
         "region",
-        "manage the home's regions and their stores",
+        summary,
         "Regions of the home: each has its own store (a directory, file://, "
         "s3:// or az:// URL) and optional availability zones.",
     )

@@ -339,11 +339,11 @@ def _register_definitions(sub: Any) -> None:
     _set(update, "recommended.memory.max=64")
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     cmds = add_group(
         sub,
         "sig",
-        "galleries, image definitions and versions (like `az sig`)",
+        summary,
         "Shared image galleries, shaped like `az sig`: galleries hold image "
         "definitions, which hold versions replicated to regions.",
     )

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from imgrepl._core import RepairReport, VerifyReport
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "verify",
         run,
-        help="check a replica against its manifest (and repair it from a good copy)",
+        help=summary,
         description="Check FILE chunk by chunk against its manifest "
         "(FILE.imgrepl-manifest unless --manifest is given).",
         example=[
