@@ -15,7 +15,7 @@ from imgrepl.gallery.models import DiskImage
 
 
 async def inspect_file(path: str | os.PathLike[str], lun: int | None) -> DiskImage:
-    label = "--os-vhd" if lun is None else f"--data-vhds {lun}="
+    label = "--os-vhd " if lun is None else f"--data-vhds {lun}="
     p = Path(path).expanduser().absolute()
     if not p.is_file():
         raise ValidationError(f"{label}{path}: no such image file")
