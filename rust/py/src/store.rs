@@ -4,7 +4,8 @@
 //! reprs or errors.
 use std::collections::HashMap;
 
-use imgrepl_core::remote::{registry, runtime, RemoteLocation, StoreOptions};
+use imgrepl_core::remote::{registry, RemoteLocation, StoreOptions};
+use imgrepl_core::runtime;
 use pyo3::prelude::*;
 
 use crate::errors::PyEngineError;
@@ -44,19 +45,19 @@ fn locate(url: &str) -> PyResult<RemoteLocation> {
 
 async fn stat_inner(url: String) -> PyResult<Option<u64>> {
     let r = locate(&url)?;
-    let store = r.store().map_err(PyEngineError)?;
+    let store = r.bucket().map_err(PyEngineError)?;
     Ok(store.head(&r.url).await.map_err(PyEngineError)?)
 }
 
 async fn delete_inner(url: String) -> PyResult<()> {
     let r = locate(&url)?;
-    let store = r.store().map_err(PyEngineError)?;
+    let store = r.bucket().map_err(PyEngineError)?;
     Ok(store.delete(&r.url).await.map_err(PyEngineError)?)
 }
 
 async fn list_inner(prefix: String) -> PyResult<Vec<(String, u64)>> {
     let r = locate(&prefix)?;
-    let store = r.store().map_err(PyEngineError)?;
+    let store = r.bucket().map_err(PyEngineError)?;
     let found = store.list(&r.url).await.map_err(PyEngineError)?;
     Ok(found
         .into_iter()
