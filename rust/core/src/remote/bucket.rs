@@ -74,6 +74,20 @@ impl Bucket {
         Bucket::in_memory_slow(service, opts, std::time::Duration::ZERO)
     }
 
+    /// An in-memory bucket that `connect` hands out for `url`'s bucket and
+    /// `opts` from now on (in this process), so `RemoteLocation`s parsed
+    /// from URLs reach it: the conformance suite's object stores.
+    #[cfg(test)]
+    pub(crate) fn install_in_memory(url: &StoreUrl, opts: &StoreOptions) -> Arc<Bucket> {
+        let mut bucket = Bucket::in_memory(url.service(), opts);
+        Arc::get_mut(&mut bucket).expect("new").bucket = url.bucket().to_string();
+        let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(cache_key(url, opts), Arc::clone(&bucket));
+        bucket
+    }
+
     /// The same, each write taking `delay` (see `test_store`).
     #[cfg(test)]
     pub(crate) fn in_memory_slow(

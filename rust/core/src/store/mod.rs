@@ -12,7 +12,7 @@
 //!   match on the backend.
 //!
 //! The engine (pipeline, fan-out, verify, repair, manifests) sees only
-//! these traits.
+//! these traits; `conformance` is the test suite every backend passes.
 use std::any::Any;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -28,6 +28,9 @@ use crate::sink::{Sink, SinkOptions};
 use crate::source::Source;
 
 pub mod registry;
+
+#[cfg(test)]
+mod conformance;
 
 pub use crate::manifest::MANIFEST_SUFFIX;
 
