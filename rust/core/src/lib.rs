@@ -24,7 +24,7 @@ mod pipeline;
 pub mod pool;
 pub mod progress;
 mod reader;
-#[cfg(any(feature = "s3", feature = "azure"))]
+#[cfg(feature = "object")]
 pub mod remote;
 pub mod repair;
 pub mod report;

@@ -1,7 +1,8 @@
 //! The conformance suite every backend passes, through the `Store` trait
 //! only: local files in a temporary directory, and each object service on
 //! object_store's in-memory store (installed where `Bucket::connect` finds
-//! it, so addresses parse from URLs as in production).  A new backend adds
+//! it, so addresses parse from URLs as in production).  Every registered
+//! object service is a subject on its own; a backend of another kind adds
 //! itself to `subjects`.
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,17 +67,20 @@ fn subjects() -> Vec<Subject> {
         root: dir.display().to_string(),
         _dir: Some(TempDir(dir)),
     }];
-    #[cfg(feature = "s3")]
-    all.push(in_memory("s3", "s3"));
-    #[cfg(feature = "azure")]
-    all.push(in_memory("azure", "az"));
+    #[cfg(feature = "object")]
+    all.extend(
+        crate::store::registry::backends()
+            .filter_map(|b| b.as_any().downcast_ref::<crate::remote::ObjectBackend>())
+            .map(|b| in_memory(b.0)),
+    );
     all
 }
 
-/// A fresh in-memory bucket of the service registered for `scheme`.
-#[cfg(any(feature = "s3", feature = "azure"))]
-fn in_memory(name: &'static str, scheme: &str) -> Subject {
+/// A fresh in-memory bucket of an object service.
+#[cfg(feature = "object")]
+fn in_memory(service: crate::remote::Service) -> Subject {
     use crate::remote::{registry, Bucket, StoreUrl};
+    let (name, scheme) = (service.name(), service.scheme());
     let root = format!("{scheme}://conformance-{}-{}", std::process::id(), unique());
     let url = StoreUrl::parse(&root).unwrap();
     Bucket::install_in_memory(&url, &registry::options_for(&url));
