@@ -112,13 +112,14 @@ impl Hash for Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        fmt::Display::fmt(&*self.0, f)
     }
 }
 
+/// The backend's Debug, which never shows secrets.
 impl fmt::Debug for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        fmt::Debug::fmt(&*self.0, f)
     }
 }
 
@@ -156,6 +157,14 @@ mod tests {
             Location::parse("file:///a/c").unwrap(),
             Location::parse("/a/b/../c").unwrap()
         );
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn display_is_the_address_and_debug_the_backends() {
+        let loc = Location::parse("s3://bkt/a.vhd").unwrap();
+        assert_eq!(loc.to_string(), "s3://bkt/a.vhd");
+        assert!(format!("{loc:?}").starts_with("RemoteLocation(s3://bkt/a.vhd"));
     }
 
     #[test]

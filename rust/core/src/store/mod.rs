@@ -68,7 +68,8 @@ pub trait Backend: Send + Sync + 'static {
     fn takes_plain_paths(&self) -> bool {
         false
     }
-    /// Parses an address (already known to have one of `schemes`).
+    /// Parses an address: a URL with one of `schemes`, or a plain path
+    /// when `takes_plain_paths`.
     fn parse(&self, text: &str) -> Result<Location>;
     /// For a backend's own code to find its static data in the registry.
     fn as_any(&self) -> &dyn Any;
