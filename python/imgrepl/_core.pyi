@@ -17,6 +17,8 @@ from imgrepl._inspect import VirtualReader as VirtualReader
 from imgrepl._inspect import inspect as inspect
 from imgrepl._inspect import inspect_async as inspect_async
 from imgrepl._manifest import Manifest as Manifest
+from imgrepl._store import read_manifest_bytes as read_manifest_bytes
+from imgrepl._store import read_manifest_bytes_async as read_manifest_bytes_async
 from imgrepl._store import register_store as register_store
 from imgrepl._store import registered_stores as registered_stores
 from imgrepl._store import store_delete as store_delete
@@ -35,3 +37,5 @@ from imgrepl._verify import verify as verify
 from imgrepl._verify import verify_async as verify_async
 
 __version__: str
+MANIFEST_SUFFIX: str
+"""A replica's manifest is stored at its address plus this suffix, on every backend."""

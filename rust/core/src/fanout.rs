@@ -18,7 +18,7 @@ use crate::pipeline::{self, Dest, Plan};
 use crate::progress::Progress;
 use crate::report::CopyReport;
 use crate::sink::{check_not_existing, SinkOptions};
-use crate::source::{open_source, DataMap};
+use crate::source::DataMap;
 
 /// More destinations than this is almost surely a mistake (Azure's limit
 /// is 100 replicas per region).
@@ -159,7 +159,7 @@ fn prepare(
         .iter()
         .map(|d| Location::parse(d))
         .collect::<Result<Vec<_>>>()?;
-    let src = open_source(&src_loc)?;
+    let src = src_loc.open_source()?;
     check_distinct(&src_loc, &dst_locs)?;
     for loc in &dst_locs {
         check_not_existing(loc, opts.overwrite)?;

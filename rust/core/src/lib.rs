@@ -1,6 +1,14 @@
 //! imgrepl-core: the replication engine, pure Rust (no Python).
+//!
+//! The engine (`fanout`, `pipeline`, `reader`, `writer`, `server_copy`,
+//! `verify`, `repair`, `manifest`) reaches stores only through the backend
+//! seam in `store` (traits, capabilities, the scheme registry) and
+//! `location`.  Backends: `local` (always), `s3` and `azure` (features),
+//! the last two sharing the object-store code in `remote`.
 #![deny(unsafe_code)]
 
+#[cfg(feature = "azure")]
+pub mod azure;
 pub mod buffers;
 pub mod chunk;
 pub mod error;
@@ -16,12 +24,18 @@ mod pipeline;
 pub mod pool;
 pub mod progress;
 mod reader;
+#[cfg(feature = "object")]
 pub mod remote;
 pub mod repair;
 pub mod report;
+pub mod runtime;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod scan;
+mod server_copy;
 pub mod sink;
 pub mod source;
+pub mod store;
 mod sys;
 pub mod throttle;
 pub mod verify;

@@ -1,24 +1,29 @@
 //! Where a source or replica lives.  The one place that parses the strings
-//! users give us: `file:///abs/path` and plain paths; `s3://` and `az://`
-//! objects (parsed by `remote::url`); other schemes are refused by name
-//! instead of creating a local file named `gs:`.
+//! users give us: the scheme picks a backend from `store::registry` (plain
+//! paths go to the local one), which parses the rest; other schemes are
+//! refused by name instead of creating a local file named `gs:`.
 use std::fmt;
-use std::path::{Component, Path, PathBuf};
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::sink::{Sink, SinkOptions};
+use crate::source::Source;
+use crate::store::{registry, Capabilities, Store};
 
-/// A parsed source or destination address.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Location {
-    /// A local file, always absolute and lexically normalised.
-    File(PathBuf),
-    /// An object in S3 or Azure Blob (`s3://`, `az://`), with its store options.
-    Remote(crate::remote::RemoteLocation),
-}
+/// A parsed source or destination address: one address on its backend.
+#[derive(Clone)]
+pub struct Location(Arc<dyn Store>);
 
 impl Location {
-    /// Parses `file:///abs/path`, an absolute path or a path relative to the
-    /// current directory.
+    /// Wraps a backend's parsed address.
+    pub fn new(store: impl Store) -> Location {
+        Location(Arc::new(store))
+    }
+
+    /// Parses `file:///abs/path`, an absolute path, a path relative to the
+    /// current directory, or a URL of a registered backend (`s3://...`).
     pub fn parse(text: &str) -> Result<Location> {
         if text.is_empty() {
             return Err(Error::InvalidArgument("empty path".into()));
@@ -28,71 +33,98 @@ impl Location {
                 "path {text:?} contains a NUL byte"
             )));
         }
-        match scheme(text) {
-            None => Ok(Location::File(absolute(Path::new(text))?)),
-            Some("file") => parse_file_url(text),
-            Some("s3" | "az" | "azure") => Ok(Location::Remote(
-                crate::remote::RemoteLocation::parse(text)?,
-            )),
-            Some(other @ ("gs" | "http" | "https")) => {
-                Err(Error::InvalidArgument(format!(
-                    "{text}: store scheme {other:?} is not available in this build \
-                     (supported: plain paths, file:///, s3://, az://)"
-                )))
-            }
-            Some(other) => Err(Error::InvalidArgument(format!(
-                "{text}: unknown URL scheme {other:?} (supported: plain paths, file:///, s3://, az://)"
-            ))),
+        let Some(scheme) = scheme(text) else {
+            return registry::for_plain_paths().parse(text);
+        };
+        if let Some(backend) = registry::for_scheme(scheme) {
+            return backend.parse(text);
         }
+        let supported = registry::supported();
+        if registry::known_elsewhere(scheme) {
+            return Err(Error::InvalidArgument(format!(
+                "{text}: store scheme {scheme:?} is not available in this build \
+                 (supported: {supported})"
+            )));
+        }
+        Err(Error::InvalidArgument(format!(
+            "{text}: unknown URL scheme {scheme:?} (supported: {supported})"
+        )))
+    }
+
+    /// The backend's address, for its operations.
+    pub fn store(&self) -> &dyn Store {
+        &*self.0
+    }
+
+    /// The backend's own type behind this address, if it is `T`.
+    pub fn downcast<T: Store>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref::<T>()
     }
 
     /// The local path, for backends that have one.
     pub fn local_path(&self) -> Option<&Path> {
-        match self {
-            Location::File(p) => Some(p),
-            Location::Remote(_) => None,
-        }
+        self.0.local_path()
     }
 
     /// The name a backend reports in error messages.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Location::File(_) => "local",
-            Location::Remote(r) => r.backend(),
-        }
+        self.0.backend()
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
     }
 
     /// A stable identity for the address: resolves symlinks in the parent
-    /// directory so `dir/../dir/x` and `link/x` compare equal.
+    /// directory so `dir/../dir/x` and `link/x` compare equal, and drops
+    /// credentials.
     pub fn identity(&self) -> Location {
-        match self {
-            Location::File(p) => {
-                let resolved = match (p.parent(), p.file_name()) {
-                    (Some(parent), Some(name)) => parent
-                        .canonicalize()
-                        .map(|d| d.join(name))
-                        .unwrap_or_else(|_| p.clone()),
-                    _ => p.clone(),
-                };
-                // The file itself may be a symlink to the source.
-                Location::File(resolved.canonicalize().unwrap_or(resolved))
-            }
-            Location::Remote(r) => Location::Remote(r.identity()),
-        }
+        self.0.identity()
+    }
+
+    pub fn open_source(&self) -> Result<Box<dyn Source>> {
+        self.0.open_source(self)
+    }
+
+    pub fn open_sink(&self, opts: &SinkOptions) -> Result<Box<dyn Sink>> {
+        self.0.open_sink(self, opts)
+    }
+
+    /// Where the manifest beside a replica here lives.
+    pub fn manifest_location(&self) -> Result<Location> {
+        self.0.manifest_location()
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Location) -> bool {
+        self.0.key() == other.0.key()
+    }
+}
+
+impl Eq for Location {}
+
+impl Hash for Location {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.key().hash(state)
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::File(p) => write!(f, "{}", p.display()),
-            Location::Remote(r) => write!(f, "{r}"),
-        }
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+/// The backend's Debug, which never shows secrets.
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
     }
 }
 
 /// `scheme` of `scheme://...`, if the text looks like a URL.
-fn scheme(text: &str) -> Option<&str> {
+pub fn scheme(text: &str) -> Option<&str> {
     let (head, _) = text.split_once("://")?;
     let ok = !head.is_empty()
         && head.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -102,102 +134,43 @@ fn scheme(text: &str) -> Option<&str> {
     ok.then_some(head)
 }
 
-fn parse_file_url(text: &str) -> Result<Location> {
-    let rest = &text["file://".len()..];
-    // Only an empty or "localhost" authority names this machine.
-    let (host, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if !(host.is_empty() || host.eq_ignore_ascii_case("localhost")) {
-        return Err(Error::InvalidArgument(format!(
-            "{text}: file URL names host {host:?}; only local files (file:///path) are supported"
-        )));
-    }
-    if path.is_empty() || path == "/" {
-        return Err(Error::InvalidArgument(format!(
-            "{text}: file URL has no path"
-        )));
-    }
-    let decoded = percent_decode(path)
-        .ok_or_else(|| Error::InvalidArgument(format!("{text}: bad %-escape in file URL")))?;
-    Ok(Location::File(absolute(Path::new(&decoded))?))
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok().filter(|s| !s.contains('\0'))
-}
-
-/// Absolute and lexically normalised (no `.`/`..`), without touching the
-/// filesystem: the file usually does not exist yet.
-fn absolute(path: &Path) -> Result<PathBuf> {
-    let joined = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Error::io("resolve current directory for", path, e))?
-            .join(path)
-    };
-    let mut out = PathBuf::new();
-    for part in joined.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    if out.file_name().is_none() {
-        return Err(Error::InvalidArgument(format!(
-            "{}: names a directory, not a file",
-            path.display()
-        )));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(p: &str) -> Location {
-        Location::File(PathBuf::from(p))
+    fn path(text: &str) -> std::path::PathBuf {
+        Location::parse(text)
+            .unwrap()
+            .local_path()
+            .unwrap()
+            .to_path_buf()
     }
 
     #[test]
     fn plain_and_file_urls_parse_to_the_same_path() {
-        assert_eq!(Location::parse("/a/b/c.vhd").unwrap(), file("/a/b/c.vhd"));
+        assert_eq!(path("/a/b/c.vhd"), Path::new("/a/b/c.vhd"));
+        assert_eq!(path("file:///a/b/c.vhd"), Path::new("/a/b/c.vhd"));
+        assert_eq!(path("file://localhost/a/c"), Path::new("/a/c"));
+        assert_eq!(path("file:///a/x%20y"), Path::new("/a/x y"));
+        assert_eq!(path("/a/./b/../c"), Path::new("/a/c"));
         assert_eq!(
-            Location::parse("file:///a/b/c.vhd").unwrap(),
-            file("/a/b/c.vhd")
+            Location::parse("file:///a/c").unwrap(),
+            Location::parse("/a/b/../c").unwrap()
         );
-        assert_eq!(
-            Location::parse("file://localhost/a/c").unwrap(),
-            file("/a/c")
-        );
-        assert_eq!(Location::parse("file:///a/x%20y").unwrap(), file("/a/x y"));
-        assert_eq!(Location::parse("/a/./b/../c").unwrap(), file("/a/c"));
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn display_is_the_address_and_debug_the_backends() {
+        let loc = Location::parse("s3://bkt/a.vhd").unwrap();
+        assert_eq!(loc.to_string(), "s3://bkt/a.vhd");
+        assert!(format!("{loc:?}").starts_with("RemoteLocation(s3://bkt/a.vhd"));
     }
 
     #[test]
     fn relative_paths_become_absolute() {
-        let loc = Location::parse("rel/img.raw").unwrap();
         let expected = std::env::current_dir().unwrap().join("rel/img.raw");
-        assert_eq!(loc, Location::File(expected));
+        assert_eq!(path("rel/img.raw"), expected);
     }
 
     #[test]
@@ -216,5 +189,12 @@ mod tests {
                 assert!(err.contains(bad), "{bad}: {err}");
             }
         }
+        let gs = Location::parse("gs://b/k").unwrap_err().to_string();
+        assert!(gs.contains("not available in this build"), "{gs}");
+        #[cfg(all(feature = "s3", feature = "azure"))]
+        assert!(
+            gs.contains("(supported: plain paths, file:///, s3://, az://)"),
+            "{gs}"
+        );
     }
 }

@@ -32,6 +32,13 @@ use std::path::{Path, PathBuf};
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
 use crate::hash::{digest, zero_digest, Digest};
+use crate::location::Location;
+use crate::runtime::block_on;
+use crate::store::registry;
+
+/// A replica's manifest is stored at its address plus this suffix, on
+/// every backend (`disk.vhd` -> `disk.vhd.imgrepl-manifest`).
+pub const MANIFEST_SUFFIX: &str = ".imgrepl-manifest";
 
 pub const MAGIC: &[u8; 8] = b"IMGRMANI";
 pub const VERSION: u32 = 1;
@@ -200,12 +207,29 @@ impl Manifest {
         Ok(())
     }
 
+    /// Reads and checks the manifest at `path`: a local file, or the URL
+    /// of any registered backend (`s3://...`).
     pub fn load(path: &Path) -> Result<Manifest> {
-        if let Some(m) = crate::remote::load_manifest_at(path)? {
-            return Ok(m);
+        let url = path.to_str().filter(|t| {
+            crate::location::scheme(t).is_some_and(|s| registry::for_scheme(s).is_some())
+        });
+        match url {
+            Some(text) => Manifest::load_from(&Location::parse(text)?),
+            None => {
+                let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
+                Manifest::decode(&bytes, path)
+            }
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
-        Manifest::decode(&bytes, path)
+    }
+
+    /// Reads and checks the manifest stored at `location` (the manifest's
+    /// own address).  A missing one is NotFound, wherever it lives.
+    pub fn load_from(location: &Location) -> Result<Manifest> {
+        let bytes = block_on(location.store().read_all())?.ok_or_else(|| {
+            let e = std::io::Error::new(std::io::ErrorKind::NotFound, "not found");
+            Error::io("read manifest", location.to_string(), e)
+        })?;
+        Manifest::decode(&bytes, Path::new(&location.to_string()))
     }
 
     /// Writes the manifest durably (temp file, fsync, rename, dir fsync).
@@ -214,9 +238,9 @@ impl Manifest {
     }
 }
 
-/// `NAME.imgrepl-manifest` beside a replica.
+/// `NAME.imgrepl-manifest` beside a local replica.
 pub fn manifest_path_for(replica: &Path) -> PathBuf {
-    crate::fsutil::sibling(replica, "", ".imgrepl-manifest")
+    crate::fsutil::sibling(replica, "", MANIFEST_SUFFIX)
 }
 
 #[cfg(test)]

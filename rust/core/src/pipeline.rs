@@ -19,7 +19,7 @@ use crate::manifest::Manifest;
 use crate::pool::Pool;
 use crate::progress::Progress;
 use crate::report::{CopyReport, DestinationReport};
-use crate::sink::{open_sink, Sink, SinkOptions};
+use crate::sink::{Sink, SinkOptions};
 use crate::source::{DataMap, Source};
 use crate::throttle::Throttle;
 
@@ -47,10 +47,12 @@ pub struct Dest {
 
 impl Dest {
     pub fn open(index: usize, location: Location, opts: &SinkOptions, progress: &Progress) -> Dest {
-        let manifest_path = match location.local_path() {
-            Some(p) => crate::manifest::manifest_path_for(p).display().to_string(),
-            None => String::new(),
-        };
+        // A file's manifest path is known (and reported) even if the copy
+        // fails; an object's is reported once committed.
+        let manifest_path = (location.local_path())
+            .and(location.manifest_location().ok())
+            .map(|m| m.to_string())
+            .unwrap_or_default();
         let mut dest = Dest {
             index,
             sink: None,
@@ -61,7 +63,16 @@ impl Dest {
             manifest_path,
             location,
         };
-        match open_sink(&dest.location, opts) {
+        // Only a backend that can resume gets the journal key.
+        let resumable = dest.location.capabilities().resume;
+        let opts = match &opts.resume {
+            Some(_) if !resumable => &SinkOptions {
+                resume: None,
+                ..opts.clone()
+            },
+            _ => opts,
+        };
+        match dest.location.open_sink(opts) {
             Ok(sink) => dest.sink = Some(sink),
             Err(e) => dest.fail(&e, progress),
         }
@@ -157,10 +168,11 @@ impl Shared {
 }
 
 pub fn run(plan: Plan) -> Result<CopyReport> {
-    // Replicas inside one object store are copied there, not streamed.
-    let plan = match crate::remote::server_copy::copy(plan) {
-        crate::remote::server_copy::ServerSide::Done(report) => return report,
-        crate::remote::server_copy::ServerSide::Stream(plan) => plan,
+    // Replicas the destinations' store can copy inside itself are copied
+    // there, not streamed (the server-copy capability).
+    let plan = match crate::server_copy::copy(plan) {
+        crate::server_copy::ServerSide::Done(report) => return report,
+        crate::server_copy::ServerSide::Stream(plan) => plan,
     };
     let started = Instant::now();
     let Plan {

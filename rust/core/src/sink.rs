@@ -9,7 +9,7 @@
 use bytes::Bytes;
 
 use crate::chunk::ChunkLayout;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::hash::Digest;
 use crate::journal::JournalKey;
 use crate::location::Location;
@@ -81,31 +81,11 @@ pub trait Sink: Send {
 
 /// Opens a sink by address.
 pub fn open_sink(location: &Location, opts: &SinkOptions) -> Result<Box<dyn Sink>> {
-    match location {
-        Location::File(path) => Ok(Box::new(crate::local::LocalSink::open(
-            path.clone(),
-            location.clone(),
-            opts,
-        )?)),
-        Location::Remote(r) => crate::remote::open_sink(r, opts),
-    }
+    location.open_sink(opts)
 }
 
 /// Refuses, before anything is written, a destination that already holds a
-/// replica when `overwrite` is off.  A directory in the way is left to the
-/// sink so it fails only its own destination.
+/// replica when `overwrite` is off.
 pub fn check_not_existing(location: &Location, overwrite: bool) -> Result<()> {
-    match location {
-        Location::File(path) => match path.symlink_metadata() {
-            Ok(meta) if !meta.is_dir() && !overwrite => {
-                let e = std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "already exists and overwrite is off",
-                );
-                Err(Error::io("create replica", path, e))
-            }
-            _ => Ok(()),
-        },
-        Location::Remote(r) => crate::remote::check_not_existing(r, overwrite),
-    }
+    location.store().check_not_existing(overwrite)
 }

@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::manifest::{manifest_path_for, Manifest};
+use crate::manifest::Manifest;
 use crate::scan::scan;
-use crate::source::{open_source, Source};
+use crate::source::Source;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VerifyReport {
@@ -27,19 +27,15 @@ pub struct VerifyReport {
     pub seconds: f64,
 }
 
-/// The manifest beside `replica`, or `manifest` if given.
+/// The manifest beside `replica`, or at `manifest` if given, wherever
+/// either lives; the path returned names it (a file path or a URL).
 pub fn resolve_manifest(replica: &Location, manifest: Option<&str>) -> Result<(PathBuf, Manifest)> {
-    let (path, m) = match crate::remote::find_manifest(replica, manifest)? {
-        Some(found) => found,
-        None => {
-            let path = match manifest {
-                Some(m) => local(&Location::parse(m)?)?,
-                None => manifest_path_for(&local(replica)?),
-            };
-            let m = Manifest::load(&path)?;
-            (path, m)
-        }
+    let at = match manifest {
+        Some(m) => Location::parse(m)?,
+        None => replica.manifest_location()?,
     };
+    let m = Manifest::load_from(&at)?;
+    let path = PathBuf::from(at.to_string());
     if !m.hashed {
         return Err(Error::Verify {
             path,
@@ -49,17 +45,11 @@ pub fn resolve_manifest(replica: &Location, manifest: Option<&str>) -> Result<(P
     Ok((path, m))
 }
 
-fn local(loc: &Location) -> Result<PathBuf> {
-    loc.local_path()
-        .map(|p| p.to_path_buf())
-        .ok_or_else(|| Error::InvalidArgument(format!("{loc}: only local manifests are supported")))
-}
-
 pub fn verify(path: &str, manifest: Option<&str>, threads: Option<usize>) -> Result<VerifyReport> {
     let started = Instant::now();
     let loc = Location::parse(path)?;
     let (manifest_path, m) = resolve_manifest(&loc, manifest)?;
-    let replica = open_source(&loc)?;
+    let replica = loc.open_source()?;
     let bad = bad_chunks(replica.as_ref(), &m, threads)?;
     Ok(report(
         &loc,

@@ -19,6 +19,10 @@ mod _core {
     #[pymodule_export]
     const __version__: &str = env!("CARGO_PKG_VERSION");
 
+    /// A replica's manifest is stored at its address plus this suffix.
+    #[pymodule_export]
+    const MANIFEST_SUFFIX: &str = imgrepl_core::manifest::MANIFEST_SUFFIX;
+
     #[pymodule_export]
     use crate::inspect::{inspect, inspect_async, PyImageInfo, PyVirtualReader};
 
@@ -38,8 +42,9 @@ mod _core {
 
     #[pymodule_export]
     use crate::store::{
-        register_store, registered_stores, store_delete, store_delete_async, store_list,
-        store_list_async, store_stat, store_stat_async, unregister_store,
+        read_manifest_bytes, read_manifest_bytes_async, register_store, registered_stores,
+        store_delete, store_delete_async, store_list, store_list_async, store_stat,
+        store_stat_async, unregister_store,
     };
 
     #[pymodule_init]

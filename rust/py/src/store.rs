@@ -1,10 +1,13 @@
-//! Region stores on object storage: register options for `s3://` and
-//! `az://` prefixes, and the few object operations a gallery needs around
-//! the engine's copies (stat, delete, list).  Option values never appear in
-//! reprs or errors.
+//! Region stores: register options for object-store prefixes (`s3://`,
+//! `az://`), and the few operations a gallery needs around the engine's
+//! copies (stat, delete, list, manifest bytes) on any backend, local paths
+//! included.  Option values never appear in reprs or errors.
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use imgrepl_core::remote::{registry, runtime, RemoteLocation, StoreOptions};
+use imgrepl_core::location::Location;
+use imgrepl_core::remote::{registry, StoreOptions};
+use imgrepl_core::runtime;
 use pyo3::prelude::*;
 
 use crate::errors::PyEngineError;
@@ -38,33 +41,35 @@ pub fn registered_stores() -> Vec<String> {
     registry::prefixes()
 }
 
-fn locate(url: &str) -> PyResult<RemoteLocation> {
-    Ok(RemoteLocation::parse(url).map_err(PyEngineError)?)
+fn locate(url: &str) -> PyResult<Location> {
+    Ok(Location::parse(url).map_err(PyEngineError)?)
 }
 
 async fn stat_inner(url: String) -> PyResult<Option<u64>> {
-    let r = locate(&url)?;
-    let store = r.store().map_err(PyEngineError)?;
-    Ok(store.head(&r.url).await.map_err(PyEngineError)?)
+    let loc = locate(&url)?;
+    Ok(loc.store().stat().await.map_err(PyEngineError)?)
 }
 
 async fn delete_inner(url: String) -> PyResult<()> {
-    let r = locate(&url)?;
-    let store = r.store().map_err(PyEngineError)?;
-    Ok(store.delete(&r.url).await.map_err(PyEngineError)?)
+    let loc = locate(&url)?;
+    Ok(loc.store().delete().await.map_err(PyEngineError)?)
 }
 
 async fn list_inner(prefix: String) -> PyResult<Vec<(String, u64)>> {
-    let r = locate(&prefix)?;
-    let store = r.store().map_err(PyEngineError)?;
-    let found = store.list(&r.url).await.map_err(PyEngineError)?;
-    Ok(found
-        .into_iter()
-        .map(|(u, size)| (u.to_string(), size))
-        .collect())
+    let loc = locate(&prefix)?;
+    Ok(loc.store().list().await.map_err(PyEngineError)?)
 }
 
-/// Size of the object at `url`, or None if there is none.
+async fn manifest_inner(url: String) -> PyResult<Option<Cow<'static, [u8]>>> {
+    let loc = locate(&url)?;
+    let bytes = loc.store().read_manifest().await.map_err(PyEngineError)?;
+    Ok(bytes.map(|b| Cow::Owned(b.to_vec())))
+}
+
+/// Size of the replica at `url` (a path, `file://`, `s3://` or `az://`
+/// URL), or None if there is none.  Something at a local path that is not
+/// a regular file (a directory, a device) raises instead of being taken
+/// for a replica or for nothing: IsADirectoryError for a directory.
 #[pyfunction]
 pub fn store_stat(py: Python<'_>, url: String) -> PyResult<Option<u64>> {
     py.detach(move || runtime::block_on(stat_inner(url)))
@@ -75,8 +80,8 @@ pub fn store_stat_async(py: Python<'_>, url: String) -> PyResult<Bound<'_, PyAny
     future_into_py(py, stat_inner(url))
 }
 
-/// Deletes the object at `url` (one object: a replica's manifest is its own
-/// object); an object that is already gone is not an error.
+/// Deletes the replica at `url` (one object or file: a replica's manifest
+/// is its own); one that is already gone is not an error.
 #[pyfunction]
 pub fn store_delete(py: Python<'_>, url: String) -> PyResult<()> {
     py.detach(move || runtime::block_on(delete_inner(url)))
@@ -87,7 +92,8 @@ pub fn store_delete_async(py: Python<'_>, url: String) -> PyResult<Bound<'_, PyA
     future_into_py(py, delete_inner(url))
 }
 
-/// `(url, size)` of every object below `prefix`, recursively.
+/// `(url, size)` of every object below `prefix`, recursively (for a local
+/// directory: the paths and sizes of the regular files below it).
 #[pyfunction]
 pub fn store_list(py: Python<'_>, prefix: String) -> PyResult<Vec<(String, u64)>> {
     py.detach(move || runtime::block_on(list_inner(prefix)))
@@ -96,4 +102,16 @@ pub fn store_list(py: Python<'_>, prefix: String) -> PyResult<Vec<(String, u64)>
 #[pyfunction]
 pub fn store_list_async(py: Python<'_>, prefix: String) -> PyResult<Bound<'_, PyAny>> {
     future_into_py(py, list_inner(prefix))
+}
+
+/// The manifest bytes stored beside the replica at `url` (unchecked; see
+/// `Manifest.from_bytes`), or None if there is no manifest.
+#[pyfunction]
+pub fn read_manifest_bytes(py: Python<'_>, url: String) -> PyResult<Option<Cow<'static, [u8]>>> {
+    py.detach(move || runtime::block_on(manifest_inner(url)))
+}
+
+#[pyfunction]
+pub fn read_manifest_bytes_async(py: Python<'_>, url: String) -> PyResult<Bound<'_, PyAny>> {
+    future_into_py(py, manifest_inner(url))
 }

@@ -172,7 +172,7 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'py> IntoPyObject<'py> + Send + 'static,
 {
-    use imgrepl_core::remote::runtime::spawn;
+    use imgrepl_core::runtime::spawn;
     let shared = new_shared()?;
     let engine_side = shared.clone();
     let call = spawn(fut);

@@ -1,11 +1,10 @@
-//! What building an S3 or an Azure client shares: the store options set as
-//! the backend's config keys (an unknown key is an error naming it), the
+//! What building any object-store client shares: the store options set as
+//! the service's config keys (an unknown key is an error naming it), the
 //! retry policy and HTTP connector, and build errors with secrets scrubbed.
+//! Each service folder implements `ClientBuilder` with `client_builder!`.
 use std::str::FromStr;
 use std::sync::Arc;
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::{ObjectStore, RetryConfig};
 
 use super::options::{scrub, StoreOptions};
@@ -47,10 +46,12 @@ pub(crate) fn build<B: ClientBuilder>(
     Ok(Arc::new(client))
 }
 
-/// Both builders spell these the same way but share no trait for them.
+/// Implements `ClientBuilder` for an object_store builder (they spell
+/// these the same way but share no trait for them):
+/// `client_builder!(Builder, ConfigKey, Client, "an X setting (e.g. ...)")`.
 macro_rules! client_builder {
     ($builder:ty, $key:ty, $client:ty, $settings:expr) => {
-        impl ClientBuilder for $builder {
+        impl $crate::remote::client::ClientBuilder for $builder {
             type Key = $key;
             type Client = $client;
             const SETTINGS: &'static str = $settings;
@@ -59,9 +60,9 @@ macro_rules! client_builder {
                 self.with_config(key, value)
             }
 
-            fn with_policy(self, retry: RetryConfig) -> Self {
+            fn with_policy(self, retry: object_store::RetryConfig) -> Self {
                 self.with_retry(retry)
-                    .with_http_connector(super::http::Connector)
+                    .with_http_connector($crate::remote::http::Connector)
             }
 
             fn build(self) -> object_store::Result<Self::Client> {
@@ -70,18 +71,4 @@ macro_rules! client_builder {
         }
     };
 }
-
-client_builder!(
-    AmazonS3Builder,
-    AmazonS3ConfigKey,
-    object_store::aws::AmazonS3,
-    "an S3 setting (e.g. endpoint, region, allow_http, access_key_id, \
-     secret_access_key, session_token)"
-);
-client_builder!(
-    MicrosoftAzureBuilder,
-    AzureConfigKey,
-    object_store::azure::MicrosoftAzure,
-    "an Azure Blob setting (e.g. account, access_key, sas_token, endpoint, \
-     allow_http, use_emulator)"
-);
+pub(crate) use client_builder;

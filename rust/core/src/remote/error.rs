@@ -15,7 +15,7 @@ pub(crate) fn store_error(
     Error::Store {
         op,
         url: url.to_string(),
-        backend: url.backend().name(),
+        backend: url.service().name(),
         reason: scrub(&chain(err), secrets),
     }
 }
@@ -25,7 +25,7 @@ pub(crate) fn store_failure(op: &'static str, url: &StoreUrl, reason: impl Into<
     Error::Store {
         op,
         url: url.to_string(),
-        backend: url.backend().name(),
+        backend: url.service().name(),
         reason: reason.into(),
     }
 }

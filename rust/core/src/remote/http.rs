@@ -13,7 +13,7 @@ use object_store::client::{
 };
 use object_store::ClientOptions;
 
-use super::runtime::runtime;
+use crate::runtime::runtime;
 
 #[derive(Debug, Default)]
 pub(crate) struct Connector;

@@ -1,14 +1,13 @@
-//! A remote address as the engine carries it: the object's URL plus the
+//! An object address as the engine carries it: the object's URL plus the
 //! options of the store that holds it (which never print).  `StoreConfig`
 //! maps URL prefixes to options, e.g. one entry per gallery region.
 use std::fmt;
 use std::sync::Arc;
 
+use super::bucket::Bucket;
 use super::options::StoreOptions;
-use super::store::Store;
 use super::url::StoreUrl;
 use crate::error::Result;
-use crate::location::Location;
 
 /// An object in a bucket or container, with its store's options.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -26,18 +25,26 @@ impl RemoteLocation {
         Ok(RemoteLocation { url, options })
     }
 
-    /// The connected store holding this object.
-    pub fn store(&self) -> Result<Arc<Store>> {
-        Store::connect(&self.url, &self.options)
+    /// The connected bucket holding this object.
+    pub fn bucket(&self) -> Result<Arc<Bucket>> {
+        Bucket::connect(&self.url, &self.options)
     }
 
     /// `KEY.imgrepl-manifest` beside the object.
     pub fn manifest_url(&self) -> Result<StoreUrl> {
-        self.url.with_suffix(super::MANIFEST_SUFFIX)
+        self.url.with_suffix(crate::manifest::MANIFEST_SUFFIX)
     }
 
     pub fn backend(&self) -> &'static str {
-        self.url.backend().name()
+        self.url.service().name()
+    }
+
+    /// Same service, bucket and options: one service that can copy between
+    /// them.
+    pub fn same_service(&self, other: &RemoteLocation) -> bool {
+        self.url.service() == other.url.service()
+            && self.url.bucket() == other.url.bucket()
+            && self.options == other.options
     }
 
     /// What names the object: its URL and the service it is on (endpoint,
@@ -114,23 +121,9 @@ impl StoreConfig {
 
 /// `prefix` is `url` or one of its parent "directories".
 fn contains(prefix: &StoreUrl, url: &StoreUrl) -> bool {
-    prefix.backend() == url.backend()
+    prefix.service() == url.service()
         && prefix.bucket() == url.bucket()
         && url.key().prefix_matches(prefix.key())
-}
-
-impl Location {
-    /// The same location with its store options taken from `config` (local
-    /// locations are returned unchanged).
-    pub fn with_store_config(self, config: &StoreConfig) -> Location {
-        match self {
-            Location::Remote(mut r) if !config.is_empty() => {
-                r.options = config.options_for(&r.url);
-                Location::Remote(r)
-            }
-            other => other,
-        }
-    }
 }
 
 #[cfg(test)]

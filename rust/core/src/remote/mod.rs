@@ -1,52 +1,48 @@
-//! Region stores on object storage: S3 (and S3-compatible services) and
-//! Azure Blob, through the `object_store` crate.
+//! What every object-store backend shares (S3 and Azure Blob today),
+//! through the `object_store` crate.  A service folder (`crate::s3`,
+//! `crate::azure`) implements `service::ObjectService` (URL scheme, bucket
+//! rules, client builder, part limits, server-copy limit) and registers
+//! its `ObjectBackend`; everything here works for any of them.
 //!
-//! - `url`: `s3://bucket/key` and `az://container/key`, never with credentials.
-//! - `options`: `key=value` settings over AWS_*/AZURE_* environment variables,
-//!   secrets redacted from reprs and errors.
-//! - `store`: a connected bucket and its small operations.
+//! - `service`: the `ObjectService` trait and its registry entry.
+//! - `url`: `scheme://bucket/key`, never with credentials.
+//! - `options`: `key=value` settings over the service's environment
+//!   variables, secrets redacted from reprs and errors.
+//! - `bucket`: a connected bucket and its small operations.
 //! - `registry`: store options registered by URL prefix (regions).
+//! - `location`: an object address with its options; `object`: the same
+//!   as the engine's `Store` (source, sink, manifest, repair, server copy).
 //! - `sink`: a replica written as a multipart upload, visible only on commit.
 //! - `source`: ranged, parallel reads of a replica or source image.
 //! - `repair`: a damaged replica rewritten as a whole new object.
-//! - `server_copy`: intra-region replicas copied inside the service.
-//! - `engine`: the hooks the engine's location dispatch calls.
-//! - `retry`, `error`, `runtime`: request policy, error mapping, the runtime.
-mod azure;
+//! - `client`, `http`, `retry`, `budget`, `parts`, `error`: building
+//!   clients, the HTTP connector, request policy, upload limits, errors.
+pub(crate) mod bucket;
 mod budget;
-mod client;
-mod engine;
+pub(crate) mod client;
 mod error;
-mod http;
+pub(crate) mod http;
 pub mod location;
-mod manifest;
+mod object;
 pub mod options;
 pub mod parts;
 pub mod registry;
 mod repair;
 pub mod retry;
-pub mod runtime;
-mod s3;
-pub mod server_copy;
+pub mod service;
 mod sink;
 mod source;
-pub mod store;
 pub mod url;
 
 #[cfg(test)]
 mod test_store;
-#[cfg(test)]
+#[cfg(all(test, feature = "s3"))]
 mod tests_fanout;
-#[cfg(test)]
+#[cfg(all(test, feature = "s3"))]
 mod tests_memory;
 
-pub use options::StoreOptions;
-pub use store::Store;
-pub use url::{Backend, StoreUrl};
-
-/// A remote replica's manifest is stored at its key plus this suffix.
-pub const MANIFEST_SUFFIX: &str = ".imgrepl-manifest";
-
-pub use engine::{check_not_existing, find_manifest, load_manifest_at, open_sink, open_source};
+pub use bucket::Bucket;
 pub use location::{RemoteLocation, StoreConfig};
-pub use repair::repair_object;
+pub use options::StoreOptions;
+pub use service::{ObjectBackend, ObjectService, Service};
+pub use url::StoreUrl;

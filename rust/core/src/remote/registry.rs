@@ -5,9 +5,9 @@
 //! Credentials can still come from the environment alone.
 use std::sync::RwLock;
 
+use super::bucket::Bucket;
 use super::location::StoreConfig;
 use super::options::StoreOptions;
-use super::store::Store;
 use super::url::StoreUrl;
 use crate::error::Result;
 
@@ -19,7 +19,7 @@ static REGISTRY: RwLock<Option<StoreConfig>> = RwLock::new(None);
 /// through a replication.
 pub fn register(prefix: &str, options: StoreOptions) -> Result<()> {
     let url = StoreUrl::parse(prefix)?;
-    Store::connect(&url, &options)?;
+    Bucket::connect(&url, &options)?;
     let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     reg.get_or_insert_with(StoreConfig::new)
         .insert(prefix, options)

@@ -22,16 +22,16 @@ use crate::verify::{bad_chunks, report};
 /// then verifies it again.
 pub fn repair_object(
     remote: &RemoteLocation,
+    location: &Location,
     good: &dyn Source,
     m: &Manifest,
     manifest_path: PathBuf,
 ) -> Result<RepairReport> {
-    let location = Location::Remote(remote.clone());
     let bad = {
         let replica = RemoteSource::open(remote, location.clone())?;
         let bad = bad_chunks(&replica, m, None)?;
         if !bad.is_empty() || replica.size() != m.layout.size {
-            rewrite(remote, &location, &replica, good, m, &bad)?;
+            rewrite(remote, location, &replica, good, m, &bad)?;
         }
         bad
     };
@@ -42,7 +42,7 @@ pub fn repair_object(
         path: location.to_string(),
         chunks_repaired: bad.len() as u64,
         bytes_repaired: bad.iter().map(|&i| m.layout.len(i) as u64).sum(),
-        verify: report(&location, manifest_path, m, replica.size(), &after, started),
+        verify: report(location, manifest_path, m, replica.size(), &after, started),
     })
 }
 

@@ -25,17 +25,17 @@ use bytes::Bytes;
 use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 use tokio::task::JoinHandle;
 
+use super::bucket::Bucket;
 use super::budget::PARTS;
 use super::error::store_failure;
 use super::location::RemoteLocation;
 use super::parts::chunks_per_part;
-use super::runtime::{block_on, spawn};
-use super::store::Store;
 use super::url::StoreUrl;
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::manifest::Manifest;
+use crate::runtime::{block_on, spawn};
 use crate::sink::{ChunkRef, Sink, SinkOptions};
 
 type PartTask = JoinHandle<object_store::Result<()>>;
@@ -43,7 +43,7 @@ type PartTask = JoinHandle<object_store::Result<()>>;
 pub struct RemoteSink {
     location: Location,
     url: StoreUrl,
-    store: Arc<Store>,
+    store: Arc<Bucket>,
     layout: ChunkLayout,
     overwrite: bool,
     chunks_per_part: u64,
@@ -59,7 +59,7 @@ pub struct RemoteSink {
 impl RemoteSink {
     pub fn open(remote: &RemoteLocation, location: Location, opts: &SinkOptions) -> Result<Self> {
         Ok(Self::with_store(
-            remote.store()?,
+            remote.bucket()?,
             remote.url.clone(),
             location,
             opts,
@@ -67,7 +67,7 @@ impl RemoteSink {
     }
 
     pub(crate) fn with_store(
-        store: Arc<Store>,
+        store: Arc<Bucket>,
         url: StoreUrl,
         location: Location,
         opts: &SinkOptions,
@@ -77,7 +77,7 @@ impl RemoteSink {
             location,
             url,
             chunks_per_part: chunks_per_part(
-                store.backend(),
+                store.service(),
                 store.tuning().part_size,
                 layout.chunk_size,
                 layout.count(),
@@ -220,14 +220,9 @@ impl RemoteSink {
     }
 }
 
-/// The engine's "replica exists" error, shaped like the local one so both
-/// surface as FileExistsError.
+/// The engine's "replica exists" error, the same for every backend.
 pub(crate) fn already_exists(url: &StoreUrl) -> Error {
-    let e = std::io::Error::new(
-        std::io::ErrorKind::AlreadyExists,
-        "already exists (pass overwrite to replace it)",
-    );
-    Error::io("create replica", url.to_string(), e)
+    crate::store::already_exists(&url.to_string())
 }
 
 /// `len` zero bytes, sliced from one buffer the whole process shares (it
@@ -271,7 +266,7 @@ impl Sink for RemoteSink {
     fn commit(mut self: Box<Self>, manifest: &Manifest) -> Result<String> {
         self.check_complete()?;
         self.check_overwrite()?;
-        let manifest_url = self.url.with_suffix(super::MANIFEST_SUFFIX)?;
+        let manifest_url = self.url.with_suffix(crate::manifest::MANIFEST_SUFFIX)?;
         block_on(
             self.store
                 .put(&manifest_url, Bytes::from(manifest.encode())),

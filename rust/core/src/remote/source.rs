@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
+use super::bucket::Bucket;
 use super::error::store_failure;
 use super::location::RemoteLocation;
-use super::runtime::{block_on, spawn};
-use super::store::Store;
 use super::url::StoreUrl;
 use crate::error::{Error, Result};
 use crate::location::Location;
+use crate::runtime::{block_on, spawn};
 use crate::source::Source;
 
 /// Reads at least this large are treated as a sequential scan.
@@ -27,7 +27,7 @@ type RangeTask = JoinHandle<Result<Bytes>>;
 pub struct RemoteSource {
     location: Location,
     url: StoreUrl,
-    store: Arc<Store>,
+    store: Arc<Bucket>,
     size: u64,
     /// Ranges requested ahead of the reader, by start offset.
     ahead: Mutex<BTreeMap<u64, (u64, RangeTask)>>,
@@ -37,10 +37,14 @@ impl RemoteSource {
     /// Opens the object: one HEAD for its size; a missing object is a
     /// NotFound error like a missing local file.
     pub fn open(remote: &RemoteLocation, location: Location) -> Result<RemoteSource> {
-        Self::with_store(remote.store()?, remote.url.clone(), location)
+        Self::with_store(remote.bucket()?, remote.url.clone(), location)
     }
 
-    pub(crate) fn with_store(store: Arc<Store>, url: StoreUrl, location: Location) -> Result<Self> {
+    pub(crate) fn with_store(
+        store: Arc<Bucket>,
+        url: StoreUrl,
+        location: Location,
+    ) -> Result<Self> {
         let size = block_on(store.head(&url))?.ok_or_else(|| not_found(&url))?;
         Ok(RemoteSource {
             location,

@@ -6,11 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::bucket::Bucket;
 use super::options::StoreOptions;
-use super::runtime::block_on;
 use super::sink::RemoteSink;
-use super::store::Store;
-use super::url::{Backend, StoreUrl};
+use super::url::StoreUrl;
 use super::RemoteLocation;
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
@@ -19,6 +18,7 @@ use crate::location::Location;
 use crate::pipeline::{run, Dest, Plan};
 use crate::progress::Progress;
 use crate::report::CopyReport;
+use crate::runtime::block_on;
 use crate::sink::{Sink, SinkOptions};
 use crate::source::{open_source, DataMap};
 
@@ -57,7 +57,7 @@ fn url(i: usize) -> StoreUrl {
 
 /// A job from `image` to `REPLICAS` objects of `store`, as `CopyJob`
 /// prepares it, but with sinks on the test store.
-fn plan(image: &Image, store: &Arc<Store>, cancel: CancelHandle) -> Plan {
+fn plan(image: &Image, store: &Arc<Bucket>, cancel: CancelHandle) -> Plan {
     let src = open_source(&Location::parse(image.path.to_str().unwrap()).unwrap()).unwrap();
     let layout = ChunkLayout::new(CHUNK, src.size()).unwrap();
     let progress = Arc::new(Progress::new(layout.size, layout.count(), REPLICAS));
@@ -69,7 +69,7 @@ fn plan(image: &Image, store: &Arc<Store>, cancel: CancelHandle) -> Plan {
     };
     let dests = (0..REPLICAS)
         .map(|i| {
-            let location = Location::Remote(RemoteLocation::parse(&url(i).to_string()).unwrap());
+            let location = Location::new(RemoteLocation::parse(&url(i).to_string()).unwrap());
             let sink = RemoteSink::with_store(Arc::clone(store), url(i), location.clone(), &opts);
             Dest {
                 index: i,
@@ -100,9 +100,9 @@ fn plan(image: &Image, store: &Arc<Store>, cancel: CancelHandle) -> Plan {
 
 /// 5 MiB parts of 128 KiB chunks (40 chunks), 2 uploading + 1 filling per
 /// replica: 120 chunks kept, more than the default pool of 64 buffers.
-fn slow_store(delay_ms: u64) -> Arc<Store> {
+fn slow_store(delay_ms: u64) -> Arc<Bucket> {
     let opts = StoreOptions::from_pairs([("concurrency", "2"), ("part_size", "5242880")]).unwrap();
-    Store::in_memory_slow(Backend::S3, &opts, Duration::from_millis(delay_ms))
+    Bucket::in_memory_slow(crate::s3::SERVICE, &opts, Duration::from_millis(delay_ms))
 }
 
 /// Runs the job on its own thread; a hang fails the test instead of

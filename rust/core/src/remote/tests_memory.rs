@@ -7,18 +7,18 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::bucket::Bucket;
 use super::options::StoreOptions;
-use super::runtime::block_on;
 use super::sink::RemoteSink;
 use super::source::RemoteSource;
-use super::store::Store;
-use super::url::{Backend, StoreUrl};
-use super::MANIFEST_SUFFIX;
+use super::url::StoreUrl;
 use crate::chunk::{is_zero, ChunkLayout};
 use crate::hash::digest;
 use crate::location::Location;
 use crate::manifest::Manifest;
+use crate::manifest::MANIFEST_SUFFIX;
 use crate::pool::Pool;
+use crate::runtime::block_on;
 use crate::sink::{ChunkRef, Sink, SinkOptions};
 use crate::source::Source;
 
@@ -37,17 +37,17 @@ fn url() -> StoreUrl {
 }
 
 fn location() -> Location {
-    Location::Remote(super::RemoteLocation::parse("s3://bkt/region/img.raw").unwrap())
+    Location::new(super::RemoteLocation::parse("s3://bkt/region/img.raw").unwrap())
 }
 
-fn store(opts: &[(&str, &str)]) -> Arc<Store> {
-    Store::in_memory(
-        Backend::S3,
+fn store(opts: &[(&str, &str)]) -> Arc<Bucket> {
+    Bucket::in_memory(
+        crate::s3::SERVICE,
         &StoreOptions::from_pairs(opts.iter().copied()).unwrap(),
     )
 }
 
-fn sink(store: &Arc<Store>, layout: ChunkLayout) -> Box<RemoteSink> {
+fn sink(store: &Arc<Bucket>, layout: ChunkLayout) -> Box<RemoteSink> {
     let opts = SinkOptions {
         layout,
         overwrite: false,
@@ -94,7 +94,7 @@ fn write_all(sink: &mut RemoteSink, bytes: &[u8], layout: ChunkLayout, order: &[
     }
 }
 
-fn stored(store: &Store, url: &StoreUrl) -> Option<Bytes> {
+fn stored(store: &Bucket, url: &StoreUrl) -> Option<Bytes> {
     block_on(store.get_all(url)).unwrap()
 }
 

@@ -1,52 +1,19 @@
-//! `s3://bucket/key` and `az://container/key` addresses.  A parsed URL never
-//! holds credentials: addresses that carry them (user:pass@, SAS query
+//! Object addresses, `scheme://bucket/key` (`s3://bucket/key`,
+//! `az://container/key`, whatever services are registered).  A parsed URL
+//! never holds credentials: addresses that carry them (user:pass@, SAS query
 //! strings) are refused with a message that does not repeat them.
 use std::fmt;
 
 use object_store::path::Path as ObjectPath;
 
+use super::service::Service;
 use crate::error::{Error, Result};
-
-/// Which object-store protocol a URL speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Backend {
-    /// S3 and S3-compatible services (AWS, MinIO, Ceph RGW, rclone serve s3).
-    S3,
-    /// Azure Blob Storage (and the Azurite emulator).
-    Azure,
-}
-
-impl Backend {
-    /// The name used in error messages and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::S3 => "s3",
-            Backend::Azure => "azure",
-        }
-    }
-
-    fn scheme(self) -> &'static str {
-        match self {
-            Backend::S3 => "s3",
-            Backend::Azure => "az",
-        }
-    }
-
-    /// The backend a URL scheme names, if it is an object-store scheme.
-    pub fn from_scheme(scheme: &str) -> Option<Backend> {
-        match scheme.to_ascii_lowercase().as_str() {
-            "s3" => Some(Backend::S3),
-            "az" | "azure" => Some(Backend::Azure),
-            _ => None,
-        }
-    }
-}
 
 /// A bucket (S3) or container (Azure) and a key inside it.  The key may be
 /// empty when the URL names a region's root rather than one object.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StoreUrl {
-    backend: Backend,
+    service: Service,
     bucket: String,
     key: ObjectPath,
 }
@@ -62,10 +29,13 @@ impl StoreUrl {
                 "not a URL (expected s3://bucket/key or az://container/key)",
             )
         })?;
-        let backend = Backend::from_scheme(scheme).ok_or_else(|| {
+        let service = Service::from_scheme(scheme).ok_or_else(|| {
             bad(
                 &shown,
-                &format!("scheme {scheme:?} is not an object store (s3, az)"),
+                &format!(
+                    "scheme {scheme:?} is not an object store ({})",
+                    Service::schemes_shown()
+                ),
             )
         })?;
         if rest.contains(['?', '#']) {
@@ -82,17 +52,20 @@ impl StoreUrl {
                 "credentials in the URL are not accepted; pass them as store options",
             ));
         }
-        check_bucket(backend, bucket).map_err(|why| bad(&shown, &why))?;
+        service
+            .check_bucket(bucket)
+            .map_err(|why| bad(&shown, &why))?;
         let key = parse_key(key).map_err(|why| bad(&shown, &why))?;
         Ok(StoreUrl {
-            backend,
+            service,
             bucket: bucket.to_string(),
             key,
         })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
+    /// The service this URL's scheme names.
+    pub fn service(&self) -> Service {
+        self.service
     }
 
     /// The bucket (S3) or container (Azure).
@@ -132,7 +105,7 @@ impl StoreUrl {
 
 impl fmt::Display for StoreUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.backend.scheme(), self.bucket)?;
+        write!(f, "{}://{}", self.service.scheme(), self.bucket)?;
         if !self.key.as_ref().is_empty() {
             write!(f, "/{}", self.key)?;
         }
@@ -162,37 +135,23 @@ fn redacted(text: &str) -> String {
     format!("{scheme}{rest}")
 }
 
-/// Bucket and container naming rules, checked here so a typo fails before
-/// any request.  S3: 3-63 of a-z 0-9 . -; Azure: 3-63 of a-z 0-9 -, no `--`.
-fn check_bucket(backend: Backend, bucket: &str) -> std::result::Result<(), String> {
-    let what = match backend {
-        Backend::S3 => "bucket",
-        Backend::Azure => "container",
-    };
+/// The naming rule buckets and containers share: 3-63 of a-z 0-9 - (and
+/// `.` when `dots`), starting and ending with a letter or digit; `what`
+/// ("bucket", "container") names it in the message.
+pub fn check_name(what: &str, bucket: &str, dots: bool) -> std::result::Result<(), String> {
     if bucket.is_empty() {
         return Err(format!("no {what} name"));
     }
-    let allowed = |c: char| {
-        c.is_ascii_lowercase()
-            || c.is_ascii_digit()
-            || c == '-'
-            || (c == '.' && backend == Backend::S3)
-    };
+    let allowed =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (c == '.' && dots);
     let edges_ok = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
         && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !(3..=63).contains(&bucket.len()) || !bucket.chars().all(allowed) || !edges_ok {
         return Err(format!(
             "{what} name {bucket:?} must be 3-63 lower-case letters, digits or hyphens{}, \
              starting and ending with a letter or digit",
-            if backend == Backend::S3 {
-                " (or dots)"
-            } else {
-                ""
-            }
+            if dots { " (or dots)" } else { "" }
         ));
-    }
-    if backend == Backend::Azure && bucket.contains("--") {
-        return Err(format!("{what} name {bucket:?} must not contain \"--\""));
     }
     Ok(())
 }
@@ -222,7 +181,7 @@ mod tests {
             assert_eq!(StoreUrl::parse(text).unwrap().to_string(), text);
         }
         let az = StoreUrl::parse("azure://images/disk.vhd").unwrap();
-        assert_eq!(az.backend(), Backend::Azure);
+        assert_eq!(az.service().name(), "azure");
         assert_eq!(az.to_string(), "az://images/disk.vhd");
         let u = StoreUrl::parse("s3://bkt/region/").unwrap();
         assert_eq!((u.bucket(), u.key().as_ref()), ("bkt", "region"));

@@ -1,28 +1,24 @@
-//! Intra-region replicas without moving bytes through this machine: when
-//! the source is a committed replica (its manifest beside it, at the job's
-//! chunk size) and every destination is in the same S3 bucket on the same
-//! service, each replica is a server-side CopyObject.  The manifest goes up
-//! first and the copy lands atomically, as with a streamed replica; a copy
-//! that fails removes its manifest again and fails alone.  Anything else
-//! (another bucket or service, Azure, objects over 5 GiB, no manifest) is
-//! streamed by the normal pipeline.
+//! Replicas copied inside their store instead of streamed through this
+//! machine, when the destinations' backend has the server-copy capability:
+//! the source is a committed replica (its manifest beside it, hashed, at
+//! the job's chunk size) and every destination's store says it can copy
+//! from it (`Store::can_copy_from`: same service, within its size limit).
+//! Each destination then gets the manifest first and the object
+//! atomically, as a streamed replica would; a copy that fails fails alone.
+//! Anything else is streamed by the normal pipeline.
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use futures::stream::{self, StreamExt};
 
-use super::location::RemoteLocation;
-use super::runtime::block_on;
-use super::store::Store;
-use super::url::StoreUrl;
 use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::manifest::Manifest;
 use crate::pipeline::Plan;
 use crate::progress::Progress;
 use crate::report::{CopyReport, DestinationReport};
+use crate::runtime::block_on;
 
 /// Server-side copies in flight at once.
 const COPIES_IN_FLIGHT: usize = 8;
@@ -35,73 +31,50 @@ pub enum ServerSide {
     Stream(Plan),
 }
 
-struct Eligible {
-    store: Arc<Store>,
-    source: StoreUrl,
-    manifest: Manifest,
-}
-
 /// Runs `plan` as server-side copies if it qualifies.
 pub fn copy(plan: Plan) -> ServerSide {
     match eligible(&plan) {
-        Some(e) => ServerSide::Done(run(plan, e)),
+        Some(manifest) => ServerSide::Done(run(plan, manifest)),
         None => ServerSide::Stream(plan),
     }
 }
 
-fn eligible(plan: &Plan) -> Option<Eligible> {
-    let Location::Remote(src) = plan.source.location() else {
-        return None;
-    };
-    let store = src.store().ok()?;
+/// The source's manifest, when every destination can be copied from it.
+fn eligible(plan: &Plan) -> Option<Manifest> {
+    let src = plan.source.location();
     let size = plan.layout.size;
-    let same_store = |d: &Location| match d {
-        Location::Remote(r) => same_service(src, r),
-        Location::File(_) => false,
-    };
-    let all_same = plan
+    let capable = |d: &Location| d.capabilities().server_copy && d.store().can_copy_from(src, size);
+    let all_capable = plan
         .dests
         .iter()
-        .all(|d| d.sink.is_some() && same_store(&d.location));
-    if !plan.opts.hash || plan.dests.is_empty() || !all_same || !store.copies_server_side(size) {
+        .all(|d| d.sink.is_some() && capable(&d.location));
+    if !plan.opts.hash || plan.dests.is_empty() || !all_capable {
         return None;
     }
-    let (_, manifest) = super::manifest::load_beside(src).ok()?;
-    (manifest.hashed && manifest.layout == plan.layout).then(|| Eligible {
-        store,
-        source: src.url.clone(),
-        manifest,
-    })
+    let manifest = Manifest::load_from(&src.manifest_location().ok()?).ok()?;
+    (manifest.hashed && manifest.layout == plan.layout).then_some(manifest)
 }
 
-/// Same backend, bucket and options: one service that can copy between them.
-fn same_service(a: &RemoteLocation, b: &RemoteLocation) -> bool {
-    a.url.backend() == b.url.backend() && a.url.bucket() == b.url.bucket() && a.options == b.options
-}
-
-fn run(mut plan: Plan, e: Eligible) -> Result<CopyReport> {
+fn run(mut plan: Plan, manifest: Manifest) -> Result<CopyReport> {
     let started = Instant::now();
-    let encoded = Bytes::from(e.manifest.encode());
-    let targets: Vec<(usize, StoreUrl)> = plan
+    let encoded = Bytes::from(manifest.encode());
+    let targets: Vec<(usize, Location)> = plan
         .dests
         .iter()
-        .filter_map(|d| match &d.location {
-            Location::Remote(r) => Some((d.index, r.url.clone())),
-            Location::File(_) => None,
-        })
+        .map(|d| (d.index, d.location.clone()))
         .collect();
     // No upload was started: dropping the sinks costs nothing.
     plan.dests.iter_mut().for_each(|d| d.sink = None);
     let results: Vec<(usize, Result<String>)> = block_on(
         stream::iter(targets)
-            .map(|(index, url)| {
-                let (store, source, manifest, cancel) =
-                    (&e.store, &e.source, encoded.clone(), &plan.cancel);
+            .map(|(index, dest)| {
+                let (source, manifest, cancel) =
+                    (plan.source.location(), encoded.clone(), &plan.cancel);
                 async move {
                     if cancel.is_cancelled() {
                         return (index, Err(Error::Cancelled));
                     }
-                    (index, copy_one(store, source, &url, manifest).await)
+                    (index, dest.store().copy_from(source, manifest).await)
                 }
             })
             .buffer_unordered(COPIES_IN_FLIGHT)
@@ -110,9 +83,9 @@ fn run(mut plan: Plan, e: Eligible) -> Result<CopyReport> {
     if plan.cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
-    let zero_bytes: u64 = (0..e.manifest.chunk_count())
-        .filter(|&i| e.manifest.zero[i as usize])
-        .map(|i| e.manifest.layout.len(i) as u64)
+    let zero_bytes: u64 = (0..manifest.chunk_count())
+        .filter(|&i| manifest.zero[i as usize])
+        .map(|i| manifest.layout.len(i) as u64)
         .sum();
     let mut destinations: Vec<Option<DestinationReport>> = vec![None; plan.dests.len()];
     for (index, result) in results {
@@ -134,7 +107,7 @@ fn run(mut plan: Plan, e: Eligible) -> Result<CopyReport> {
         holes_skipped: 0,
         zero_bytes,
         chunk_size: plan.layout.chunk_size,
-        digest: Some(e.manifest.image_digest),
+        digest: Some(manifest.image_digest),
         hashed: true,
         seconds: started.elapsed().as_secs_f64(),
         destinations: destinations
@@ -142,23 +115,6 @@ fn run(mut plan: Plan, e: Eligible) -> Result<CopyReport> {
             .map(|d| d.expect("one result per destination"))
             .collect(),
     })
-}
-
-/// Manifest first, then the atomic object copy; the manifest goes again if
-/// the copy fails, so a replica never shows without one.
-async fn copy_one(
-    store: &Store,
-    source: &StoreUrl,
-    dest: &StoreUrl,
-    manifest: Bytes,
-) -> Result<String> {
-    let manifest_url = dest.with_suffix(super::MANIFEST_SUFFIX)?;
-    store.put(&manifest_url, manifest).await?;
-    if let Err(err) = store.copy(source, dest).await {
-        let _ = store.delete(&manifest_url).await;
-        return Err(err);
-    }
-    Ok(manifest_url.to_string())
 }
 
 fn record(

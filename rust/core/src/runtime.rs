@@ -1,4 +1,5 @@
-//! The tokio runtime the object-store clients run on.  The engine's reader
+//! The tokio runtime store I/O runs on (object-store clients, server-side
+//! copies, the small async store operations).  The engine's reader
 //! and writer threads are plain OS threads, so its sync calls into a remote
 //! store `block_on` a future here; async callers `.await` the same futures.
 use std::future::Future;

@@ -1,14 +1,23 @@
-//! Azure Blob Storage through object_store's MicrosoftAzure client.
+//! The Azure backend (`az://container/key`, `azure://` too): Azure Blob
+//! Storage and Azurite through object_store's MicrosoftAzure client.  Only
+//! what differs from other object stores lives here (see `crate::remote`).
 //! Settings: AZURE_* environment variables first, then the store options
 //! (`account` or `account_name`, `access_key`, `sas_token`, `endpoint`,
 //! `allow_http`, `use_emulator`...).
 use std::sync::Arc;
 
-use object_store::azure::MicrosoftAzureBuilder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::{ObjectStore, RetryConfig};
 
-use super::options::StoreOptions;
 use crate::error::Result;
+use crate::remote::client::client_builder;
+use crate::remote::url::check_name;
+use crate::remote::{ObjectBackend, ObjectService, Service, StoreOptions};
+
+/// The Azure Blob service.
+pub const SERVICE: Service = Service(&Azure);
+/// Its entry in `crate::store::registry`.
+pub static BACKEND: ObjectBackend = ObjectBackend(SERVICE);
 
 /// Block blobs hold at most 50,000 blocks.
 pub const MAX_BLOCKS: u64 = 50_000;
@@ -19,14 +28,60 @@ const EMULATOR_ACCOUNT: &str = "devstoreaccount1";
 const EMULATOR_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-pub(crate) fn build(
-    container: &str,
-    opts: &StoreOptions,
-    retry: RetryConfig,
-) -> Result<Arc<dyn ObjectStore>> {
+pub struct Azure;
+
+impl ObjectService for Azure {
+    fn name(&self) -> &'static str {
+        "azure"
+    }
+
+    fn schemes(&self) -> &'static [&'static str] {
+        &["az", "azure"]
+    }
+
+    fn shown(&self) -> &'static str {
+        "az://"
+    }
+
+    /// As S3's but without dots, and no `--`.
+    fn check_bucket(&self, container: &str) -> std::result::Result<(), String> {
+        check_name("container", container, false)?;
+        if container.contains("--") {
+            return Err(format!(
+                "container name {container:?} must not contain \"--\""
+            ));
+        }
+        Ok(())
+    }
+
+    fn reads_env(&self, var: &str) -> bool {
+        var.starts_with("AZURE_") || var.starts_with("AZURITE_") || var == "IDENTITY_ENDPOINT"
+    }
+
+    fn build(
+        &self,
+        container: &str,
+        opts: &StoreOptions,
+        retry: RetryConfig,
+    ) -> Result<Arc<dyn ObjectStore>> {
+        build(container, opts, retry)
+    }
+
+    /// Any part size, at most 50,000 blocks.
+    fn part_limits(&self, part_size: u64) -> (u64, u64) {
+        (part_size, MAX_BLOCKS)
+    }
+
+    // No server-side copy: Copy Blob may finish asynchronously
+    // (x-ms-copy-status: pending) and object_store does not wait for it,
+    // so the blob could be visible before it is complete.  Azure replicas
+    // are streamed instead.
+}
+
+fn build(container: &str, opts: &StoreOptions, retry: RetryConfig) -> Result<Arc<dyn ObjectStore>> {
     let builder = MicrosoftAzureBuilder::from_env().with_container_name(container);
     let address = format!("Azure store az://{container}");
-    super::client::build(builder, emulator_endpoint(opts), retry, &address, opts)
+    crate::remote::client::build(builder, emulator_endpoint(opts), retry, &address, opts)
 }
 
 /// The client options, with `account` spelled as object_store wants it and
@@ -74,6 +129,14 @@ fn emulator_endpoint(opts: &StoreOptions) -> Vec<(String, String)> {
     }
     out
 }
+
+client_builder!(
+    MicrosoftAzureBuilder,
+    AzureConfigKey,
+    MicrosoftAzure,
+    "an Azure Blob setting (e.g. account, access_key, sas_token, endpoint, \
+     allow_http, use_emulator)"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,4 +1,4 @@
-//! A connected bucket or container, and the small operations every remote
+//! A connected bucket or container, and the small operations every object
 //! path needs (head, ranged get, put, delete, server-side copy, list).
 //! Clients are cached per bucket and options, so one connection pool
 //! serves all the replicas in a bucket; their I/O runs on the store runtime.
@@ -13,64 +13,51 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use super::error::{store_error, store_failure};
 use super::options::StoreOptions;
 use super::retry::Tuning;
-use super::url::{Backend, StoreUrl};
-use super::{azure, s3};
+use super::service::Service;
+use super::url::StoreUrl;
 use crate::error::Result;
 
 /// One bucket (S3) or container (Azure) with its client and policy.
-pub struct Store {
+pub struct Bucket {
     client: Arc<dyn ObjectStore>,
-    backend: Backend,
+    service: Service,
     bucket: String,
     tuning: Tuning,
     secrets: Arc<[String]>,
 }
 
-/// (backend, bucket, options, the backend's environment variables, pid):
+/// (service, bucket, options, the service's environment variables, pid):
 /// a client built from other variables (a changed AWS_ENDPOINT, say) is
 /// not reused, and a forked child builds its own clients, since the
 /// parent's are tied to a runtime the child does not have.
-type CacheKey = (Backend, String, StoreOptions, Vec<(String, String)>, u32);
-static CLIENTS: Mutex<Option<HashMap<CacheKey, Arc<Store>>>> = Mutex::new(None);
+type CacheKey = (Service, String, StoreOptions, Vec<(String, String)>, u32);
+static CLIENTS: Mutex<Option<HashMap<CacheKey, Arc<Bucket>>>> = Mutex::new(None);
 
-/// The variables object_store's builders read for `backend`.
-fn environment(backend: Backend) -> Vec<(String, String)> {
-    let read = |k: &str| match backend {
-        Backend::S3 => k.starts_with("AWS_"),
-        Backend::Azure => {
-            k.starts_with("AZURE_") || k.starts_with("AZURITE_") || k == "IDENTITY_ENDPOINT"
-        }
-    };
-    let mut vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| read(k)).collect();
+/// The variables object_store's builder reads for `service`.
+fn environment(service: Service) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| service.reads_env(k))
+        .collect();
     vars.sort();
     vars
 }
 
-impl Store {
+impl Bucket {
     /// The store holding `url`, built from the environment and `opts` (bad
     /// options fail here, before any request); reused for equal arguments.
-    pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Store>> {
-        let pid = std::process::id();
-        let env = environment(url.backend());
-        let key = (
-            url.backend(),
-            url.bucket().to_string(),
-            opts.clone(),
-            env,
-            pid,
-        );
+    pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Bucket>> {
+        let key = cache_key(url, opts);
         let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(store) = cache.as_ref().and_then(|c| c.get(&key)) {
             return Ok(Arc::clone(store));
         }
         let tuning = Tuning::from_options(opts)?;
-        let client = match url.backend() {
-            Backend::S3 => s3::build(url.bucket(), opts, tuning.retry.clone())?,
-            Backend::Azure => azure::build(url.bucket(), opts, tuning.retry.clone())?,
-        };
-        let store = Arc::new(Store {
+        let client = url
+            .service()
+            .build(url.bucket(), opts, tuning.retry.clone())?;
+        let store = Arc::new(Bucket {
             client,
-            backend: url.backend(),
+            service: url.service(),
             bucket: url.bucket().to_string(),
             tuning,
             secrets: opts.secrets().into(),
@@ -83,28 +70,42 @@ impl Store {
 
     /// A store over object_store's in-memory backend, for unit tests.
     #[cfg(test)]
-    pub(crate) fn in_memory(backend: Backend, opts: &StoreOptions) -> Arc<Store> {
-        Store::in_memory_slow(backend, opts, std::time::Duration::ZERO)
+    pub(crate) fn in_memory(service: Service, opts: &StoreOptions) -> Arc<Bucket> {
+        Bucket::in_memory_slow(service, opts, std::time::Duration::ZERO)
+    }
+
+    /// An in-memory bucket that `connect` hands out for `url`'s bucket and
+    /// `opts` from now on (in this process), so `RemoteLocation`s parsed
+    /// from URLs reach it: the conformance suite's object stores.
+    #[cfg(test)]
+    pub(crate) fn install_in_memory(url: &StoreUrl, opts: &StoreOptions) -> Arc<Bucket> {
+        let mut bucket = Bucket::in_memory(url.service(), opts);
+        Arc::get_mut(&mut bucket).expect("new").bucket = url.bucket().to_string();
+        let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get_or_insert_with(HashMap::new)
+            .insert(cache_key(url, opts), Arc::clone(&bucket));
+        bucket
     }
 
     /// The same, each write taking `delay` (see `test_store`).
     #[cfg(test)]
     pub(crate) fn in_memory_slow(
-        backend: Backend,
+        service: Service,
         opts: &StoreOptions,
         delay: std::time::Duration,
-    ) -> Arc<Store> {
-        Arc::new(Store {
+    ) -> Arc<Bucket> {
+        Arc::new(Bucket {
             client: Arc::new(super::test_store::WireStore::new(delay)),
-            backend,
+            service,
             bucket: "bkt".into(),
             tuning: Tuning::from_options(opts).expect("test options are valid"),
             secrets: opts.secrets().into(),
         })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
+    pub fn service(&self) -> Service {
+        self.service
     }
 
     pub fn tuning(&self) -> &Tuning {
@@ -125,13 +126,12 @@ impl Store {
         store_error(op, url, &self.secrets, err)
     }
 
-    /// Whether this service copies `size` bytes server-side atomically.  S3
-    /// CopyObject does (up to 5 GiB).  Azure's Copy Blob may finish
-    /// asynchronously (x-ms-copy-status: pending) and object_store does not
-    /// wait for it, so the blob could be visible before it is complete:
-    /// Azure replicas are streamed instead.
+    /// Whether this service copies `size` bytes server-side atomically
+    /// (see `ObjectService::max_server_copy`).
     pub fn copies_server_side(&self, size: u64) -> bool {
-        self.backend == Backend::S3 && size <= s3::MAX_SERVER_COPY
+        self.service
+            .max_server_copy()
+            .is_some_and(|max| size <= max)
     }
 
     /// Size of the object at `url`, or None if there is none.
@@ -197,25 +197,29 @@ impl Store {
         let prefix_key = (!key.as_ref().is_empty()).then_some(key);
         let metas = (self.client.list(prefix_key).try_collect::<Vec<_>>().await)
             .map_err(|e| self.error("list", prefix, &e))?;
-        let root = StoreUrl::parse(&format!("{}://{}", self.scheme(), self.bucket))?;
+        let root = StoreUrl::parse(&format!("{}://{}", self.service.scheme(), self.bucket))?;
         metas
             .into_iter()
             .map(|m| Ok((root.join(m.location.as_ref())?, m.size)))
             .collect()
     }
 
-    fn scheme(&self) -> &'static str {
-        match self.backend {
-            Backend::S3 => "s3",
-            Backend::Azure => "az",
-        }
-    }
-
     fn key<'u>(&self, url: &'u StoreUrl) -> &'u object_store::path::Path {
         debug_assert_eq!(
-            (url.backend(), url.bucket()),
-            (self.backend, self.bucket.as_str())
+            (url.service(), url.bucket()),
+            (self.service, self.bucket.as_str())
         );
         url.key()
     }
+}
+
+/// (service, bucket, options, the service's environment variables, pid).
+fn cache_key(url: &StoreUrl, opts: &StoreOptions) -> CacheKey {
+    (
+        url.service(),
+        url.bucket().to_string(),
+        opts.clone(),
+        environment(url.service()),
+        std::process::id(),
+    )
 }
