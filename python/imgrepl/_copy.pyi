@@ -102,6 +102,9 @@ class CopyJob:
     ) -> CopyJob: ...
     def progress(self) -> Progress:
         """A snapshot now, without waiting."""
+    def set_bwlimit(self, bwlimit: int | None) -> None:
+        """Changes the cap on source reads (bytes/s) from the next read on;
+        None lifts it."""
     def cancel(self) -> None: ...
     def wait(self) -> CopyReport:
         """Blocks until the job ends; raises on a job-level failure (source

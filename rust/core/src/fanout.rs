@@ -19,6 +19,7 @@ use crate::progress::Progress;
 use crate::report::CopyReport;
 use crate::sink::{check_not_existing, SinkOptions};
 use crate::source::DataMap;
+use crate::throttle::Throttle;
 
 /// More destinations than this is almost surely a mistake (Azure's limit
 /// is 100 replicas per region).
@@ -75,6 +76,7 @@ impl CancelHandle {
 pub struct CopyJob {
     progress: Arc<Progress>,
     cancel: CancelHandle,
+    throttle: Arc<Throttle>,
     source: String,
     thread: Option<JoinHandle<Result<CopyReport>>>,
 }
@@ -82,7 +84,8 @@ pub struct CopyJob {
 impl CopyJob {
     pub fn start(source: &str, destinations: &[String], opts: &CopyOptions) -> Result<CopyJob> {
         let cancel = CancelHandle::default();
-        let plan = prepare(source, destinations, opts, cancel.clone())?;
+        let throttle = Arc::new(Throttle::new(opts.bwlimit));
+        let plan = prepare(source, destinations, opts, cancel.clone(), throttle.clone())?;
         let progress = plan.progress.clone();
         let source = plan.source.location().to_string();
         let finish_on_exit = FinishGuard(progress.clone());
@@ -98,6 +101,7 @@ impl CopyJob {
         Ok(CopyJob {
             progress,
             cancel,
+            throttle,
             source,
             thread: Some(thread),
         })
@@ -109,6 +113,11 @@ impl CopyJob {
 
     pub fn cancel_handle(&self) -> CancelHandle {
         self.cancel.clone()
+    }
+
+    /// The job's read cap, to change while it runs (`Throttle::set`).
+    pub fn throttle(&self) -> Arc<Throttle> {
+        self.throttle.clone()
     }
 
     /// Blocks until the job ends.  Per-destination failures are in the
@@ -151,6 +160,7 @@ fn prepare(
     destinations: &[String],
     opts: &CopyOptions,
     cancel: CancelHandle,
+    throttle: Arc<Throttle>,
 ) -> Result<Plan> {
     check_chunk_size(opts.chunk_size)?;
     check_counts(destinations.len(), opts)?;
@@ -190,6 +200,7 @@ fn prepare(
         data,
         opts: opts.clone(),
         cancel,
+        throttle,
         progress,
         dests,
     })

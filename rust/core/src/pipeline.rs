@@ -29,6 +29,8 @@ pub struct Plan {
     pub data: DataMap,
     pub opts: CopyOptions,
     pub cancel: CancelHandle,
+    /// The read cap; the job's owner may change it while it runs.
+    pub throttle: Arc<Throttle>,
     pub progress: Arc<Progress>,
     pub dests: Vec<Dest>,
 }
@@ -127,7 +129,7 @@ pub struct Shared {
     pub pool: Pool,
     /// Sinks may keep `Chunk::data` instead of copying it (see `buffers`).
     pub share: bool,
-    pub throttle: Option<Throttle>,
+    pub throttle: Arc<Throttle>,
     /// Destinations still healthy; reading stops when none is.
     pub live: AtomicUsize,
     zero_full: Digest,
@@ -181,6 +183,7 @@ pub fn run(plan: Plan) -> Result<CopyReport> {
         data,
         opts,
         cancel,
+        throttle,
         progress,
         dests,
     } = plan;
@@ -209,7 +212,7 @@ pub fn run(plan: Plan) -> Result<CopyReport> {
         progress,
         pool: Pool::new(buffers, layout.chunk_size as usize),
         share: pool.share,
-        throttle: opts.bwlimit.map(Throttle::new),
+        throttle,
         live: AtomicUsize::new(dests.iter().filter(|d| d.sink.is_some()).count()),
         zero_full: zero_digest(layout.chunk_size),
         zero_last: zero_digest(last_len),

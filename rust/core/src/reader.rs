@@ -77,9 +77,7 @@ fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
     }
     buf[(filled - range.start) as usize..].fill(0);
     sh.holes_skipped.fetch_add(len - read, Relaxed);
-    if let Some(t) = &sh.throttle {
-        t.take(read, || sh.stopped());
-    }
+    sh.throttle.take(read, || sh.stopped());
     sh.progress.bytes_read.fetch_add(read, Relaxed);
     if is_zero(&buf) {
         sh.zero_bytes.fetch_add(len, Relaxed);

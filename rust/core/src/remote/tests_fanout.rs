@@ -93,6 +93,7 @@ fn plan(image: &Image, store: &Arc<Bucket>, cancel: CancelHandle) -> Plan {
             ..CopyOptions::default()
         },
         cancel,
+        throttle: std::sync::Arc::new(crate::throttle::Throttle::new(None)),
         progress,
         dests,
     }

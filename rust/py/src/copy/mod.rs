@@ -11,6 +11,7 @@ use std::task::Poll;
 
 use imgrepl_core::fanout::{CancelHandle, CopyJob, CopyOptions};
 use imgrepl_core::progress::Progress;
+use imgrepl_core::throttle::Throttle;
 use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -42,6 +43,7 @@ pub struct PyCopyJob {
     shared: Arc<JobShared>,
     progress: Arc<Progress>,
     cancel: CancelHandle,
+    throttle: Arc<Throttle>,
     /// The outcome as Python sees it, built once on the Python thread.
     report: PyOnceLock<PyResult<Py<PyCopyReport>>>,
 }
@@ -98,6 +100,7 @@ impl PyCopyJob {
             .detach(|| CopyJob::start(&source, &destinations, &opts))
             .map_err(PyEngineError)?;
         let (progress, cancel) = (job.progress().clone(), job.cancel_handle());
+        let throttle = job.throttle();
         let watcher = shared.clone();
         // On failure the closure, and the job in it, is dropped: cancelled.
         std::thread::Builder::new()
@@ -108,6 +111,7 @@ impl PyCopyJob {
             shared,
             progress,
             cancel,
+            throttle,
             report: PyOnceLock::new(),
         })
     }
@@ -121,6 +125,18 @@ impl PyCopyJob {
     /// every temporary file is gone.
     fn cancel(&self) {
         self.cancel.cancel();
+    }
+
+    /// Changes the cap on source reads (bytes/s) from the next read on;
+    /// None lifts it.  `disk create` shares a replica's read bandwidth
+    /// among its readers this way as they come and go.
+    #[pyo3(signature = (bwlimit))]
+    fn set_bwlimit(&self, bwlimit: Option<u64>) -> PyResult<()> {
+        if bwlimit == Some(0) {
+            return Err(PyValueError::new_err("bwlimit 0 must be at least 1 byte/s"));
+        }
+        self.throttle.set(bwlimit);
+        Ok(())
     }
 
     /// The wake-up socket: readable whenever progress or the outcome may
