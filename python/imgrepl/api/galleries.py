@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imgrepl import stores
+from imgrepl.api import region_stores
 from imgrepl.api.base import ClientBase
 from imgrepl.catalog import Catalog
 from imgrepl.gallery import access, rules
@@ -28,12 +29,16 @@ class CatalogApi(ClientBase):
         zones: int = 0,
         replica_read_mbps: float | None = None,
         store_options: Mapping[str, str] | None = None,
+        check: bool = True,
     ) -> Region:
         """A region and its store URL (`file:///path`, a plain directory, s3://, az://);
         `zones` availability zones (0..3) hold a copy each of every ZRS replica;
         `store_options` (s3:// and az:// only: endpoint, credentials... see
         imgrepl.register_store) are checked by the engine before anything is
-        recorded, kept in the catalog and never shown."""
+        recorded, kept in the catalog and never shown.  The store must be a
+        location of its own (no other region's is equal to it, inside it or
+        around it) and usable; with `check`, an object store must answer
+        within a few seconds and a local one be writable."""
         catalog = await self._owner("add regions")
         zones = zone_count(zones)
         rules.positive("--replica-read-mbps", replica_read_mbps)
@@ -46,9 +51,16 @@ class CatalogApi(ClientBase):
             replica_read_mbps,
             options,
         )
+        known = await self._run(catalog.regions.all)
+        if any(r.name == region.name for r in known):  # the catalog refuses it
+            return await self._run(catalog.regions.add, region)
+        await self._run(region_stores.check_unshared, region, known)
+        await self._run(region_stores.check_local, region, writable=check)
         stores.check_store_options(region.store, options)
         try:
-            return await self._run(catalog.regions.add, region)
+            if check:
+                await region_stores.check_reachable(region)
+            return await self._run(_add_region, catalog, region)
         except BaseException:
             if options:  # not recorded: the engine forgets them too
                 stores.forget_store_options(region.store)
@@ -161,6 +173,14 @@ class CatalogApi(ClientBase):
     async def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
         catalog = await self._require(READ, "list shares", gallery, definition)
         return await self._run(catalog.grants.all, gallery, definition)
+
+
+def _add_region(catalog: Catalog, region: Region) -> Region:
+    """The store is checked against the other regions again in the
+    transaction that records it, so two concurrent adds cannot both take it."""
+    with catalog.transaction() as tx:
+        region_stores.check_unshared(region, tx.regions.all())
+        return tx.regions.add(region)
 
 
 def _update_definition(
