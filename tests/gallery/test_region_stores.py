@@ -156,3 +156,23 @@ def test_spaces_in_a_region_name_are_still_ignored(home: Path, srv: Path) -> Non
     assert cli(home, "region", "add", " East US ", "--store", str(srv.parent / "e"))["name"] == (
         "eastus"
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "why"),
+    [
+        (
+            "env:IMGREPL_TEST_UNSET_SECRET",
+            "environment variable IMGREPL_TEST_UNSET_SECRET is unset",
+        ),
+        ("file:/nonexistent/secret", "/nonexistent/secret cannot be read"),
+    ],
+)
+def test_a_secret_reference_that_resolves_to_nothing_is_refused(
+    home: Path, srv: Path, reference: str, why: str
+) -> None:
+    before = catalog_state(home)
+    result = cli_run(home, "region", "add", "s1", "--store", "s3://bucket/s1",
+                     "--store-option", f"secret_access_key={reference}")  # fmt: skip
+    assert result.returncode == 1 and why in result.stderr
+    assert catalog_state(home) == before

@@ -32,11 +32,14 @@ class Runner:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.seen: list[str] = []
+        self.env: dict[str, str] = {}  # added to the clean environment
 
     def run(self, *args: str, output: str = "json") -> subprocess.CompletedProcess[str]:
         argv = cli_argv(self.home, *args)
         argv[-1] = output  # cli_argv ends with `-o json`
-        proc = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), timeout=300)
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, env=clean_env() | self.env, timeout=300
+        )
         self.seen += [proc.stdout, proc.stderr]
         return proc
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imgrepl import stores
-from imgrepl.api import region_stores
+from imgrepl.api import region_stores, store_secrets
 from imgrepl.api.base import ClientBase
 from imgrepl.catalog import Catalog
 from imgrepl.gallery import access, rules
@@ -43,27 +43,30 @@ class CatalogApi(ClientBase):
         zones = zone_count(zones)
         rules.positive("--replica-read-mbps", replica_read_mbps)
         options = {str(k): str(v) for k, v in (store_options or {}).items()}
+        kept, secrets = store_secrets.split(options)  # the catalog never sees a secret
         region = Region(
             normalise_region(name),
             name.strip(),
             normalise_store(store),
             zones,
             replica_read_mbps,
-            options,
+            kept,
         )
         known = await self._run(catalog.regions.all)
         if any(r.name == region.name for r in known):  # the catalog refuses it
             return await self._run(catalog.regions.add, region)
         await self._run(region_stores.check_unshared, region, known)
         await self._run(region_stores.check_local, region, writable=check)
-        stores.check_store_options(region.store, options)
+        stores.check_store_options(region.store, store_secrets.resolve_references(options))
         try:
             if check:
                 await region_stores.check_reachable(region)
+            await self._run(store_secrets.save, self.home, region.name, secrets)
             return await self._run(_add_region, catalog, region)
         except BaseException:
-            if options:  # not recorded: the engine forgets them too
+            if options:  # not recorded: the engine and the secrets file forget them too
                 stores.forget_store_options(region.store)
+                await self._run(store_secrets.save, self.home, region.name, {})
             raise
 
     async def list_regions(self) -> list[Region]:
@@ -77,6 +80,7 @@ class CatalogApi(ClientBase):
     async def remove_region(self, name: str) -> None:
         catalog = await self._owner("remove regions")
         await self._run(catalog.regions.remove, normalise_region(name))
+        await self._run(store_secrets.save, self.home, normalise_region(name), {})
 
     async def get_limits(self) -> Limits:
         catalog = await self._member("read the limits")

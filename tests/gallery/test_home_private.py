@@ -1,0 +1,65 @@
+"""The home is private to its owner: created 0700 with every directory in it
+0700 and every file 0600 (catalog and its WAL, secrets, logs) even under
+a permissive umask, and an existing home that other users could read is
+fixed when it is opened, with one warning on stderr."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.gallery import IDS, cli, cli_run, create_cli
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def modes(home: Path) -> dict[str, int]:
+    """Path under the home -> its permission bits (symbolic links left out)."""
+    found = {".": stat.S_IMODE(home.stat().st_mode)}
+    for p in home.rglob("*"):
+        if not p.is_symlink():
+            found[str(p.relative_to(home))] = stat.S_IMODE(p.lstat().st_mode)
+    return found
+
+
+def test_a_new_home_and_everything_in_it_is_private(
+    home: Path, tmp_path: Path, image: Path, open_umask: None
+) -> None:
+    cli(home, "region", "add", "westeurope", "--store", str(tmp_path / "we"))
+    cli(home, "sig", "create", "-r", "G", "-l", "westeurope")
+    cli(home, "sig", "image-definition", "create", "-r", "G", "-i", "D", "--publisher", "a",
+        "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip
+    create_cli(home, "1.0.0", image, "--no-wait")
+    cli(home, "sig", "image-version", "wait", *IDS)
+    found = modes(home)
+    assert "catalog.db" in found and any(k.startswith("logs/") for k in found), found
+    for path, mode in found.items():
+        want = 0o700 if (home / path).is_dir() else 0o600
+        assert mode == want, f"{path}: {oct(mode)}"
+
+
+def test_an_existing_home_open_to_others_is_fixed_with_a_warning(home: Path) -> None:
+    assert cli(home, "region", "list") == []
+    (home / "logs").mkdir(mode=0o755)
+    (home / "logs" / "old.log").write_text("x")
+    for path, mode in [(home, 0o755), (home / "catalog.db", 0o644), (home / "logs", 0o755),
+                       (home / "logs" / "old.log", 0o664)]:  # fmt: skip
+        os.chmod(path, mode)
+
+    opened = cli_run(home, "region", "list")
+    assert opened.returncode == 0
+    assert f"warning: home {home} was open to other users (4 paths" in opened.stderr
+    assert opened.stderr.count("\n") == 1
+    assert set(modes(home).values()) <= {0o700, 0o600}
+    again = cli_run(home, "region", "list")
+    assert again.returncode == 0 and again.stderr == ""
