@@ -176,3 +176,30 @@ def test_a_secret_reference_that_resolves_to_nothing_is_refused(
                      "--store-option", f"secret_access_key={reference}")  # fmt: skip
     assert result.returncode == 1 and why in result.stderr
     assert catalog_state(home) == before
+
+
+def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
+    home: Path, srv: Path, tmp_path: Path
+) -> None:
+    """A home from before the scheme check (the region written straight
+    into the catalog): its region fails alone, the healthy one completes."""
+    import sqlite3
+
+    from helpers.gallery import region_states, vhd
+
+    db = sqlite3.connect(home / "catalog.db")
+    with db:
+        db.execute(
+            "INSERT INTO regions (name, display_name, store) VALUES ('old', 'old', 'http://x/y')"
+        )
+    db.close()
+    cli(home, "sig", "create", "-r", "G", "-l", "l1")
+    cli(home, "sig", "image-definition", "create", "-r", "G", "-i", "D", "--publisher", "a",
+        "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip
+    image = vhd(tmp_path / "os.vhd", 2)
+    ids = ["-r", "G", "-i", "D", "-e", "1.0.0", "-l", "l1", "--os-vhd", str(image)]
+    made = cli_run(home, "sig", "image-version", "create", *ids, "--target-regions", "l1", "old")
+    assert made.returncode == 1
+    shown = cli(home, "sig", "image-version", "show", "-r", "G", "-i", "D", "-e", "1.0.0",
+                "--expand", "ReplicationStatus")  # fmt: skip
+    assert region_states(shown) == {"l1": "Completed", "old": "Failed"}

@@ -219,6 +219,12 @@ class Replicator:
                     await job.wait_async()
             raise
         except Exception as exc:  # the whole job failed (source unreadable...)
+            if job is None and len(dsts) > 1:
+                # refused before a byte was read (a destination URL the engine
+                # cannot serve): each alone, so only the bad store's region fails
+                for d in dsts:
+                    await self._copy(stage, [d], from_source)
+                return
             await self._fail(dsts, str(exc))
             return
         if from_source:
