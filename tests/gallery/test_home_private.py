@@ -63,3 +63,33 @@ def test_an_existing_home_open_to_others_is_fixed_with_a_warning(home: Path) -> 
     assert set(modes(home).values()) <= {0o700, 0o600}
     again = cli_run(home, "region", "list")
     assert again.returncode == 0 and again.stderr == ""
+
+
+def test_secrets_an_older_catalog_holds_are_moved_out_on_open(home: Path, tmp_path: Path) -> None:
+    """A catalog from before secrets left it: the first open moves them to
+    the secrets file, and the old value's bytes are gone from the catalog
+    files (what `strings catalog.db` would print)."""
+    import json
+    import sqlite3
+
+    secret = "old-plain-secret-0xC0FFEE"
+    cli(home, "region", "add", "l1", "--store", str(tmp_path / "l1"))
+    options = {"endpoint": "http://127.0.0.1:1", "allow_http": "true",
+               "access_key_id": "id", "secret_access_key": secret}  # fmt: skip
+    db = sqlite3.connect(home / "catalog.db")
+    with db:
+        db.execute(
+            "INSERT INTO regions (name, display_name, store, store_options) VALUES (?, ?, ?, ?)",
+            ("s1", "s1", "s3://bucket/s1", json.dumps(options)),
+        )
+    db.close()
+    assert secret.encode() in b"".join(p.read_bytes() for p in home.glob("catalog.db*"))
+
+    opened = cli_run(home, "region", "list")
+    assert opened.returncode == 0, opened.stderr
+    assert "region 's1': secret store options moved from the catalog" in opened.stderr
+    assert secret.encode() not in b"".join(p.read_bytes() for p in home.glob("catalog.db*"))
+    assert json.loads((home / "secrets.json").read_text()) == {"s1": {"secret_access_key": secret}}
+    again = cli_run(home, "region", "list")
+    assert again.returncode == 0 and again.stderr == ""
+    assert {r["name"]: r["storeOptions"] for r in again.json()}["s1"]["secret_access_key"] == "***"

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
-from imgrepl.api.store_secrets import engine_options
+from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.status import with_status
@@ -43,8 +43,9 @@ class ClientBase:
         if self._catalog is None or self._access is None:
             await asyncio.to_thread(private_home, self.home)
             catalog = await asyncio.to_thread(open_catalog, self.home)
-            regions = await asyncio.to_thread(catalog.regions.all)
-            stores.register_region_stores({r.store: engine_options(self.home, r) for r in regions})
+            stores.register_region_stores(
+                await asyncio.to_thread(engine_stores, self.home, catalog)
+            )
             self._catalog = catalog
             self._access = await asyncio.to_thread(Access, catalog, self.principal)
         return self._catalog, self._access

@@ -11,12 +11,14 @@ region -> key -> value) and the catalog row holds only STORED in its place.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from imgrepl.catalog import Catalog
 from imgrepl.exceptions import ValidationError
 from imgrepl.gallery.models import Region
 from imgrepl.home import secrets_path
@@ -39,7 +41,7 @@ def split(options: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     secret values are replaced by STORED; references stay as they are."""
     kept, secrets = {}, {}
     for key, value in options.items():
-        if is_secret(key) and not value.startswith(("env:", "file:")):
+        if is_secret(key) and value != STORED and not value.startswith(("env:", "file:")):
             kept[key], secrets[key] = STORED, value
         else:
             kept[key] = value
@@ -86,6 +88,24 @@ def engine_options(home: Path, region: Region) -> dict[str, str]:
         except ValidationError as exc:
             print(f"imgrepl: warning: region {region.name!r}: {exc}", file=sys.stderr)
     return out
+
+
+def engine_stores(home: Path, catalog: Catalog) -> dict[str, dict[str, str]]:
+    """Every region's store URL -> its options for the engine, after moving
+    the secrets an older catalog holds in plain text to the secrets file."""
+    regions = catalog.regions.all()
+    for i, region in enumerate(regions):
+        kept, secrets = split(region.store_options)
+        if secrets:
+            save(home, region.name, _load(home).get(region.name, {}) | secrets)
+            catalog.regions.set_store_options(region.name, kept)
+            regions[i] = dataclasses.replace(region, store_options=kept)
+            print(
+                f"imgrepl: warning: region {region.name!r}: secret store options moved "
+                f"from the catalog to {secrets_path(home)}",
+                file=sys.stderr,
+            )
+    return {r.store: engine_options(home, r) for r in regions}
 
 
 def save(home: Path, region: str, secrets: Mapping[str, str]) -> None:
