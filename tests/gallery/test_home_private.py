@@ -93,3 +93,19 @@ def test_secrets_an_older_catalog_holds_are_moved_out_on_open(home: Path, tmp_pa
     again = cli_run(home, "region", "list")
     assert again.returncode == 0 and again.stderr == ""
     assert {r["name"]: r["storeOptions"] for r in again.json()}["s1"]["secret_access_key"] == "***"
+
+
+def test_regions_saving_secrets_at_once_all_keep_theirs(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    code = (
+        "import sys; from pathlib import Path; from imgrepl.api.store_secrets import save\n"
+        "for i in range(20): save(Path(sys.argv[1]), f'r{sys.argv[2]}-{i}', {'password': 'p'})"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(home), str(n)]) for n in range(6)]
+    assert [p.wait(60) for p in procs] == [0] * 6
+    assert len(json.loads((home / "secrets.json").read_text())) == 6 * 20

@@ -11,11 +11,13 @@ region -> key -> value) and the catalog row holds only STORED in its place.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from imgrepl.catalog import Catalog
@@ -110,20 +112,32 @@ def engine_stores(home: Path, catalog: Catalog) -> dict[str, dict[str, str]]:
 
 def save(home: Path, region: str, secrets: Mapping[str, str]) -> None:
     """Records (or with no secrets, forgets) a region's secrets: written to
-    a 0600 temporary file, then renamed over the old one."""
-    every = _load(home)
-    if every.pop(region, None) is None and not secrets:
-        return  # nothing to record or forget
-    if secrets:
-        every[region] = dict(secrets)
-    path = secrets_path(home)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(every, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    a 0600 temporary file, then renamed over the old one, under a lock so
+    two processes adding regions at once both keep theirs."""
+    with _locked(home):
+        every = _load(home)
+        if every.pop(region, None) is None and not secrets:
+            return  # nothing to record or forget
+        if secrets:
+            every[region] = dict(secrets)
+        path = secrets_path(home)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(every, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def _locked(home: Path) -> Iterator[None]:
+    fd = os.open(home / ".secrets.lock", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _load(home: Path) -> dict[str, dict[str, str]]:
