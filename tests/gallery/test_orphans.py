@@ -1,5 +1,6 @@
-"""A replica whose region stopped being a target while its copy ran is
-never recorded Completed: the edit lands while the copy waits at the
+"""A replica that stopped being wanted while its copy ran (its region
+removed from the targets, or its region's count lowered) is never
+recorded Completed: the edit lands while the copy waits at the
 replicator's verify pause point (a real replication in another process),
 and once the copy finishes, the replica is deleted instead of committed."""
 
@@ -9,31 +10,52 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
 from helpers.gallery import IDS, cli, cli_argv, cli_env, files_under, local, paused, poll
 
 
-def targets(home: Path) -> list[str]:
+def targets(home: Path) -> list[tuple[str, int | None]]:
     db = sqlite3.connect(home / "catalog.db")
     try:
-        return sorted(r[0] for r in db.execute("SELECT region FROM target_regions"))
+        return sorted(db.execute("SELECT region, replica_count FROM target_regions"))
     finally:
         db.close()
 
 
-def test_a_region_removed_while_its_copy_runs_is_never_committed(
-    definition: Path, big: Path, stores: Path, tmp_path: Path
+EDITS = {
+    # edit, the replica it catches mid-copy, the targets once it landed, what stays
+    "region removed": (
+        ["--remove-target-region", "eastus"],
+        "os-0.vhd",
+        [("westeurope", None)],
+        [("westeurope", 0)],
+    ),
+    "count lowered": (
+        ["--target-regions", "westeurope", "eastus=1"],
+        "os-1.vhd",
+        [("eastus", 1), ("westeurope", None)],
+        [("eastus", 0), ("westeurope", 0)],
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_replica_unwanted_while_its_copy_runs_is_never_committed(
+    definition: Path, big: Path, stores: Path, tmp_path: Path, edit: str
 ) -> None:
+    args, caught, landed, kept = EDITS[edit]
     edits: list[subprocess.Popen[str]] = []
-    update = ["sig", "image-version", "update", *IDS, "--remove-target-region", "eastus"]
+    update = ["sig", "image-version", "update", *IDS, *args]
 
     def remove_eastus(point: str, location: str) -> None:
-        if point == "verify" and local(location).parts[-5] == "eastus":
+        path = local(location)
+        if (point, path.parts[-5], path.name) == ("verify", "eastus", caught):
             argv, pipe = cli_argv(definition, *update), subprocess.PIPE
             edits.append(subprocess.Popen(argv, env=cli_env(), text=True, stdout=pipe, stderr=pipe))
-            poll("eastus dropped from the targets", lambda: targets(definition) == ["westeurope"])
+            poll("the edit to land", lambda: targets(definition) == landed)
 
     create = ["sig", "image-version", "create", *IDS, "-l", "westeurope", "--os-vhd", str(big),
-              "--target-regions", "westeurope", "eastus"]  # fmt: skip
+              "--target-regions", "westeurope", "eastus=2"]  # fmt: skip
     with paused(tmp_path / "pause", remove_eastus) as env:
         made = subprocess.run(
             cli_argv(definition, *create), env=cli_env(**env), capture_output=True, text=True,
@@ -45,8 +67,11 @@ def test_a_region_removed_while_its_copy_runs_is_never_committed(
     assert made.returncode == 0, made.stderr
 
     replicas = cli(definition, "sig", "image-version", "list-replicas", *IDS)
-    assert [(r["region"], r["state"]) for r in replicas] == [("westeurope", "Completed")]
-    assert files_under(stores / "eastus") == []
+    assert sorted((r["region"], r["index"]) for r in replicas) == kept
+    assert {r["state"] for r in replicas} == {"Completed"}
+    on_disk = [p.name for p in files_under(stores / "eastus") if p.suffix == ".vhd"]
+    assert on_disk == [f"os-{i}.vhd" for region, i in kept if region == "eastus"]
     shown = cli(definition, "sig", "image-version", "show", *IDS, "--expand", "ReplicationStatus")
-    assert [s["region"] for s in shown["replicationStatus"]["summary"]] == ["westeurope"]
+    summary = shown["replicationStatus"]["summary"]
+    assert sorted(s["region"] for s in summary) == sorted({region for region, _ in kept})
     assert shown["provisioningState"] == "Succeeded"
