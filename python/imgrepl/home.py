@@ -52,7 +52,14 @@ def private_home(home: Path) -> None:
     makes its -wal and -shm files with the same mode); an existing home
     whose directories or files other users could read is made private,
     with a warning on stderr naming how many paths were fixed."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        from imgrepl.exceptions import ValidationError  # loads the engine: only here
+
+        raise ValidationError(
+            f"home {home} is not a directory, nor a path where one can be made"
+        ) from None
     catalog = catalog_path(home)
     if not catalog.exists():
         os.close(os.open(catalog, os.O_WRONLY | os.O_CREAT, 0o600))

@@ -109,3 +109,15 @@ def test_regions_saving_secrets_at_once_all_keep_theirs(tmp_path: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", code, str(home), str(n)]) for n in range(6)]
     assert [p.wait(60) for p in procs] == [0] * 6
     assert len(json.loads((home / "secrets.json").read_text())) == 6 * 20
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/home"])
+def test_a_home_that_cannot_be_a_directory_is_one_clear_line(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("x")
+    result = cli_run(tmp_path / where, "region", "list")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"imgrepl region list: error: home {tmp_path / where} is not a directory, "
+        "nor a path where one can be made\n"
+    )
+    assert (tmp_path / "a-file").read_text() == "x"
