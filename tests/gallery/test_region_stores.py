@@ -203,3 +203,34 @@ def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
     shown = cli(home, "sig", "image-version", "show", "-r", "G", "-i", "D", "-e", "1.0.0",
                 "--expand", "ReplicationStatus")  # fmt: skip
     assert region_states(shown) == {"l1": "Completed", "old": "Failed"}
+
+
+def test_a_version_targeting_regions_an_older_home_let_share_a_store_is_refused(
+    home: Path, srv: Path, tmp_path: Path
+) -> None:
+    """Two regions on one store, written straight into the catalog (as
+    `region add` once allowed): a version may not target both."""
+    import sqlite3
+
+    from helpers.gallery import vhd
+
+    db = sqlite3.connect(home / "catalog.db")
+    with db:
+        db.execute(
+            "INSERT INTO regions (name, display_name, store) VALUES ('l2', 'l2', ?)",
+            ((srv / "shared").as_uri() + "/",),
+        )
+    db.close()
+    cli(home, "sig", "create", "-r", "G", "-l", "l1")
+    cli(home, "sig", "image-definition", "create", "-r", "G", "-i", "D", "--publisher", "a",
+        "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip
+    before = catalog_state(home)
+    image = vhd(tmp_path / "os.vhd", 2)
+    ids = ["-r", "G", "-i", "D", "-e", "1.0.0", "-l", "l1", "--os-vhd", str(image)]
+    made = cli_run(home, "sig", "image-version", "create", *ids, "--target-regions", "l1", "l2")
+    assert made.returncode == 1
+    assert "region 'l2': its store is the same location as the store of region 'l1'" in (
+        made.stderr
+    )
+    assert catalog_state(home) == before
+    assert list((srv / "shared").iterdir()) == []
