@@ -27,13 +27,14 @@ def test_copy_json_matches_the_files(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "\x1b" not in out.stdout  # no progress bars in json / off a terminal
     doc = json.loads(out.stdout)
-    assert doc["ok"] and doc["source_size"] == len(data) and doc["chunk_size"] == MIB
-    assert doc["bytes_read"] == len(data) and doc["zero_bytes"] == 2 * MIB + 11
+    # Azure's camelCase, as every command prints
+    assert doc["ok"] and doc["sourceSize"] == len(data) and doc["chunkSize"] == MIB
+    assert doc["bytesRead"] == len(data) and doc["zeroBytes"] == 2 * MIB + 11
     for d, entry in zip(dsts, doc["destinations"], strict=True):
         assert entry["path"] == str(d) and d.read_bytes() == data
-        assert entry["verified"] is True and entry["bad_ranges"] == []
-        assert entry["bytes_written"] == 3 * MIB
-        manifest = imgrepl.load_manifest(entry["manifest_path"])
+        assert entry["verified"] is True and entry["badRanges"] == []
+        assert entry["bytesWritten"] == 3 * MIB
+        manifest = imgrepl.load_manifest(entry["manifestPath"])
         assert manifest.digest == doc["digest"]
 
 
@@ -63,10 +64,10 @@ def test_verify_reports_ranges_and_repairs(tmp_path: Path) -> None:
     out = run("verify", str(a))
     assert out.returncode == 1 and f"[{MIB}, {2 * MIB})" in out.stdout
     doc = json.loads(run("verify", str(a), "-o", "json").stdout)
-    assert doc["bad_ranges"] == [[MIB, 2 * MIB]] and not doc["ok"]
+    assert doc["badRanges"] == [[MIB, 2 * MIB]] and not doc["ok"]
     fixed = run("verify", str(a), "--repair-from", str(b), "-o", "json")
     assert fixed.returncode == 0, fixed.stderr
-    assert json.loads(fixed.stdout)["repair"]["chunks_repaired"] == 1
+    assert json.loads(fixed.stdout)["repair"]["chunksRepaired"] == 1
     assert a.read_bytes() == data
     missing = run("verify", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "nope" in missing.stderr

@@ -1,4 +1,4 @@
-"""`imgrepl inspect FILE [-o json|table]`."""
+"""`imgrepl inspect FILE [-o json|table]`: JSON in Azure's camelCase."""
 
 from __future__ import annotations
 
@@ -28,8 +28,14 @@ def test_json_is_to_dict(
     path = sample_images[name].path
     code, out, err = _run(capsys, str(path), "-o", "json")
     assert (code, err) == (0, "")
-    expected = json.loads(json.dumps(imgrepl.inspect(path).to_dict()))  # tuples -> lists
-    assert json.loads(out) == expected
+    info = json.loads(json.dumps(imgrepl.inspect(path).to_dict()))  # tuples -> lists
+    got = json.loads(out)
+    # Azure's camelCase, as every other command prints
+    assert got["virtualSize"] == info["virtual_size"] and got["vhdType"] == info["vhd_type"]
+    assert got["allocatedBytes"] == info["allocated_bytes"]
+    assert len(got) == len(info) and not any("_" in k for k in got)
+    renamed = {k.replace("_", "").lower(): v for k, v in info.items()}
+    assert {k.lower(): v for k, v in got.items()} == renamed
 
 
 def test_table_for_a_dynamic_vhd(
@@ -102,7 +108,7 @@ def test_end_to_end(sample_images: dict[str, SampleImage]) -> None:
         text=True,
         check=True,
     )
-    assert json.loads(out.stdout)["vhd_type"] == "fixed"
+    assert json.loads(out.stdout)["vhdType"] == "fixed"
     helptext = subprocess.run(
         [sys.executable, "-m", "imgrepl", "--help"], capture_output=True, text=True, check=True
     )

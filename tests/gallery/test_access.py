@@ -262,6 +262,8 @@ def test_every_cli_command_refuses_a_principal_without_a_role(definition: Path) 
             if action.required and action.dest != "command":
                 flag = action.option_strings[0] if action.option_strings else None
                 argv += [flag, VALUES[action.dest]] if flag else [VALUES[action.dest]]
+        for dest in parser.get_default("required_defaults") or ():  # given, or configured
+            argv += [f"--{dest}", VALUES[dest]]
         result = cli_run(definition, *argv, principal="eve")
         if words in (("sig", "list"), ("sig", "recommend-replicas")):
             assert result.returncode == 0, words  # nothing visible / no data of the home

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import xxhash
+from conftest import BUCKET
 from helpers.gallery import IDS, OWNER, catalog_state, cli_argv, vhd
 from helpers.store_servers import RcloneS3
 
-BUCKET = "options-eastus"
+# the session server's bucket, under a prefix of this module's own: rclone
+# caches its bucket list, so a bucket made later behind its back may be unseen
+PREFIX = f"options-{uuid.uuid4().hex}"
 
 
 def clean_env() -> dict[str, str]:
@@ -70,7 +74,7 @@ def test_a_region_on_s3_configured_only_by_its_store_options(
 ) -> None:
     s3 = s3_server
     s3.create_bucket(BUCKET)
-    store = f"s3://{BUCKET}/eastus"
+    store = f"s3://{BUCKET}/{PREFIX}/eastus"
     added = cli.ok("region", "add", "eastus", "--store", store, *option_args(s3))
     assert added["storeOptions"] == dict.fromkeys(sorted(s3.options()), "***")
     cli.ok("sig", "create", "--gallery-name", "G", "--location", "westeurope")
@@ -113,11 +117,11 @@ def test_without_the_options_the_same_store_is_unreachable(
     `region add` sees it at once (its reachability check) and records nothing."""
     s3_server.create_bucket(BUCKET)
     before = catalog_state(cli.home)
-    proc = cli.run("region", "add", "eastus", "--store", f"s3://{BUCKET}/bare")
+    proc = cli.run("region", "add", "eastus", "--store", f"s3://{BUCKET}/{PREFIX}/bare")
     assert proc.returncode != 0
-    assert f"store s3://{BUCKET}/bare is not reachable" in proc.stderr
+    assert f"store s3://{BUCKET}/{PREFIX}/bare is not reachable" in proc.stderr
     assert catalog_state(cli.home) == before
-    assert s3_server.keys(BUCKET, "bare") == []
+    assert s3_server.keys(BUCKET, f"{PREFIX}/bare") == []
 
 
 @pytest.mark.parametrize(
@@ -146,7 +150,7 @@ def test_a_bad_option_is_refused_and_nothing_is_recorded(
 
 def test_an_option_without_equals_is_refused_without_repeating_it(cli: Runner) -> None:
     before = catalog_state(cli.home)
-    proc = cli.run("region", "add", "eastus", "--store", f"s3://{BUCKET}/e",
+    proc = cli.run("region", "add", "eastus", "--store", f"s3://{BUCKET}/{PREFIX}/e",
                    "--store-option", "secret-without-key")  # fmt: skip
     assert proc.returncode != 0 and "KEY=VALUE" in proc.stderr
     assert "secret-without-key" not in proc.stderr

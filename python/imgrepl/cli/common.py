@@ -1,6 +1,6 @@
-"""What the commands share while the parser is built: subcommand set-up,
-`--home`, `--as`, `-o json|table`, the runner that turns errors into one
-clear line, output and progress bars.
+"""What the commands share: `--home`, `--as` and the global arguments, the
+runner that opens the home and prints a command's result in the chosen
+output format, and KEY=VALUE parsing.
 
 Imported while the parser is built, so only light modules at the top; each
 command's run() imports the engine or the client.
@@ -13,14 +13,19 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.output import add_output_arg, error, format_table, positive_int, print_json
+from imgrepl.cli.formats import Table, column_rows, render
+from imgrepl.cli.output import positive_int
+from imgrepl.cli.parser import add_command
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
-    from imgrepl.replication.replicator import ProgressCallback
+
+
+Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
 
 
 def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`--home` and `--as`, which every command on a home takes."""
     p.add_argument(
         "--home", help="home directory (default: $IMGREPL_HOME or ~/.local/share/imgrepl)"
     )
@@ -30,9 +35,24 @@ def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         metavar="PRINCIPAL",
         help="act as this principal (default: $IMGREPL_PRINCIPAL or the OS user)",
     )
-    add_output_arg(p)  # -o json: Azure REST property names
-    p.set_defaults(prog=p.prog.removeprefix("imgrepl "))
     return p
+
+
+def home_command(
+    sub: Any,
+    name: str,
+    action: Action,
+    *,
+    help: str,
+    description: str,
+    example: Sequence[tuple[str, str]],
+    columns: Sequence[str] | None = None,
+) -> argparse.ArgumentParser:
+    """A command on the home: `action(client, args)`, its result printed with
+    `columns` in a table (or the shape's scalar values)."""
+    p = add_command(sub, name, runner(action), help=help, description=description, example=example)
+    p.set_defaults(columns=columns)
+    return add_common(p)
 
 
 def add_version_args(p: argparse.ArgumentParser, *, definition: bool = True) -> None:
@@ -43,27 +63,26 @@ def add_version_args(p: argparse.ArgumentParser, *, definition: bool = True) -> 
         )
 
 
-Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
-
-
 def runner(action: Action) -> Callable[[argparse.Namespace], int]:
-    """Runs `action(client, args)`; prints its result; errors become `error: ...`."""
+    """Runs `action(client, args)` and prints its result; errors go up to main()."""
 
     def run(args: argparse.Namespace) -> int:
         import asyncio
+        import contextlib
 
-        from imgrepl.exceptions import ImgreplError
+        from imgrepl.cli.logs import step
 
         async def main() -> Any:
             from imgrepl.api.client import Client
 
-            async with Client(args.home, principal=args.principal) as client:
-                return await action(client, args)
+            async with contextlib.AsyncExitStack() as stack:
+                with step("opening the home"):
+                    client = Client(args.home, principal=args.principal)
+                    await stack.enter_async_context(client)
+                with step("running the request"):
+                    return await action(client, args)
 
-        try:
-            result = asyncio.run(main())
-        except (ImgreplError, OSError, TimeoutError) as exc:
-            return error(args.prog, exc)
+        result = asyncio.run(main())
         if result is None:
             return 0
         if isinstance(result, int) and not isinstance(result, bool):
@@ -82,61 +101,23 @@ def to_json(result: Any) -> Any:
     return result
 
 
-def emit(args: argparse.Namespace, result: Any, columns: Sequence[str] | None = None) -> None:
-    """JSON (Azure's shape) with `-o json`; else a table of `columns`."""
-    data = to_json(result)
-    if args.output == "json":
-        print_json(data)
-        return
-    rows = data if isinstance(data, list) else [data]
-    if not rows:
-        return
-    if not isinstance(rows[0], dict):
-        print("\n".join(str(r) for r in rows))
-        return
-    cols = list(columns or getattr(args, "columns", None) or _scalar_keys(rows[0]))
-    print(format_table(cols, [[_cell(r, c) for c in cols] for r in rows]))
+def emit(
+    args: argparse.Namespace,
+    result: Any,
+    columns: Sequence[str] | None = None,
+    table: Table | None = None,
+) -> None:
+    """`result` in Azure's JSON shape, through --query, in the -o format; a
+    table shows `columns` (dotted paths) or the command's own `table`."""
+    from imgrepl.cli.logs import step
 
-
-def _scalar_keys(row: dict[str, Any]) -> list[str]:
-    return [k for k, v in row.items() if not isinstance(v, dict | list) and k not in ("id", "type")]
-
-
-def _cell(row: dict[str, Any], path: str) -> str:
-    value: Any = row
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ",".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
-    return str(value)
-
-
-def progress_bars(args: argparse.Namespace) -> tuple[ProgressCallback | None, Callable[[], None]]:
-    """Per-region bars on a terminal; nothing in `-o json` or when piped."""
-    if args.output == "json" or not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-
-    bars = Progress(
-        TextColumn("{task.description:>14}"),
-        BarColumn(),
-        DownloadColumn(),
-        console=Console(stderr=True),
-        transient=False,
-    )
-    tasks: dict[str, Any] = {}
-    bars.start()
-
-    def update(per: dict[str, tuple[int, int]]) -> None:
-        for region, (done, total) in per.items():
-            if region not in tasks:
-                tasks[region] = bars.add_task(region, total=total)
-            bars.update(tasks[region], completed=done, total=total)
-
-    return update, bars.stop
+    cols = columns or (None if table else getattr(args, "columns", None))
+    if cols:
+        table = lambda data: column_rows(data, cols)  # noqa: E731
+    table = table or getattr(args, "table", None)
+    with step("formatting the output"):
+        text = render(to_json(result), args.output, getattr(args, "query", None), table)
+    sys.stdout.write(text)
 
 
 def key_values(items: Sequence[str] | None, what: str) -> dict[str, str]:
@@ -148,20 +129,12 @@ def key_values(items: Sequence[str] | None, what: str) -> dict[str, str]:
             from imgrepl.exceptions import ValidationError
 
             raise ValidationError(f"invalid {what} {item!r}: use KEY=VALUE")
+        if key in out:
+            from imgrepl.exceptions import ValidationError
+
+            raise ValidationError(f"{what} {key!r} given twice ({out[key]!r} and {value!r})")
         out[key] = value
     return out
-
-
-Run = Callable[[argparse.Namespace], int]
-
-
-def add_command(
-    sub: Any, name: str, run: Run, *, help: str, description: str
-) -> argparse.ArgumentParser:
-    """The subcommand's parser, with `run` as what it does."""
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=description)
-    p.set_defaults(run=run)
-    return p
 
 
 def add_threads_arg(p: argparse.ArgumentParser, help: str) -> None:

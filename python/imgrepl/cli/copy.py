@@ -7,22 +7,33 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.common import add_command, add_threads_arg
-from imgrepl.cli.output import add_output_arg, size_arg
+from imgrepl.cli.common import add_threads_arg
+from imgrepl.cli.output import size_arg
+from imgrepl.cli.parser import add_command
 
 if TYPE_CHECKING:
     from imgrepl._core import CopyReport, VerifyReport
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "copy",
         run,
-        help="copy an image to one or more destinations, reading it once",
+        help=summary,
         description="Copy SRC to every DST.  Each replica is written under a temporary "
         "name and appears only when complete, with NAME.imgrepl-manifest beside it.  "
         "Re-running an interrupted copy resumes it.",
+        example=[
+            (
+                "Copy a disk to two stores, reading it once.",
+                "imgrepl copy disk.vhd /mnt/a/disk.vhd /mnt/b/disk.vhd",
+            ),
+            (
+                "At most 100 MiB/s, checked afterwards.",
+                "imgrepl copy disk.vhd /mnt/a/disk.vhd --bwlimit 100MiB --verify",
+            ),
+        ],
     )
     p.add_argument("src", metavar="SRC", help="source image (path or file:// URL)")
     p.add_argument("dsts", metavar="DST", nargs="+", help="destination (path or file:// URL)")
@@ -47,12 +58,12 @@ def register(sub: Any) -> None:
         help="re-read every replica against its manifest afterwards",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing destinations")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImgreplError, verify
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import verify
+    from imgrepl.cli.common import emit
+    from imgrepl.cli.formats import camel_case
     from imgrepl.cli.progress import drive, want_bars
     from imgrepl.copies import start_copy, wait_for
 
@@ -66,17 +77,13 @@ def run(args: argparse.Namespace) -> int:
             bwlimit=args.bwlimit,
         )
     except FileExistsError as exc:
-        return error("copy", f"{exc}; use --overwrite to replace it")
-    except (ValueError, OSError, ImgreplError) as exc:
-        return error("copy", exc)
+        raise FileExistsError(f"{exc}; use --overwrite to replace it") from None
     checks: dict[str, VerifyReport] = {}
-    try:
-        report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args.output)))
-        if args.verify:
-            checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
-    except (OSError, ImgreplError) as exc:
-        return error("copy", exc)
-    print_result(args, report_dict(report, checks), format_report(report, checks))
+    report = wait_for(job, lambda j: drive(j, args.dsts, want_bars(args)))
+    if args.verify:
+        checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
+    data = camel_case(report_dict(report, checks))  # Azure's style, as every command
+    emit(args, data, table=lambda _: format_report(report, checks) + "\n")
     ok = report.ok and all(c.ok for c in checks.values())
     return 0 if ok else 1
 
@@ -108,7 +115,7 @@ def report_dict(report: CopyReport, checks: dict[str, VerifyReport]) -> dict[str
         "chunk_size": report.chunk_size,
         "digest": report.digest,
         "seconds": round(report.seconds, 6),
-        "mb_per_s": round(_rate(report), 1),
+        "mb_per_second": round(_rate(report), 1),
         "ok": all(d["ok"] for d in dests),
         "destinations": dests,
     }

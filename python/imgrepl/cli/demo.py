@@ -17,10 +17,19 @@ TARGETS = ["westeurope=2", "eastus=1", "northeurope=1=Standard_ZRS"]
 IMAGE_MIB = 32
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="make a sample image and replicate it to local stores")
+def register(sub: Any, summary: str) -> None:
+    from imgrepl.cli.parser import add_command
+
+    p = add_command(
+        sub,
+        "demo",
+        run,
+        help=summary,
+        description="Make a temporary home with three local regions, a sample image, a "
+        "gallery, a definition and a version replicated to all three regions, with progress.",
+        example=[("Run the demo in ./demo and keep what it made.", "imgrepl demo --dir demo")],
+    )
     p.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
-    p.set_defaults(run=run, output="table")
 
 
 def sample_image(work: Path) -> Path:
@@ -46,7 +55,8 @@ def sample_image(work: Path) -> Path:
 
 async def _demo(args: argparse.Namespace, work: Path) -> int:
     from imgrepl import Client
-    from imgrepl.cli.common import emit, progress_bars
+    from imgrepl.cli.common import emit
+    from imgrepl.cli.progress import region_bars
 
     home = work / "home"
     image = sample_image(work)
@@ -61,7 +71,7 @@ async def _demo(args: argparse.Namespace, work: Path) -> int:
             "demo", "ubuntu", publisher="imgrepl", offer="demo", sku="22_04", os_type="Linux"
         )
         print(f"\nreplicating 1.0.0 to {' '.join(TARGETS)}")
-        update, stop = progress_bars(args)
+        update, stop = region_bars(args)
         try:
             version = await c.create_image_version(
                 "demo",
@@ -95,18 +105,10 @@ async def _demo(args: argparse.Namespace, work: Path) -> int:
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import sys
     import tempfile
-
-    from imgrepl.exceptions import ImgreplError
 
     work = Path(args.dir or tempfile.mkdtemp(prefix="imgrepl-demo-")).absolute()
     work.mkdir(parents=True, exist_ok=True)
     if (work / "home").exists():
-        print(f"error: {work / 'home'} exists; give an empty --dir", file=sys.stderr)
-        return 1
-    try:
-        return asyncio.run(_demo(args, work))
-    except (ImgreplError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise FileExistsError(f"{work / 'home'} exists; give an empty --dir")
+    return asyncio.run(_demo(args, work))

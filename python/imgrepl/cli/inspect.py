@@ -7,65 +7,67 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from imgrepl.cli.common import add_command
-from imgrepl.cli.output import add_output_arg, format_pairs
+from imgrepl.cli.output import format_pairs
 from imgrepl.cli.output import human_size as human_size  # tests import it from here
 from imgrepl.cli.output import size_and_bytes as _size
+from imgrepl.cli.parser import add_command
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "inspect",
         run,
-        help="show the format, sizes and VHD metadata of a disk image",
+        help=summary,
         description="Show what a disk image is.  Reads only its metadata.",
+        example=[
+            (
+                "The virtual size of a VHD, in bytes.",
+                "imgrepl inspect disk.vhd --query virtualSize -o tsv",
+            )
+        ],
     )
     p.add_argument("file", metavar="FILE", help="raw or VHD image")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImageFormatError, inspect
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import inspect
+    from imgrepl.cli.common import emit
+    from imgrepl.cli.formats import camel_case
 
-    try:
-        info = inspect(args.file)
-    except (ImageFormatError, OSError) as exc:
-        return error("inspect", exc)
-    data = info.to_dict()
-    print_result(args, data, format_table(data))
+    data = camel_case(inspect(args.file).to_dict())  # Azure's style, as every command
+    emit(args, data, table=lambda _: format_table(data) + "\n")
     return 0
 
 
 def _rows(d: dict[str, Any]) -> list[tuple[str, str]]:
     import datetime
 
-    kind = d["format"] if d["vhd_type"] is None else f"{d['format']} ({d['vhd_type']})"
+    kind = d["format"] if d["vhdType"] is None else f"{d['format']} ({d['vhdType']})"
     rows = [
         ("format", kind),
-        ("virtual size", _size(d["virtual_size"])),
-        ("file size", _size(d["file_size"])),
-        ("allocated", _size(d["allocated_bytes"])),
+        ("virtual size", _size(d["virtualSize"])),
+        ("file size", _size(d["fileSize"])),
+        ("allocated", _size(d["allocatedBytes"])),
     ]
     if d["format"] == "vhd":
         cyl, heads, spt = d["geometry"]
-        major, minor = d["creator_version"]
+        major, minor = d["creatorVersion"]
         when = datetime.datetime.fromtimestamp(d["timestamp"], datetime.UTC)
         rows += [
-            ("size from", d["size_source"]),
+            ("size from", d["sizeSource"]),
             ("geometry", f"{cyl}/{heads}/{spt} (C/H/S)"),
-            ("creator", f"{d['creator_app']} {major}.{minor} on {d['creator_host_os']}"),
-            ("unique id", d["unique_id"]),
+            ("creator", f"{d['creatorApp']} {major}.{minor} on {d['creatorHostOs']}"),
+            ("unique id", d["uniqueId"]),
             ("created", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
         ]
-    if d["block_size"] is not None:
+    if d["blockSize"] is not None:
         rows += [
-            ("block size", _size(d["block_size"])),
-            ("blocks", f"{d['allocated_blocks']} of {d['max_table_entries']} stored"),
+            ("block size", _size(d["blockSize"])),
+            ("blocks", f"{d['allocatedBlocks']} of {d['maxTableEntries']} stored"),
         ]
-    if d["parent_uuid"] is not None:
-        rows.append(("parent", f"{d['parent_name']} ({d['parent_uuid']})"))
+    if d["parentUuid"] is not None:
+        rows.append(("parent", f"{d['parentName']} ({d['parentUuid']})"))
     rows += [("warning", w) for w in d["warnings"]]
     return rows
 

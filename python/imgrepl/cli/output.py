@@ -1,15 +1,12 @@
-"""Output helpers shared by CLI commands: size arguments, human sizes,
-JSON and aligned-table printing.  Imports nothing heavy, so command
-modules may import it at registration time."""
+"""Text helpers shared by CLI commands: size arguments, human sizes and the
+aligned tables and key/value pairs of the text reports.  Imports nothing
+heavy, so command modules may import it at registration time."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
 
 _BINARY = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 _DECIMAL = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15}
@@ -66,31 +63,9 @@ def human_size(n: int) -> str:
     return f"{value:.1f} {_UNITS[-1]}"
 
 
-def add_output_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-o",
-        "--output",
-        choices=("table", "json"),
-        default="table",
-        help="output format (default: table)",
-    )
-
-
 def size_and_bytes(n: int) -> str:
     """1536 -> '1.5 KiB (1536 bytes)'."""
     return f"{human_size(n)} ({n} bytes)"
-
-
-def print_json(data: Any, file: TextIO | None = None) -> None:
-    print(json.dumps(data, indent=2), file=file or sys.stdout)
-
-
-def print_result(args: argparse.Namespace, data: Any, text: str) -> None:
-    """`data` as JSON with `-o json`, else `text` as it is."""
-    if args.output == "json":
-        print_json(data)
-    else:
-        print(text)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -108,9 +83,3 @@ def format_pairs(pairs: Sequence[tuple[str, str]]) -> str:
     """'key  value' lines with the keys aligned."""
     width = max((len(k) for k, _ in pairs), default=0)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in pairs)
-
-
-def error(command: str, exc: BaseException | str) -> int:
-    """Prints `imgrepl COMMAND: error: ...` to stderr and returns exit code 1."""
-    print(f"imgrepl {command}: error: {exc}", file=sys.stderr)
-    return 1

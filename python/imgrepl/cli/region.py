@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.common import add_common, runner
+from imgrepl.cli.common import home_command
+from imgrepl.cli.parser import add_group
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
@@ -61,11 +62,31 @@ async def _limits(c: Client, a: argparse.Namespace) -> Any:
     return asdict(limits)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("region", help="manage the home's regions and their stores")
-    cmds = p.add_subparsers(dest="region_command", metavar="COMMAND", required=True)
-
-    add = add_common(cmds.add_parser("add", help="add a region with its store"))
+def register(sub: Any, summary: str) -> None:
+    cmds = add_group(
+        sub,
+        "region",
+        summary,
+        "Regions of the home: each has its own store (a directory, file://, "
+        "s3:// or az:// URL) and optional availability zones.",
+    )
+    add = home_command(
+        cmds,
+        "add",
+        _add,
+        columns=COLUMNS,
+        help="add a region with its store",
+        description="Add a region and the store its replicas go to.  No two regions may "
+        "share or nest a store.",
+        example=[
+            ("A region on a local disk.", "imgrepl region add westeurope --store /srv/we"),
+            (
+                "A region on S3 with three zones.",
+                "imgrepl region add eastus --store s3://bucket/eastus --zones 3 "
+                "--store-option region=us-east-1",
+            ),
+        ],
+    )
     add.add_argument("name", help="region name, e.g. westeurope or 'West Europe'")
     add.add_argument(
         "--store", required=True, help="store URL: file:///path, a directory, s3://, az://"
@@ -85,21 +106,43 @@ def register(sub: Any) -> None:
         default=None,
         help="read bandwidth of one replica in MB/s (models a per-blob limit)",
     )
-    add.set_defaults(run=runner(_add), columns=COLUMNS)
-
-    ls = add_common(cmds.add_parser("list", help="list regions"))
-    ls.set_defaults(run=runner(_list), columns=COLUMNS)
-
-    show = add_common(cmds.add_parser("show", help="show a region"))
-    show.add_argument("name")
-    show.set_defaults(run=runner(_show), columns=COLUMNS)
-
-    rm = add_common(cmds.add_parser("remove", help="remove an unused region"))
-    rm.add_argument("name")
-    rm.set_defaults(run=runner(_remove))
-
-    lim = add_common(cmds.add_parser("limits", help="show or set the per-region quotas"))
-    lim.add_argument("--galleries", type=int)
-    lim.add_argument("--image-definitions", type=int)
-    lim.add_argument("--image-versions", type=int)
-    lim.set_defaults(run=runner(_limits))
+    home_command(
+        cmds,
+        "list",
+        _list,
+        columns=COLUMNS,
+        help="list regions",
+        description="List the home's regions with their stores and zones.",
+        example=[("Region names, one a line.", "imgrepl region list --query '[].name' -o tsv")],
+    )
+    show = home_command(
+        cmds,
+        "show",
+        _show,
+        columns=COLUMNS,
+        help="show a region",
+        description="Show a region; store secrets are never shown.",
+        example=[("Show West Europe.", "imgrepl region show westeurope")],
+    )
+    show.add_argument("name", help="region name")
+    rm = home_command(
+        cmds,
+        "remove",
+        _remove,
+        help="remove an unused region",
+        description="Remove a region that holds no replicas and is no gallery's home.",
+        example=[("Remove East US.", "imgrepl region remove eastus")],
+    )
+    rm.add_argument("name", help="region name")
+    lim = home_command(
+        cmds,
+        "limits",
+        _limits,
+        help="show or set the per-region quotas",
+        description="Show or set the limits per region of the home (Azure's defaults: 100 "
+        "galleries, 1,000 image definitions, 10,000 image versions).",
+        example=[("Allow 200 galleries per region.", "imgrepl region limits --galleries 200")],
+    )
+    lim.add_argument("--galleries", type=int, help="galleries per region")
+    lim.add_argument("--image-definitions", type=int, help="image definitions per region")
+    lim.add_argument("--image-versions", type=int, help="image versions per region")

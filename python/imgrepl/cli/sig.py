@@ -1,14 +1,16 @@
-"""`imgrepl sig ...`, shaped like `az sig`: galleries, image definitions,
-image versions, sharing and the replica-count recommendation."""
+"""`imgrepl sig ...`, shaped like `az sig`: galleries and image definitions
+here; image versions in sig_versions, sharing and the replica-count
+recommendation in sig_share."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli import sig_versions
-from imgrepl.cli.common import add_common, add_version_args, emit, key_values, runner
-from imgrepl.cli.output import error
+from imgrepl.cli import sig_share, sig_versions
+from imgrepl.cli.common import add_version_args, home_command, key_values
+from imgrepl.cli.config import add_location
+from imgrepl.cli.parser import add_group, choice
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
@@ -23,7 +25,6 @@ DEFINITION_COLUMNS = [
     "osState",
     "endOfLifeDate",
 ]
-SHARE_COLUMNS = ["principalId", "roleDefinitionName", "scope"]
 
 
 def _changes(a: argparse.Namespace, **named: Any) -> dict[str, Any]:
@@ -108,119 +109,245 @@ async def _def_delete(c: Client, a: argparse.Namespace) -> Any:
     await c.delete_image_definition(a.gallery_name, a.gallery_image_definition)
 
 
-async def _share_add(c: Client, a: argparse.Namespace) -> Any:
-    return await c.grant(a.principal_id, a.role, a.gallery_name, a.gallery_image_definition)
+HOME = "imgrepl sig"
+ONE_DEF = "-r MyGallery -i MyImage"
 
 
-async def _share_remove(c: Client, a: argparse.Namespace) -> Any:
-    await c.revoke(a.principal_id, a.gallery_name, a.gallery_image_definition)
+def _gallery_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gallery-name", "-r", required=True, help="gallery name")
 
 
-async def _share_list(c: Client, a: argparse.Namespace) -> Any:
-    return await c.list_grants(a.gallery_name, a.gallery_image_definition)
+def _description(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--description", help=f"free text describing the {what}")
 
 
-def _recommend(a: argparse.Namespace) -> int:
-    """Pure guidance: it reads nothing from the home, so it needs no role."""
-    from imgrepl.exceptions import ImgreplError
-    from imgrepl.gallery.cost import recommend_replicas
-
-    try:
-        result = recommend_replicas(a.concurrent_vms, a.scale_sets, production=not a.non_production)
-    except ImgreplError as exc:
-        return error(a.prog, exc)
-    emit(a, result)
-    return 0
+def _set(p: argparse.ArgumentParser, fields: str) -> None:
+    p.add_argument(
+        "--set",
+        nargs="*",
+        action="extend",
+        metavar="FIELD=VALUE",
+        help=f"set fields by their Azure names, e.g. {fields}",
+    )
 
 
-def _cmd(cmds: Any, name: str, help: str, action: Any, columns: list[str] | None = None) -> Any:
-    p = add_common(cmds.add_parser(name, help=help))
-    p.set_defaults(run=runner(action), columns=columns)
-    return p
+def _register_galleries(cmds: Any) -> None:
+    create = home_command(
+        cmds,
+        "create",
+        _create,
+        columns=GALLERY_COLUMNS,
+        help="create a gallery",
+        description="Create a gallery of image definitions in a home region.  Only its "
+        "description may change afterwards.",
+        example=[
+            (
+                "Create a gallery in West Europe.",
+                f"{HOME} create -r MyGallery -l westeurope --description 'Golden images'",
+            )
+        ],
+    )
+    _gallery_arg(create)
+    add_location(
+        create,
+        "the gallery's home region (a region added with `imgrepl region add`)",
+        required=True,
+    )
+    _description(create, "gallery")
+    show = home_command(
+        cmds,
+        "show",
+        _show,
+        columns=GALLERY_COLUMNS,
+        help="show a gallery",
+        description="Show a gallery's properties.",
+        example=[("Show a gallery as JSON.", f"{HOME} show -r MyGallery -o json")],
+    )
+    _gallery_arg(show)
+    delete = home_command(
+        cmds,
+        "delete",
+        _delete,
+        help="delete an empty gallery",
+        description="Delete a gallery.  It must hold no image definitions.",
+        example=[("Delete a gallery.", f"{HOME} delete -r MyGallery")],
+    )
+    _gallery_arg(delete)
+    home_command(
+        cmds,
+        "list",
+        _list,
+        columns=GALLERY_COLUMNS,
+        help="list galleries",
+        description="List the galleries in the home that you may read.",
+        example=[
+            (
+                "List the names of the galleries, one a line.",
+                f"{HOME} list --query '[].name' -o tsv",
+            )
+        ],
+    )
+    update = home_command(
+        cmds,
+        "update",
+        _update,
+        columns=GALLERY_COLUMNS,
+        help="update a gallery (description only)",
+        description="Change a gallery's description, the only property that may change.",
+        example=[("Describe a gallery.", f"{HOME} update -r MyGallery --description 'Prod'")],
+    )
+    _gallery_arg(update)
+    _description(update, "gallery")
+    _set(update, "description=Prod")
 
 
 def _definition_updatable(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--description")
-    p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31")
-    p.add_argument("--release-note-uri")
+    _description(p, "image definition")
+    p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31 (informational)")
+    p.add_argument("--release-note-uri", help="URI of the release notes")
     p.add_argument("--minimum-cpu-core", type=int, help="recommended.vCPUs.min")
     p.add_argument("--maximum-cpu-core", type=int, help="recommended.vCPUs.max")
-    p.add_argument("--minimum-memory", type=int, help="recommended.memory.min (GB)")
-    p.add_argument("--maximum-memory", type=int, help="recommended.memory.max (GB)")
+    # Azure's REST API and imgrepl's model hold GB; az's help says MB but sends the number as is
+    p.add_argument("--minimum-memory", type=int, help="recommended.memory.min, in GB")
+    p.add_argument("--maximum-memory", type=int, help="recommended.memory.max, in GB")
+
+
+def _create_definition(cmds: Any) -> None:
+    create = home_command(
+        cmds,
+        "create",
+        _def_create,
+        columns=DEFINITION_COLUMNS,
+        help="create an image definition",
+        description="Create an image definition: what its versions are (OS, generation, "
+        "architecture), named by publisher/offer/sku, unique in the gallery.  Afterwards only "
+        "the recommended vCPUs and memory, description, end-of-life and release notes change.",
+        example=[
+            (
+                "Create a generalized Linux definition.",
+                f"{HOME} image-definition create {ONE_DEF} --publisher Contoso --offer "
+                "Ubuntu --sku 22_04 --os-type Linux",
+            )
+        ],
+    )
+    add_version_args(create)
+    create.add_argument("--publisher", required=True, help="publisher of the identifier")
+    create.add_argument("--offer", required=True, help="offer of the identifier")
+    create.add_argument("--sku", required=True, help="SKU of the identifier")
+    create.add_argument("--os-type", required=True, help="the OS", **choice("Linux", "Windows"))
+    create.add_argument(
+        "--os-state",
+        default="Generalized",
+        help="whether the image was generalized (default)",
+        **choice("Generalized", "Specialized"),
+    )
+    create.add_argument("--eula", help="the end-user licence agreement")
+    create.add_argument("--privacy-statement-uri", help="URI of the privacy statement")
+    create.add_argument(
+        "--tags",
+        nargs="*",
+        action="extend",
+        metavar="KEY=VALUE",
+        help="tags, e.g. env=prod team=os",
+    )
+    create.add_argument(
+        "--disallowed-disk-types",
+        nargs="*",
+        action="extend",
+        metavar="TYPE",
+        help="disk types VMs of this image may not use, e.g. Standard_LRS",
+    )
+    create.add_argument(
+        "--hyper-v-generation",
+        default="V1",
+        help="VM generation (default V1)",
+        **choice("V1", "V2"),
+    )
+    create.add_argument(
+        "--architecture",
+        default="x64",
+        help="CPU architecture (default x64)",
+        **choice("x64", "Arm64"),
+    )
+    _definition_updatable(create)
 
 
 def _register_definitions(sub: Any) -> None:
-    p = sub.add_parser("image-definition", help="manage image definitions")
-    cmds = p.add_subparsers(dest="definition_command", metavar="COMMAND", required=True)
-    create = _cmd(cmds, "create", "create an image definition", _def_create, DEFINITION_COLUMNS)
-    add_version_args(create)
-    for field in ("--publisher", "--offer", "--sku"):
-        create.add_argument(field, required=True)
-    create.add_argument("--os-type", required=True, help="Linux or Windows")
-    create.add_argument("--os-state", default="Generalized", help="Generalized or Specialized")
-    create.add_argument("--eula")
-    create.add_argument("--privacy-statement-uri")
-    create.add_argument("--tags", nargs="*", metavar="KEY=VALUE")
-    create.add_argument("--disallowed-disk-types", nargs="*", metavar="TYPE")
-    create.add_argument("--hyper-v-generation", default="V1", help="V1 or V2")
-    create.add_argument("--architecture", default="x64", help="x64 or Arm64")
-    _definition_updatable(create)
-    for name, help_, action in (
-        ("show", "show an image definition", _def_show),
-        ("delete", "delete an image definition", _def_delete),
+    cmds = add_group(
+        sub,
+        "image-definition",
+        "manage image definitions",
+        "Image definitions: the identity and requirements of an image, whose "
+        "versions hold the disks.",
+    )
+    _create_definition(cmds)
+    for name, help_, action, what in (
+        ("show", "show an image definition", _def_show, "Show an image definition."),
+        (
+            "delete",
+            "delete an image definition",
+            _def_delete,
+            "Delete an image definition.  It must hold no versions.",
+        ),
     ):
-        add_version_args(_cmd(cmds, name, help_, action, DEFINITION_COLUMNS))
+        add_version_args(
+            home_command(
+                cmds,
+                name,
+                action,
+                columns=DEFINITION_COLUMNS,
+                help=help_,
+                description=what,
+                example=[(what, f"{HOME} image-definition {name} {ONE_DEF}")],
+            )
+        )
     add_version_args(
-        _cmd(cmds, "list", "list image definitions", _def_list, DEFINITION_COLUMNS),
+        home_command(
+            cmds,
+            "list",
+            _def_list,
+            columns=DEFINITION_COLUMNS,
+            help="list image definitions",
+            description="List the image definitions of a gallery.",
+            example=[
+                (
+                    "List the Linux definitions of a gallery.",
+                    f"{HOME} image-definition list -r MyGallery --query \"[?osType=='Linux']\"",
+                )
+            ],
+        ),
         definition=False,
     )
-    update = _cmd(cmds, "update", "update an image definition", _def_update, DEFINITION_COLUMNS)
+    update = home_command(
+        cmds,
+        "update",
+        _def_update,
+        columns=DEFINITION_COLUMNS,
+        help="update an image definition",
+        description="Change what may change: recommended vCPUs and memory, description, "
+        "end-of-life date and release notes.",
+        example=[
+            (
+                "Recommend 2 to 8 vCPUs.",
+                f"{HOME} image-definition update {ONE_DEF} "
+                "--minimum-cpu-core 2 --maximum-cpu-core 8",
+            )
+        ],
+    )
     add_version_args(update)
     _definition_updatable(update)
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+    _set(update, "recommended.memory.max=64")
 
 
-def _register_share(sub: Any) -> None:
-    p = sub.add_parser("share", help="grant roles on a gallery or image definition")
-    cmds = p.add_subparsers(dest="share_command", metavar="COMMAND", required=True)
-    for name, help_, action in (
-        ("add", "grant a role", _share_add),
-        ("remove", "remove a principal's role", _share_remove),
-        ("list", "list the roles granted", _share_list),
-    ):
-        c = _cmd(cmds, name, help_, action, SHARE_COLUMNS)
-        c.add_argument("--gallery-name", "-r", required=True)
-        c.add_argument("--gallery-image-definition", "-i", help="scope: one image definition")
-        if name != "list":
-            c.add_argument("--principal-id", "--principal", required=True)
-        if name == "add":
-            c.add_argument("--role", required=True, help="Reader, Contributor or Owner")
-
-
-def register(sub: Any) -> None:
-    p = sub.add_parser("sig", help="galleries, image definitions and versions (like `az sig`)")
-    cmds = p.add_subparsers(dest="sig_command", metavar="COMMAND", required=True)
-    create = _cmd(cmds, "create", "create a gallery", _create, GALLERY_COLUMNS)
-    create.add_argument("--gallery-name", "-r", required=True)
-    create.add_argument("--location", "-l", required=True, help="the gallery's home region")
-    create.add_argument("--description")
-    for name, help_, action in (
-        ("show", "show a gallery", _show),
-        ("delete", "delete an empty gallery", _delete),
-    ):
-        _cmd(cmds, name, help_, action, GALLERY_COLUMNS).add_argument(
-            "--gallery-name", "-r", required=True
-        )
-    _cmd(cmds, "list", "list galleries", _list, GALLERY_COLUMNS)
-    update = _cmd(cmds, "update", "update a gallery (description only)", _update, GALLERY_COLUMNS)
-    update.add_argument("--gallery-name", "-r", required=True)
-    update.add_argument("--description")
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
+def register(sub: Any, summary: str) -> None:
+    cmds = add_group(
+        sub,
+        "sig",
+        summary,
+        "Shared image galleries, shaped like `az sig`: galleries hold image "
+        "definitions, which hold versions replicated to regions.",
+    )
+    _register_galleries(cmds)
     _register_definitions(cmds)
     sig_versions.register(cmds)
-    _register_share(cmds)
-    rec = add_common(cmds.add_parser("recommend-replicas", help="replicas per region for a load"))
-    rec.set_defaults(run=_recommend, columns=["recommendedReplicaCount", "reasons"])
-    rec.add_argument("--concurrent-vms", type=int, required=True)
-    rec.add_argument("--scale-sets", type=int, default=0)
-    rec.add_argument("--non-production", action="store_true", help="drop the minimum of 3")
+    sig_share.register(cmds)

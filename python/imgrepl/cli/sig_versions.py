@@ -1,218 +1,48 @@
-"""`imgrepl sig image-version ...`: create, show, list, update, delete, wait,
-replicate, list-replicas, verify and cost (export and import: sig_bundles).
-Arguments only at import time."""
+"""`imgrepl sig image-version ...`: the commands' arguments, summaries,
+descriptions and examples (what they do is in version_actions).  Only
+arguments at import time, so `imgrepl --help` stays fast."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from imgrepl.cli import sig_bundles
-from imgrepl.cli.common import (
-    add_common,
-    add_version_args,
-    key_values,
-    progress_bars,
-    runner,
-)
+from imgrepl.cli import version_actions as act
+from imgrepl.cli.common import Action, add_version_args, home_command
+from imgrepl.cli.config import add_location
+from imgrepl.cli.formats import compile_query
+from imgrepl.cli.parser import add_group, choice
 
-if TYPE_CHECKING:
-    from imgrepl.api.client import Client
-
-VERSION_COLUMNS = [
-    "name",
-    "location",
-    "provisioningState",
-    "publishingProfile.targetRegions",
-    "publishingProfile.excludeFromLatest",
-    "publishingProfile.endOfLifeDate",
-    "replicationStatus.aggregatedState",
-]
-REPLICA_COLUMNS = ["region", "zone", "index", "disk", "state", "sizeInBytes", "digest", "location"]
-CHECK_COLUMNS = ["region", "zone", "index", "disk", "ok", "repaired", "verifyDetails"]
+CMD = "imgrepl sig image-version"
+ONE = "-r MyGallery -i MyImage -e 1.0.0"
+STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
 
 
-def _ids(a: argparse.Namespace) -> tuple[str, str, str]:
-    return a.gallery_name, a.gallery_image_definition, a.gallery_image_version
-
-
-def _shown(a: argparse.Namespace, version: Any) -> Any:
-    """The version's JSON; replicationStatus only with --expand, as in az."""
-    data = version.to_azure()
-    if getattr(a, "expand", None) is None and not getattr(a, "replicating", False):
-        data.pop("replicationStatus", None)
-    return data
-
-
-def _data_vhds(items: list[str] | None) -> dict[int, str]:
-    from imgrepl.exceptions import ValidationError
-
-    out: dict[int, str] = {}
-    for lun, path in key_values(items, "--data-vhds item (LUN=PATH)").items():
-        if not lun.isdigit():
-            raise ValidationError(f"invalid --data-vhds LUN {lun!r}: use LUN=PATH, e.g. 0=data.vhd")
-        out[int(lun)] = path
-    return out
-
-
-async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
-    """Runs `work(on_progress)`; says what failed and what the replication
-    costs (on a terminal table; `-o json` stays quiet); exit status 1 when a
-    region failed."""
-    import sys
-
-    update, stop = progress_bars(a)
-    try:
-        version = await work(update)
-    finally:
-        stop()
-    a.replicating = True
-    if a.no_wait:
-        return _shown(a, version)
-    status = version.replication_status
-    failed = status is not None and status.aggregated_state != "Completed"
-    for s in status.summary if failed and status else []:
-        if s.state != "Completed":
-            print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
-    if a.output != "json":
-        cost = await c.cost(version.gallery, version.definition, version.name)
-        replicas = sum(r.replicas for r in cost.regions)
-        print(
-            f"storage {cost.storage_bytes:,} bytes in {replicas} replicas in "
-            f"{len(cost.regions)} regions; egress {cost.egress_bytes:,} bytes",
-            file=sys.stderr,
-        )
-    return _Fail(_shown(a, version)) if failed else _shown(a, version)
-
-
-class _Fail(dict[str, Any]):
-    """A result printed like any other, with exit status 1."""
-
-    exit_status = 1
-
-
-async def _create(c: Client, a: argparse.Namespace) -> Any:
-    return await _replicated(
-        c,
-        a,
-        lambda cb: c.create_image_version(
-            *_ids(a),
-            location=a.location,
-            os_vhd=a.os_vhd,
-            data_vhds=_data_vhds(a.data_vhds),
-            source_version=a.image_version,
-            target_regions=a.target_regions,
-            replica_count=a.replica_count or 1,
-            storage_account_type=a.storage_account_type,
-            exclude_from_latest=a.exclude_from_latest,
-            end_of_life_date=a.end_of_life_date,
-            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
-            wait=not a.no_wait,
-            on_progress=cb,
-            cap_mbps=a.cap_mbps,
-        ),
+def _cmd(
+    cmds: Any,
+    name: str,
+    action: Action,
+    help: str,
+    description: str,
+    example: Sequence[tuple[str, str]],
+    columns: list[str] | None = None,
+) -> argparse.ArgumentParser:
+    """A command on one version (every version for `list`); without
+    `columns`, the version's own table."""
+    p = home_command(
+        cmds, name, action, help=help, description=description, example=example, columns=columns
     )
-
-
-async def _update(c: Client, a: argparse.Namespace) -> Any:
-    from imgrepl.gallery.builders import parse_bool
-
-    exclude = (
-        None
-        if a.exclude_from_latest is None
-        else parse_bool("--exclude-from-latest", a.exclude_from_latest)
-    )
-    return await _replicated(
-        c,
-        a,
-        lambda cb: c.update_image_version(
-            *_ids(a),
-            target_regions=a.target_regions,
-            add_target_regions=a.add_target_region or (),
-            remove_target_regions=a.remove_target_region or (),
-            replica_count=a.replica_count,
-            exclude_from_latest=exclude,
-            end_of_life_date=a.end_of_life_date,
-            allow_replicated_location_deletion=a.allow_replicated_location_deletion,
-            changes=key_values(a.set, "--set item"),
-            wait=not a.no_wait,
-            on_progress=cb,
-            cap_mbps=a.cap_mbps,
-        ),
-    )
-
-
-async def _replicate(c: Client, a: argparse.Namespace) -> Any:
-    return await _replicated(
-        c,
-        a,
-        lambda cb: c.replicate(
-            *_ids(a),
-            retry_failed=a.retry_failed,
-            wait=not a.no_wait,
-            on_progress=cb,
-            cap_mbps=a.cap_mbps,
-        ),
-    )
-
-
-async def _show(c: Client, a: argparse.Namespace) -> Any:
-    g, d, v = _ids(a)
-    return _shown(a, await c.get_image_version(g, d, v, location=a.location))
-
-
-async def _list(c: Client, a: argparse.Namespace) -> Any:
-    found = await c.list_image_versions(
-        a.gallery_name, a.gallery_image_definition, include_end_of_life=not a.exclude_end_of_life
-    )
-    a.expand = "ReplicationStatus"
-    return [_shown(a, v) for v in found]
-
-
-async def _wait(c: Client, a: argparse.Namespace) -> Any:
-    a.expand = "ReplicationStatus"
-    return _shown(a, await c.wait_image_version(*_ids(a), timeout=a.timeout))
-
-
-async def _delete(c: Client, a: argparse.Namespace) -> Any:
-    await c.delete_image_version(*_ids(a))
-
-
-async def _replicas(c: Client, a: argparse.Namespace) -> Any:
-    return await c.list_replicas(*_ids(a))
-
-
-async def _verify(c: Client, a: argparse.Namespace) -> Any:
-    checks = await c.verify_image_version(*_ids(a), repair=a.repair)
-    data = [x.to_azure() for x in checks]
-    return data if all(x.ok for x in checks) else _FailList(data)
-
-
-class _FailList(list[Any]):
-    """Verification found a replica it could not make good: exit status 1."""
-
-    exit_status = 1
-
-
-async def _cost(c: Client, a: argparse.Namespace) -> Any:
-    cost = (await c.cost(*_ids(a))).to_azure()
-    if a.output == "json":
-        return cost
-    total = {"region": "(total)", "replicas": sum(r["replicas"] for r in cost["regions"])}
-    return [*cost["regions"], total | {k: cost[k] for k in ("storageBytes", "egressBytes")}]
-
-
-def _cmd(cmds: Any, name: str, help_: str, action: Any, columns: list[str] | None) -> Any:
-    p = add_common(cmds.add_parser(name, help=help_))
+    p.set_defaults(table=None if columns else act.version_table)
     add_version_args(p)
     if name != "list":
         p.add_argument(
             "--gallery-image-version",
             "-e",
             required=True,
-            help="MAJOR.MINOR.PATCH" + (" or latest" if name == "show" else ""),
+            help="version name, MAJOR.MINOR.PATCH" + (", or latest" if name == "show" else ""),
         )
-    p.set_defaults(run=runner(action), columns=columns)
     return p
 
 
@@ -220,82 +50,281 @@ def _flag(p: argparse.ArgumentParser, name: str, help_: str) -> None:
     p.add_argument(name, action="store_true", help=help_)
 
 
-def _cap(p: argparse.ArgumentParser) -> None:
+def _background(p: argparse.ArgumentParser) -> None:
+    _flag(p, "--no-wait", "return at once; a background process replicates (see `wait`)")
     p.add_argument("--cap-mbps", type=float, help="cap each copy job's source reads (MB/s)")
 
 
-def _publishing(p: argparse.ArgumentParser, *, create: bool) -> None:
+def _polling(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--timeout", type=float, help="give up after this many seconds")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+
+
+def _publishing(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--target-regions",
         nargs="+",
+        action="extend",
         metavar="REGION[=COUNT[=TYPE]]",
-        help="regions to replicate to, e.g. westeurope=2 eastus=1=Standard_ZRS",
+        help="regions to replicate to, with replica count and storage type; the source "
+        "region must be one, e.g. westeurope=2 eastus northeurope=1=Standard_ZRS",
     )
-    p.add_argument("--replica-count", type=int, help="default replicas per region (1-100)")
-    p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31")
+    p.add_argument(
+        "--replica-count",
+        type=int,
+        help="replicas in a region that gives no count (1-100, default 1)",
+    )
+    p.add_argument(
+        "--exclude-from-latest",
+        nargs="?",
+        const="true",  # the bare flag, as imgrepl's create took it, means true
+        metavar="true|false",
+        help="true: `latest` never resolves to this version (as in az, on create and update)",
+    )
+    p.add_argument("--end-of-life-date", help="ISO-8601 date, e.g. 2030-12-31 (informational)")
     _flag(p, "--allow-replicated-location-deletion", "allow removing regions that hold replicas")
-    _flag(p, "--no-wait", "return at once; replicate in the background")
-    _cap(p)
-    if create:
-        p.add_argument("--exclude-from-latest", action="store_true")
-    else:
-        p.add_argument("--exclude-from-latest", metavar="true|false")
+    _background(p)
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("image-version", help="manage image versions and their replicas")
-    cmds = p.add_subparsers(dest="version_command", metavar="COMMAND", required=True)
-
-    create = _cmd(cmds, "create", "create a version and replicate it", _create, VERSION_COLUMNS)
-    create.add_argument("--location", "-l", required=True, help="source (home) region")
-    create.add_argument("--os-vhd", help="OS disk image: a VHD or raw file")
-    create.add_argument("--data-vhds", nargs="+", metavar="LUN=PATH", help="data disk images")
+def _create(cmds: Any) -> None:
+    create = _cmd(
+        cmds,
+        "create",
+        act.create,
+        help="create a version and replicate it",
+        description="Create an image version from a VHD or raw file (or another version) and "
+        "copy it to every target region, showing progress per region.  The source is read "
+        "once; replicas in a region are made inside it.  Exit status 1 if a region failed; "
+        "`replicate --retry-failed` retries it.  Regions come from `imgrepl region add`.",
+        example=[
+            (
+                "Publish 1.0.0 to three regions: two replicas in West Europe (the source), one in "
+                "East US, one zone-redundant in North Europe.",
+                f"{CMD} create {ONE} -l westeurope --os-vhd ./disk.vhd --target-regions "
+                "westeurope=2 eastus northeurope=1=Standard_ZRS",
+            ),
+            (
+                "With a data disk at LUN 0, returning at once.",
+                f"{CMD} create -r MyGallery -i MyImage -e 1.1.0 -l westeurope --os-vhd os.vhd "
+                "--data-vhds 0=data.vhd --no-wait",
+            ),
+        ],
+    )
+    add_location(create, "the source (home) region", required=True)
+    create.add_argument(
+        "--os-vhd", "--os-vhd-uri", dest="os_vhd", help="OS disk image: a VHD or raw file"
+    )
+    create.add_argument(
+        "--data-vhds",
+        nargs="+",
+        action="extend",  # given twice: both lists, checked for duplicate LUNs
+        metavar="LUN=PATH",
+        help="data disk images by LUN (0-63), e.g. 0=data.vhd 1=logs.raw",
+    )
+    create.add_argument(
+        "--data-vhds-uris",
+        nargs="+",
+        action="extend",
+        metavar="URI",
+        help="az's form: data disk images, at --data-vhds-luns (default 0, 1, ...)",
+    )
+    create.add_argument(
+        "--data-vhds-luns",
+        nargs="+",
+        action="extend",
+        type=int,
+        metavar="LUN",
+        help="LUNs of --data-vhds-uris, one each",
+    )
+    for flag in ("--os-vhd-storage-account", "--data-vhds-storage-accounts"):
+        # az needs the storage account of a blob; imgrepl reads the file or URL itself
+        create.add_argument(
+            flag,
+            nargs="+",
+            metavar="ACCOUNT",
+            help="accepted for az scripts; not needed, so not used",
+        )
     create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
     create.add_argument(
         "--storage-account-type",
         default="Standard_LRS",
-        help="Standard_LRS, Standard_ZRS or Premium_LRS",
+        help="storage type of regions that give none (default Standard_LRS; Standard_ZRS "
+        "keeps each replica in every zone of the region)",
+        **choice(*STORAGE_TYPES),
     )
-    _publishing(create, create=True)
+    _publishing(create)
 
+
+def _update(cmds: Any) -> None:
     update = _cmd(
-        cmds, "update", "change regions, counts, latest/end-of-life", _update, VERSION_COLUMNS
+        cmds,
+        "update",
+        act.update,
+        help="change regions, counts, latest or end-of-life",
+        description="Change what may change after creation: target regions and their replica "
+        "counts (a new region is replicated to; a lower count or a removed region deletes "
+        "replicas), exclude-from-latest and the end-of-life date.",
+        example=[
+            (
+                "Add a region with two replicas.",
+                f"{CMD} update {ONE} --add-target-region eastus2=2",
+            ),
+            ("Keep 1.0.0 out of `latest`.", f"{CMD} update {ONE} --exclude-from-latest true"),
+        ],
     )
-    _publishing(update, create=False)
-    update.add_argument("--add-target-region", action="append", metavar="REGION[=COUNT[=TYPE]]")
-    update.add_argument("--remove-target-region", action="append", metavar="REGION")
-    update.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="Azure field names")
-
-    show = _cmd(cmds, "show", "show a version", _show, VERSION_COLUMNS)
-    show.add_argument("--expand", choices=("ReplicationStatus",), help="add replicationStatus")
-    show.add_argument("--location", "-l", help="region for resolving `latest`")
-
-    ls = _cmd(cmds, "list", "list versions", _list, VERSION_COLUMNS)
-    ls.add_argument(
-        "--exclude-end-of-life",
-        action="store_true",
-        help="leave out versions past their end-of-life date",
+    _publishing(update)
+    update.add_argument(
+        "--add-target-region",
+        action="append",
+        metavar="REGION[=COUNT[=TYPE]]",
+        help="a region to add (repeatable)",
+    )
+    update.add_argument(
+        "--remove-target-region", action="append", metavar="REGION", help="a region to remove"
+    )
+    update.add_argument(
+        "--set",
+        nargs="*",
+        action="extend",
+        metavar="FIELD=VALUE",
+        help="set fields by their Azure names, e.g. publishingProfile.replicaCount=2",
     )
 
-    rep = _cmd(
-        cmds, "replicate", "resume replication; retry failed regions", _replicate, VERSION_COLUMNS
+
+def _read_only(cmds: Any) -> None:
+    show = _cmd(
+        cmds,
+        "show",
+        act.show,
+        help="show a version",
+        description="Show a version; --expand ReplicationStatus adds each region's state and "
+        "progress.",
+        example=[
+            (
+                "The version `latest` resolves to in East US, with its replication status.",
+                f"{CMD} show -r MyGallery -i MyImage -e latest -l eastus "
+                "--expand ReplicationStatus",
+            )
+        ],
     )
-    rep.add_argument("--retry-failed", action="store_true", help="also recopy failed replicas")
-    rep.add_argument("--no-wait", action="store_true", help="return at once")
-    _cap(rep)
-
-    wait = _cmd(cmds, "wait", "wait for a running replication", _wait, VERSION_COLUMNS)
-    wait.add_argument("--timeout", type=float, help="seconds")
-
-    _cmd(cmds, "delete", "delete a version and all its replicas", _delete, None)
-    _cmd(cmds, "list-replicas", "every replica with its location", _replicas, REPLICA_COLUMNS)
-    verify = _cmd(cmds, "verify", "re-check replicas against the manifest", _verify, CHECK_COLUMNS)
-    verify.add_argument("--repair", action="store_true", help="fix bad chunks from good replicas")
+    show.add_argument("--expand", help="add replicationStatus", **choice("ReplicationStatus"))
+    add_location(show, "region for resolving `latest`", required=False)
+    _flag(show, "--watch", "follow the replication with bars per region until it ends")
+    _polling(show)
+    ls = _cmd(
+        cmds,
+        "list",
+        act.list_versions,
+        help="list versions",
+        description="List the versions of an image definition with their replication state.",
+        example=[
+            (
+                "Names of the versions that succeeded, one a line.",
+                f"{CMD} list -r MyGallery -i MyImage --query "
+                "\"[?provisioningState=='Succeeded'].name\" -o tsv",
+            )
+        ],
+    )
+    _flag(ls, "--exclude-end-of-life", "leave out versions past their end-of-life date")
+    _cmd(
+        cmds,
+        "list-replicas",
+        act.replicas,
+        columns=act.REPLICA_COLUMNS,
+        help="every replica with its location",
+        description="List every replica of a version: region, zone, disk, state and where "
+        "its bytes are.",
+        example=[("Where the replicas are.", f"{CMD} list-replicas {ONE}")],
+    )
     _cmd(
         cmds,
         "cost",
-        "storage and egress bytes per region",
-        _cost,
-        ["region", "replicas", "storageBytes", "egressBytes"],
+        act.cost,
+        columns=["region", "replicas", "storageBytes", "egressBytes"],
+        help="storage and egress bytes per region",
+        description="What a version costs: storage (size x replicas x regions) and egress "
+        "(bytes that crossed into each region other than the source).",
+        example=[("Storage and egress per region.", f"{CMD} cost {ONE}")],
     )
+
+
+def register(sub: Any) -> None:
+    cmds = add_group(
+        sub,
+        "image-version",
+        "manage image versions and their replicas",
+        "Image versions: the disks of an image definition, replicated to target regions.",
+    )
+    _create(cmds)
+    _update(cmds)
+    _read_only(cmds)
+    rep = _cmd(
+        cmds,
+        "replicate",
+        act.replicate,
+        help="resume replication; retry failed regions",
+        description="Finish an interrupted replication; with --retry-failed, copy failed "
+        "replicas again.  Replicas already complete are not copied again.",
+        example=[("Retry the regions that failed.", f"{CMD} replicate {ONE} --retry-failed")],
+    )
+    _flag(rep, "--retry-failed", "also recopy failed replicas")
+    _background(rep)
+    wait = _cmd(
+        cmds,
+        "wait",
+        act.wait,
+        help="wait for a replication, or for a condition as az's wait",
+        description="Wait until a version's replication (e.g. from --no-wait, in any process) "
+        "has finished, with bars per region on a terminal; or, as az's wait, until the "
+        "version is created, updated, deleted, exists, or meets a JMESPath condition.",
+        example=[
+            ("Wait at most an hour for the replication.", f"{CMD} wait {ONE} --timeout 3600"),
+            (
+                "Wait until East US has every replica.",
+                f"{CMD} wait {ONE} --custom \"replicationStatus.summary[?region=='eastus'] | "
+                "[0].state=='Completed'\"",
+            ),
+        ],
+    )
+    _polling(wait)
+    until = wait.add_mutually_exclusive_group()
+    for name, what in (
+        ("created", "it exists with provisioningState Succeeded"),
+        ("updated", "its provisioningState is Succeeded"),
+        ("deleted", "it no longer exists"),
+        ("exists", "it exists"),
+    ):
+        until.add_argument(
+            f"--{name}",
+            dest="condition",
+            action="store_const",
+            const=name,
+            help=f"wait until {what}",
+        )
+    until.add_argument(
+        "--custom",
+        type=compile_query,
+        metavar="JMESPATH",
+        help="wait until this JMESPath query of the version's JSON (with "
+        "replicationStatus) is true",
+    )
+    _cmd(
+        cmds,
+        "delete",
+        act.delete,
+        help="delete a version and all its replicas",
+        description="Delete a version and every replica of it, in every region.",
+        example=[("Delete 1.0.0.", f"{CMD} delete {ONE}")],
+    )
+    verify = _cmd(
+        cmds,
+        "verify",
+        act.verify,
+        columns=act.CHECK_COLUMNS,
+        help="re-check replicas against the manifest",
+        description="Re-read every replica against the version's manifest; exit status 1 if "
+        "one is bad.  --repair rewrites bad chunks from a good replica.",
+        example=[("Check and repair.", f"{CMD} verify {ONE} --repair")],
+    )
+    _flag(verify, "--repair", "fix bad chunks from good replicas")
     sig_bundles.register(cmds)

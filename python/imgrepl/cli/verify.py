@@ -7,21 +7,27 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli.common import add_command, add_threads_arg
-from imgrepl.cli.output import add_output_arg
+from imgrepl.cli.common import add_threads_arg
+from imgrepl.cli.parser import add_command
 
 if TYPE_CHECKING:
     from imgrepl._core import RepairReport, VerifyReport
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, summary: str) -> None:
     p = add_command(
         sub,
         "verify",
         run,
-        help="check a replica against its manifest (and repair it from a good copy)",
+        help=summary,
         description="Check FILE chunk by chunk against its manifest "
         "(FILE.imgrepl-manifest unless --manifest is given).",
+        example=[
+            (
+                "Check a replica and repair it from a good one.",
+                "imgrepl verify /mnt/b/disk.vhd --repair-from /mnt/a/disk.vhd",
+            )
+        ],
     )
     p.add_argument("file", metavar="FILE", help="replica to check")
     p.add_argument(
@@ -37,21 +43,19 @@ def register(sub: Any) -> None:
         help="rewrite bad chunks from GOOD, which must pass the manifest itself",
     )
     add_threads_arg(p, "reader threads (default 4)")
-    add_output_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
-    from imgrepl._core import ImgreplError, repair, verify
-    from imgrepl.cli.output import error, print_result
+    from imgrepl._core import repair, verify
+    from imgrepl.cli.common import emit
+    from imgrepl.cli.formats import camel_case
 
     fixed: RepairReport | None = None
-    try:
-        before = verify(args.file, args.manifest, args.threads)
-        if args.repair_from is not None and not before.ok:
-            fixed = repair(args.file, args.repair_from, args.manifest)
-    except (ValueError, OSError, ImgreplError) as exc:
-        return error("verify", exc)
-    print_result(args, _to_dict(before, fixed), _format(before, fixed))
+    before = verify(args.file, args.manifest, args.threads)
+    if args.repair_from is not None and not before.ok:
+        fixed = repair(args.file, args.repair_from, args.manifest)
+    data = camel_case(_to_dict(before, fixed))  # Azure's style, as every command
+    emit(args, data, table=lambda _: _format(before, fixed) + "\n")
     final = fixed.verify if fixed is not None else before
     return 0 if final.ok else 1
 
