@@ -1,10 +1,15 @@
 """Where a home lives (`--home`, else `$IMGREPL_HOME`, else a per-user default),
-what is in it, and the environment variables a process runs it under."""
+what is in it, the environment variables a process runs it under, and
+keeping it private: the home and every directory in it 0700, every file
+0600 (the home's owner is the principal it trusts: DESIGN.md, Access)."""
 
 from __future__ import annotations
 
 import os
+import stat
+import sys
 from pathlib import Path
+from typing import BinaryIO
 
 ENV_HOME = "IMGREPL_HOME"
 # the principal a process acts as (`--as`); background workers inherit it
@@ -35,3 +40,51 @@ def catalog_path(home: Path) -> Path:
 def logs_dir(home: Path) -> Path:
     """Background replication workers write their output here."""
     return home / "logs"
+
+
+def secrets_path(home: Path) -> Path:
+    """Store secrets given at `region add`, kept out of the catalog (0600)."""
+    return home / "secrets.json"
+
+
+def private_home(home: Path) -> None:
+    """Creates the home 0700 and an empty catalog file 0600 (SQLite then
+    makes its -wal and -shm files with the same mode); an existing home
+    whose directories or files other users could read is made private,
+    with a warning on stderr naming how many paths were fixed."""
+    try:
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        from imgrepl.exceptions import ValidationError  # loads the engine: only here
+
+        raise ValidationError(
+            f"home {home} is not a directory, nor a path where one can be made"
+        ) from None
+    catalog = catalog_path(home)
+    if not catalog.exists():
+        os.close(os.open(catalog, os.O_WRONLY | os.O_CREAT, 0o600))
+    fixed = [p for p in [home, *home.rglob("*")] if _make_private(p)]
+    if fixed:
+        print(
+            f"imgrepl: warning: home {home} was open to other users ({len(fixed)} paths, "
+            "e.g. " + str(fixed[0]) + "); made private: directories 0700, files 0600",
+            file=sys.stderr,
+        )
+
+
+def _make_private(path: Path) -> bool:
+    """Takes group and other permissions away; True if there were any.
+    Symbolic links are left alone (their mode means nothing)."""
+    try:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode) or not st.st_mode & 0o077:
+            return False
+        os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+    except FileNotFoundError:  # gone meanwhile (a temporary file)
+        return False
+    return True
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A file in the home, created 0600, to append to (logs)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")

@@ -21,7 +21,11 @@ from imgrepl.exceptions import ConflictError, NotFoundError, VerifyError
 def published(home: Path, tmp_path: Path) -> Path:
     """G/D/1.0.0 with two replicas in westeurope (reads capped) and one in eastus."""
     image = make_image(tmp_path / "os.vhd", 4, "dynamic")
-    regions = {"westeurope": tmp_path / "we", "eastus": tmp_path / "us", "northeurope": tmp_path}
+    regions = {
+        "westeurope": tmp_path / "we",
+        "eastus": tmp_path / "us",
+        "northeurope": tmp_path / "ne",
+    }
     run(setup_home(home, regions))
 
     async def go() -> None:

@@ -39,8 +39,9 @@ def test_unreachable_store_fails_its_region_only_and_retry_fixes_it(
     home: Path, tmp_path: Path, image: Path
 ) -> None:
     blocker = tmp_path / "blocked"
-    blocker.write_text("a file where the store's parent directory should be")
     run(setup_home(home, {"westeurope": tmp_path / "we", "eastus": blocker / "store"}))
+    # after `region add`, which refuses a store under a regular file
+    blocker.write_text("a file where the store's parent directory should be")
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
@@ -78,7 +79,7 @@ def test_unreachable_store_fails_its_region_only_and_retry_fixes_it(
 
 
 @contextlib.contextmanager
-def tmpfs(path: Path, size: str, *, read_only: bool = False) -> Iterator[Path]:
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
     path.mkdir(parents=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True
@@ -86,8 +87,6 @@ def tmpfs(path: Path, size: str, *, read_only: bool = False) -> Iterator[Path]:
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr!r}")
     try:
-        if read_only:
-            subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
@@ -99,9 +98,11 @@ def tmpfs(path: Path, size: str, *, read_only: bool = False) -> Iterator[Path]:
 def test_full_or_read_only_store_fails_its_region_only(
     home: Path, tmp_path: Path, image: Path, kind: str, message: str
 ) -> None:
-    with tmpfs(tmp_path / "small", "1m", read_only=kind == "readonly") as small:
+    with tmpfs(tmp_path / "small", "1m") as small:
         regions = {"westeurope": tmp_path / "we", "eastus": tmp_path / "us", "small": small}
         run(setup_home(home, regions))
+        if kind == "readonly":  # after `region add`, which refuses a store it cannot write
+            subprocess.run(["mount", "-o", "remount,ro", str(small)], check=True)
 
         async def go() -> None:
             async with Client(home, principal=OWNER) as c:

@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 
 from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
+from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.status import with_status
-from imgrepl.home import resolve_home
+from imgrepl.home import private_home, resolve_home
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -40,9 +41,11 @@ class ClientBase:
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
+            await asyncio.to_thread(private_home, self.home)
             catalog = await asyncio.to_thread(open_catalog, self.home)
-            regions = await asyncio.to_thread(catalog.regions.all)
-            stores.register_region_stores({r.store: r.store_options for r in regions})
+            stores.register_region_stores(
+                await asyncio.to_thread(engine_stores, self.home, catalog)
+            )
             self._catalog = catalog
             self._access = await asyncio.to_thread(Access, catalog, self.principal)
         return self._catalog, self._access

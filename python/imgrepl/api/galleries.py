@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from imgrepl import stores
+from imgrepl.api import region_stores, store_secrets
 from imgrepl.api.base import ClientBase
 from imgrepl.catalog import Catalog
 from imgrepl.gallery import access, rules
@@ -28,30 +29,44 @@ class CatalogApi(ClientBase):
         zones: int = 0,
         replica_read_mbps: float | None = None,
         store_options: Mapping[str, str] | None = None,
+        check: bool = True,
     ) -> Region:
         """A region and its store URL (`file:///path`, a plain directory, s3://, az://);
         `zones` availability zones (0..3) hold a copy each of every ZRS replica;
         `store_options` (s3:// and az:// only: endpoint, credentials... see
         imgrepl.register_store) are checked by the engine before anything is
-        recorded, kept in the catalog and never shown."""
+        recorded, kept in the catalog and never shown.  The store must be a
+        location of its own (no other region's is equal to it, inside it or
+        around it) and usable; with `check`, an object store must answer
+        within a few seconds and a local one be writable."""
         catalog = await self._owner("add regions")
         zones = zone_count(zones)
         rules.positive("--replica-read-mbps", replica_read_mbps)
         options = {str(k): str(v) for k, v in (store_options or {}).items()}
+        kept, secrets = store_secrets.split(options)  # the catalog never sees a secret
         region = Region(
             normalise_region(name),
             name.strip(),
             normalise_store(store),
             zones,
             replica_read_mbps,
-            options,
+            kept,
         )
-        stores.check_store_options(region.store, options)
-        try:
+        known = await self._run(catalog.regions.all)
+        if any(r.name == region.name for r in known):  # the catalog refuses it
             return await self._run(catalog.regions.add, region)
+        await self._run(region_stores.check_unshared, region, known)
+        await self._run(region_stores.check_local, region, writable=check)
+        stores.check_store_options(region.store, store_secrets.resolve_references(options))
+        try:
+            if check:
+                await region_stores.check_reachable(region)
+            await self._run(store_secrets.save, self.home, region.name, secrets)
+            return await self._run(_add_region, catalog, region)
         except BaseException:
-            if options:  # not recorded: the engine forgets them too
+            if options:  # not recorded: the engine and the secrets file forget them too
                 stores.forget_store_options(region.store)
+                await self._run(store_secrets.save, self.home, region.name, {})
             raise
 
     async def list_regions(self) -> list[Region]:
@@ -65,6 +80,7 @@ class CatalogApi(ClientBase):
     async def remove_region(self, name: str) -> None:
         catalog = await self._owner("remove regions")
         await self._run(catalog.regions.remove, normalise_region(name))
+        await self._run(store_secrets.save, self.home, normalise_region(name), {})
 
     async def get_limits(self) -> Limits:
         catalog = await self._member("read the limits")
@@ -161,6 +177,14 @@ class CatalogApi(ClientBase):
     async def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
         catalog = await self._require(READ, "list shares", gallery, definition)
         return await self._run(catalog.grants.all, gallery, definition)
+
+
+def _add_region(catalog: Catalog, region: Region) -> Region:
+    """The store is checked against the other regions again in the
+    transaction that records it, so two concurrent adds cannot both take it."""
+    with catalog.transaction() as tx:
+        region_stores.check_unshared(region, tx.regions.all())
+        return tx.regions.add(region)
 
 
 def _update_definition(

@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 
 from imgrepl import stores
-from imgrepl.api import sources
+from imgrepl.api import region_stores, sources
 from imgrepl.catalog import Catalog, Repositories, VersionRef
 from imgrepl.gallery import planner
 from imgrepl.gallery.models import ImageVersion, version_id
@@ -70,8 +70,14 @@ def _record(catalog: Catalog, version: ImageVersion, targets: list[TargetRegionS
 def replan(tx: Repositories, ref: VersionRef) -> int:
     """Stores the replica plan the domain computes from what the catalog holds;
     returns how many replica rows changed.  Called inside the caller's
-    transaction, so a concurrent edit cannot slip between the read and the write."""
-    return tx.replicas.reconcile(ref, planner.desired_for(tx.versions.plan_state(ref)))
+    transaction, so a concurrent edit cannot slip between the read and the write.
+    Target regions whose stores overlap (recorded before `region add` refused
+    that) are refused: their replicas would be one another's files."""
+    state = tx.versions.plan_state(ref)
+    regions = sorted(state.regions.values(), key=lambda r: r.name)
+    for i, region in enumerate(regions):
+        region_stores.check_unshared(region, regions[:i])
+    return tx.replicas.reconcile(ref, planner.desired_for(state))
 
 
 async def apply_edit(catalog: Catalog, ref: VersionRef, edit: VersionEdit) -> None:

@@ -29,6 +29,7 @@ async def _add(c: Client, a: argparse.Namespace) -> Any:
         zones=a.zones,
         replica_read_mbps=a.replica_read_mbps,
         store_options=dict(a.store_option or []),
+        check=not a.no_check,
     )
 
 
@@ -100,6 +101,7 @@ def register(sub: Any, summary: str) -> None:
         "access_key_id, secret_access_key, account, access_key, sas_token...); never shown",
     )
     add.add_argument("--zones", type=int, default=0, help="availability zones (0-3)")
+    add.add_argument("--no-check", action="store_true", help="skip the store's reachability check")
     add.add_argument(
         "--replica-read-mbps",
         type=float,

@@ -156,13 +156,34 @@ class Replicator:
             await self._discard(row.location)  # the copy overwrites it anyway
             return False
         digest = self._digests[row.disk_id]
-        await self._db(self.catalog.replicas.set_state, row.id, "Completed", digest=digest)
-        self._done[row.id] = row.size
+        if await self._commit(row, "Completed", digest=digest):
+            self._done[row.id] = row.size
         return True
 
     async def _fail(self, replicas: Sequence[PlanReplica | ReplicaRow], details: str) -> None:
         for r in replicas:
-            await self._db(self.catalog.replicas.set_state, r.id, "Failed", details=details)
+            await self._commit(r, "Failed", details=details)
+
+    async def _commit(self, replica: PlanReplica | ReplicaRow, state: str, **fields: Any) -> bool:
+        """Records what a copy reached, unless an edit made the replica
+        unwanted meanwhile; returns whether it did (see _commit_wanted)."""
+        return bool(await self._db(self._commit_wanted, replica.id, replica.region, state, fields))
+
+    def _commit_wanted(self, replica_id: int, region: str, state: str, fields: Any) -> bool:
+        """A replica whose region is no longer a target (or that an edit marked
+        Deleting: a lower count) is never recorded Completed, Failed or Copying:
+        checked in the transaction that writes, so no edit slips between.  It
+        stays Deleting, and the run's next round deletes it from its store."""
+        with self.catalog.transaction() as tx:
+            row = next((r for r in tx.replicas.rows(self.ref) if r.id == replica_id), None)
+            targets = {t.region for t in tx.versions.plan_state(self.ref).targets}
+            if row is None or row.state == "Deleting":
+                return False
+            if region not in targets:
+                tx.replicas.set_state(replica_id, "Deleting", details="no longer a target region")
+                return False
+            tx.replicas.set_state(replica_id, state, **fields)
+            return True
 
     async def _run_stage(self, stage: CopyStage, *, from_source: bool) -> None:
         if not from_source:
@@ -185,7 +206,7 @@ class Replicator:
 
     async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
-            await self._db(self.catalog.replicas.set_state, d.id, "Copying", bytes_written=0)
+            await self._commit(d, "Copying", bytes_written=0)
         job = None
         try:
             job = stores.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
@@ -198,6 +219,12 @@ class Replicator:
                     await job.wait_async()
             raise
         except Exception as exc:  # the whole job failed (source unreadable...)
+            if job is None and len(dsts) > 1:
+                # refused before a byte was read (a destination URL the engine
+                # cannot serve): each alone, so only the bad store's region fails
+                for d in dsts:
+                    await self._copy(stage, [d], from_source)
+                return
             await self._fail(dsts, str(exc))
             return
         if from_source:
@@ -237,13 +264,7 @@ class Replicator:
         written = int(result.bytes_written)
         if not result.ok:
             details = f"copy to {d.location} failed: {result.error}"
-            await self._db(
-                self.catalog.replicas.set_state,
-                d.id,
-                "Failed",
-                details=details,
-                bytes_written=written,
-            )
+            await self._commit(d, "Failed", details=details, bytes_written=written)
             return
         await pause("verify", d.location)
         manifest = self._manifests.get(d.disk_id)
@@ -254,15 +275,14 @@ class Replicator:
         why = check.reason
         if not check.ok:  # a failed copy leaves nothing at its final name
             why = f"{check.reason}{await self._discard(d.location)}"
-        await self._db(
-            self.catalog.replicas.set_state,
-            d.id,
+        committed = await self._commit(
+            d,
             "Completed" if check.ok else "Failed",
             details=why,
             digest=self._digests.get(d.disk_id) if check.ok else None,
             bytes_written=written,
         )
-        self._done[d.id] = self._rows[d.id].size if check.ok else 0
+        self._done[d.id] = self._rows[d.id].size if check.ok and committed else 0
         self._report()
 
     async def _stream(self, job: Any, dsts: Sequence[PlanReplica]) -> None:

@@ -1,9 +1,12 @@
 """Verification of replicas against the source manifest of their disk.
 
 `image-version verify [--repair]` re-reads every completed replica (and
-every failed one still present: a repair may save it); with `--repair` the
-chunks that differ are rewritten from a good replica of the same disk (same
-region first) and the replica is verified again.
+every failed one that once completed: a repair may save it); one whose
+image or manifest is gone is reported missing.  With `--repair` the chunks
+that differ are rewritten from a good replica of the same disk (same
+region first); a replica that is missing, or whose own manifest is
+unreadable or not the source's, is copied whole from the good one; either
+way it is verified again.
 """
 
 from __future__ import annotations
@@ -43,16 +46,18 @@ async def _check(catalog: Catalog, row: ReplicaRow, rows: list[ReplicaRow]) -> s
     manifest = await source_manifest(catalog, row.disk_id, row.disk_digest, rows)
     if manifest is None:
         return stores.Check(False, f"no source manifest recorded to verify {row.location}", [])
+    if not await stores.exists_if_reachable(row.location):
+        why = f"replica {row.location} is missing (its image or its manifest is gone)"
+        return stores.Check(False, why, [])
     return await stores.verify(row.location, manifest)
 
 
 async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> list[ReplicaCheck]:
-    # a Failed replica still in its store is checked too: a repair may save it
+    # a Failed replica with a digest completed once: a repair may save it
     rows = [
         r
         for r in await asyncio.to_thread(catalog.replicas.rows, ref)
-        if r.state == "Completed"
-        or (r.state == "Failed" and r.digest and await stores.exists_if_reachable(r.location))
+        if r.state == "Completed" or (r.state == "Failed" and r.digest)
     ]
     checks = {r.id: await _check(catalog, r, rows) for r in rows}
     results = []
@@ -63,8 +68,7 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
             good = _good_peer(row, rows, checks)
             manifest = await asyncio.to_thread(catalog.versions.disk_manifest, row.disk_id)
             if good is not None and manifest is not None:
-                await stores.repair(row.location, good.location, manifest)
-                check = await stores.verify(row.location, manifest)
+                check = await _rebuild(row.location, good.location, manifest)
                 repaired = check.ok
         state = "Completed" if check.ok else "Failed"  # a Failed one is recopied by a retry
         if state != row.state or not check.ok:
@@ -72,6 +76,32 @@ async def verify_version(catalog: Catalog, ref: VersionRef, *, repair: bool) -> 
         model = dataclasses.replace(row.to_model(), state=state, details=check.reason)
         results.append(ReplicaCheck(model, check.ok, check.reason, check.bad_ranges, repaired))
     return results
+
+
+async def _rebuild(location: str, good: str, manifest: bytes) -> stores.Check:
+    """Rewrites the chunks that differ from `good`; when that cannot save
+    the replica (it is missing, a different size, or its own manifest is
+    bad: the engine patches bytes, not manifests), copies `good` whole over
+    it.  The result is verified against the source manifest."""
+    from imgrepl.exceptions import ImgreplError
+
+    if await stores.exists_if_reachable(location):
+        try:
+            await stores.repair(location, good, manifest)
+            check = await stores.verify(location, manifest)
+            if check.ok:
+                return check
+        except (OSError, ImgreplError):
+            pass  # copied whole below
+    try:
+        await asyncio.to_thread(stores.prepare, location)
+        report = await stores.start_copy(good, [location]).wait_async()
+    except (OSError, ImgreplError) as exc:
+        return stores.Check(False, f"rebuilding {location} from {good} failed: {exc}", [])
+    result = report.destinations[0]
+    if not result.ok:
+        return stores.Check(False, f"rebuilding {location} from {good} failed: {result.error}", [])
+    return await stores.verify(location, manifest)
 
 
 def _good_peer(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
-from imgrepl.home import ENV_PRINCIPAL, logs_dir
+from imgrepl.home import ENV_PRINCIPAL, logs_dir, open_private
 
 # the entry point, above this layer: named, never imported from here
 WORKER_MODULE = "imgrepl.api.background"
@@ -36,8 +36,8 @@ def spawn(
 ) -> int:
     """Starts the worker process; returns its pid."""
     logs = logs_dir(home)
-    logs.mkdir(parents=True, exist_ok=True)
-    log = (logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log").open("ab")
+    logs.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log = open_private(logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log")
     with log:
         child = subprocess.Popen(
             worker_argv(home, ref, retry, cap_mbps),

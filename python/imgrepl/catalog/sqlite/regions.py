@@ -42,6 +42,15 @@ class SqliteRegions:
         with self._s.read() as db:
             return [_region(r) for r in db.execute("SELECT * FROM regions ORDER BY name")]
 
+    def set_store_options(self, name: str, options: dict[str, str]) -> None:
+        with self._s.write() as db:
+            get_region(db, name)
+            # SQLite-only: the old value's bytes are zeroed, not left in free space
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute(
+                "UPDATE regions SET store_options = ? WHERE name = ?", (json.dumps(options), name)
+            )
+
     def remove(self, name: str) -> None:
         with self._s.write() as db:
             get_region(db, name)
