@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.gallery import OWNER, cli_run, publish, run, table_count
 from imgrepl import Client
-from imgrepl.catalog.schema import MIGRATIONS
+from imgrepl.catalog.schema import MIGRATIONS, migrations
 from imgrepl.exceptions import (
     ConflictError,
     LimitExceededError,
@@ -204,7 +204,8 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     is migrated, and keeps its rows."""
     home.mkdir()
     db = sqlite3.connect(home / "catalog.db")
-    db.executescript(MIGRATIONS[0])
+    for statement in migrations("sqlite")[0]:
+        db.execute(statement)
     db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     db.execute("INSERT INTO schema_version VALUES (1)")
     db.execute("INSERT INTO meta VALUES ('owner', ?)", (OWNER,))
@@ -222,8 +223,9 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
 
     run(go())
     db = sqlite3.connect(home / "catalog.db")
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 3
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 4
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    assert "seq" in [r[1] for r in db.execute("PRAGMA table_info(target_regions)")]
     assert "store_options" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]
     db.close()
 

@@ -6,7 +6,8 @@ in this package, and the layers above see only `Catalog`.
               leases) and `transaction()`, the unit of work they share
     records   VersionRef, ReplicaRow: what it returns besides domain models
     schema    the migrations, one list for every backend
-    sqlite/   the SQLite implementation (the embedded default)
+    sql/      the repositories in SQL, shared by every backend
+    sqlite/   the SQLite backend (the embedded default)
 
 `open_catalog(home)` opens `<home>/catalog.db`; `open_catalog("sqlite:///PATH")`
 opens the SQLite catalog at PATH.
