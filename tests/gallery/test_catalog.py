@@ -181,6 +181,7 @@ def test_limits_per_region_are_configurable_and_checked(home: Path, tmp_path: Pa
     run(go())
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
     home: Path, tmp_path: Path
 ) -> None:
@@ -199,6 +200,7 @@ def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
         run(Client(home, principal=OWNER).__aenter__())
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: Path) -> None:
     """A catalog written by the first schema (no source manifests) opens,
     is migrated, and keeps its rows."""
@@ -230,6 +232,7 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_version_recorded_without_a_source_manifest_is_verified(
     definition: Path, image: Path
 ) -> None:
@@ -254,6 +257,7 @@ def test_a_version_recorded_without_a_source_manifest_is_verified(
     db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
     """Deleting a gallery takes its grants with it (ON DELETE CASCADE works
     only with foreign keys on), and a row naming a missing region is refused."""

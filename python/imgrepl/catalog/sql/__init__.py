@@ -31,8 +31,9 @@ class SqlCatalog:
     """Every repository over one Session.  A transaction yields the catalog
     itself: the calls the thread makes inside it join the open transaction."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, url: str) -> None:
         self.session = session
+        self.url = url
         self.settings = SqlSettings(session)
         self.regions = SqlRegions(session)
         self.galleries = SqlGalleries(session)

@@ -42,7 +42,7 @@ class SqliteSession(Session):
 
 class SqliteCatalog(SqlCatalog):
     def __init__(self, path: Path) -> None:
-        super().__init__(SqliteSession(path))
+        super().__init__(SqliteSession(path), f"sqlite://{path}")
         self.path = path
 
 
