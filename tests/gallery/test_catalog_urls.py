@@ -1,7 +1,8 @@
 """Choosing the catalog: `--catalog URL`, $IMGREPL_CATALOG and
 `Client(catalog=URL)` open the same PostgreSQL catalog from any home, the
 option beats the environment, and a bad URL or a server that does not
-answer is one line naming it, without its password, changing nothing."""
+answer is one line naming it, without its password, changing nothing;
+a catalog outlives a server restart."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from helpers.gallery import OWNER, cli, cli_run, run
 from helpers.postgres import PostgresServer
 from imgrepl import Client
-from imgrepl.catalog import ENV_CATALOG
+from imgrepl.catalog import ENV_CATALOG, open_catalog
+from imgrepl.exceptions import CatalogError
+from imgrepl.gallery.models import Region
 
 
 def test_option_environment_and_client_open_one_catalog(
@@ -70,3 +73,30 @@ def test_a_bad_catalog_is_one_line_without_its_password(
         assert len(lines) == 1 and says in lines[0], result.stderr
         assert "s3cret" not in result.stderr and "alice:***@" in lines[0]
     assert not home.exists()
+
+
+def test_a_catalog_outlives_a_server_restart(postgres: PostgresServer, tmp_path: Path) -> None:
+    """While the server is down a call fails with one clear line (no
+    password); once it is back, the next call reconnects, also when no call
+    saw it go."""
+    url = postgres.fresh().replace("postgres@", "postgres:s3cret@")  # trust: any password
+    catalog = open_catalog(url)
+    try:
+        catalog.regions.add(Region("westeurope", "West Europe", (tmp_path / "we").as_uri()))
+        postgres.pg_ctl("stop")
+        try:
+            with pytest.raises(CatalogError) as down:
+                catalog.regions.all()
+        finally:
+            postgres.pg_ctl("start")
+        assert "s3cret" not in str(down.value) and "postgres:***@" in str(down.value)
+        assert len(str(down.value).splitlines()) == 1
+        assert [r.name for r in catalog.regions.all()] == ["westeurope"]
+        postgres.pg_ctl("stop")
+        postgres.pg_ctl("start")
+        catalog.regions.add(Region("eastus", "East US", (tmp_path / "us").as_uri()))
+    finally:
+        catalog.close()
+    again = open_catalog(url)
+    assert [r.name for r in again.regions.all()] == ["eastus", "westeurope"]
+    again.close()

@@ -64,20 +64,23 @@ class PostgresServer:
         data = self.dir / "data"
         self._run(str(self.bin / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                   "-E", "UTF8", "--no-sync")  # fmt: skip
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
-                   "-c fsync=off -c max_connections=200")  # fmt: skip
-        self._run(str(self.bin / "pg_ctl"), "-D", str(data), "-o", options,
-                  "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
+        self.pg_ctl("start")
         self.sql(f"CREATE DATABASE {self.TEMPLATE}")
         from imgrepl.catalog import open_catalog
 
         open_catalog(self.url(self.TEMPLATE)).close()  # migrated once, cloned per test
         return self
 
+    def pg_ctl(self, action: str) -> None:
+        """Starts or stops (fast: connections are cut) the server."""
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
+                   "-c fsync=off -c max_connections=200")  # fmt: skip
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-o", options,
+                  "-l", str(self.dir / "log"), "-m", "fast", "-w", action)  # fmt: skip
+
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
-                      "stop")  # fmt: skip
+            self.pg_ctl("stop")
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def url(self, database: str) -> str:

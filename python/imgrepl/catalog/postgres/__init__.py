@@ -85,30 +85,51 @@ def _pyformat(sql: str) -> str:
 
 
 class PgConnection:
-    """psycopg's connection with sqlite3's interface; a lost server is a CatalogError."""
+    """psycopg's connection with sqlite3's interface.  A server that went
+    away is a CatalogError; a transaction begun after that reconnects, so a
+    long-lived process outlives a server restart (nothing of an interrupted
+    transaction was committed, so nothing is half done)."""
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
             conn = psycopg.connect(
-                url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, row_factory=_row_factory
+                self._url,
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                row_factory=_row_factory,
             )
         except psycopg.Error as exc:
             raise self._error(exc) from None
         conn.adapters.register_dumper(bool, _IntBool)
-        self._conn = conn
+        return conn
 
     def _error(self, exc: psycopg.Error) -> CatalogError:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CatalogError(f"catalog {redact(self._url)}: {scrub(first, self._url)}")
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
+        begin = sql.startswith("BEGIN")
+        if begin and self._conn.closed:  # lost with the last transaction
+            self._conn = self._connect()
         try:
-            if params:
-                return self._conn.execute(_pyformat(sql), params)
-            return self._conn.execute(sql)
+            return self._execute(sql, params)
         except psycopg.OperationalError as exc:  # the server went away, or refused
+            if not (begin and self._conn.closed):
+                raise self._error(exc) from exc
+        self._conn = self._connect()  # it restarted since the last transaction
+        try:
+            return self._execute(sql, params)
+        except psycopg.OperationalError as exc:
             raise self._error(exc) from exc
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> Cursor:
+        if params:
+            return self._conn.execute(_pyformat(sql), params)
+        return self._conn.execute(sql)
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Cursor:
         cursor = self._conn.cursor()
