@@ -71,16 +71,16 @@ class PostgresServer:
         open_catalog(self.url(self.TEMPLATE)).close()  # migrated once, cloned per test
         return self
 
-    def pg_ctl(self, action: str) -> None:
-        """Starts or stops (fast: connections are cut) the server."""
+    def pg_ctl(self, action: str, mode: str = "fast") -> None:
+        """Starts or stops the server (fast: its connections are cut)."""
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} "
                    "-c fsync=off -c max_connections=200")  # fmt: skip
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-o", options,
-                  "-l", str(self.dir / "log"), "-m", "fast", "-w", action)  # fmt: skip
+                  "-l", str(self.dir / "log"), "-m", mode, "-w", action)  # fmt: skip
 
     def stop(self) -> None:
         with contextlib.suppress(RuntimeError):
-            self.pg_ctl("stop")
+            self.pg_ctl("stop", "immediate")  # its data goes next
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def url(self, database: str) -> str:
