@@ -215,6 +215,8 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.execute(
         "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
     )
+    for region in ("westeurope", "eastus"):  # a version's targets, in the order given
+        db.execute("INSERT INTO target_regions (version_id, region) VALUES (1, ?)", (region,))
     db.commit()
     db.close()
 
@@ -227,7 +229,8 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db = sqlite3.connect(home / "catalog.db")
     assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 4
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
-    assert "seq" in [r[1] for r in db.execute("PRAGMA table_info(target_regions)")]
+    order = db.execute("SELECT region FROM target_regions ORDER BY seq").fetchall()
+    assert [r[0] for r in order] == ["westeurope", "eastus"]
     assert "store_options" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]
     db.close()
 

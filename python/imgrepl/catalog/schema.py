@@ -159,12 +159,11 @@ ALTER TABLE regions ADD COLUMN store_options TEXT NOT NULL DEFAULT '{}';
 """
 
 # Target regions keep the order they were given in (SQLite read it from rowid,
-# which PostgreSQL does not have).
-V4: Part = {
-    "sqlite": "ALTER TABLE target_regions ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;\n"
-    "UPDATE target_regions SET seq = rowid",
-    "postgresql": "ALTER TABLE target_regions ADD COLUMN seq BIGINT NOT NULL DEFAULT 0",
-}
+# which PostgreSQL does not have; a catalog made before keeps its order).
+V4: list[Part] = [
+    "ALTER TABLE target_regions ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+    {"sqlite": "UPDATE target_regions SET seq = rowid"},
+]
 
 # Names compare and sort case-insensitively, as SQLite's NOCASE does.
 NOCASE: Part = {
@@ -172,7 +171,7 @@ NOCASE: Part = {
     "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
 }
 
-MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], [V4]]
+MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], V4]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)
 _POSTGRESQL = [

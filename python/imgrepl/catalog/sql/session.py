@@ -41,6 +41,7 @@ class Db(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Cursor: ...
+    def close(self) -> None: ...
 
 
 class Session:
@@ -59,7 +60,7 @@ class Session:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()  # type: ignore[attr-defined]
+            self._conn.close()
 
     @contextmanager
     def write(self) -> Iterator[Db]:
