@@ -14,7 +14,7 @@ from helpers.gallery import OWNER, cli, cli_run, run
 from helpers.postgres import PostgresServer
 from imgrepl import Client
 from imgrepl.catalog import ENV_CATALOG, open_catalog
-from imgrepl.exceptions import CatalogError
+from imgrepl.exceptions import CatalogError, ConflictError
 from imgrepl.gallery.models import Region
 
 
@@ -100,3 +100,14 @@ def test_a_catalog_outlives_a_server_restart(postgres: PostgresServer, tmp_path:
     again = open_catalog(url)
     assert [r.name for r in again.regions.all()] == ["eastus", "westeurope"]
     again.close()
+
+
+def test_a_newer_schema_is_refused_naming_the_catalog(postgres: PostgresServer) -> None:
+    import psycopg
+
+    url = postgres.fresh()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_version SET version = 999")
+    secret = url.replace("postgres@", "postgres:s3cret@")
+    with pytest.raises(ConflictError, match=r"postgres:\*\*\*@.* schema version 999, newer"):
+        open_catalog(secret)
