@@ -10,7 +10,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from helpers.gallery import OWNER, cli, cli_run, run
+from helpers.gallery import (
+    CATALOGS,
+    IDS,
+    OWNER,
+    cli,
+    cli_run,
+    create_cli,
+    run,
+    setup_definition,
+    vhd,
+)
 from helpers.postgres import PostgresServer
 from imgrepl import Client
 from imgrepl.catalog import ENV_CATALOG, open_catalog
@@ -111,3 +121,24 @@ def test_a_newer_schema_is_refused_naming_the_catalog(postgres: PostgresServer) 
     secret = url.replace("postgres@", "postgres:s3cret@")
     with pytest.raises(ConflictError, match=r"postgres:\*\*\*@.* schema version 999, newer"):
         open_catalog(secret)
+
+
+def test_a_background_replication_uses_the_catalog_given_by_option(
+    postgres: PostgresServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--catalog` alone (no $IMGREPL_CATALOG): the `--no-wait` worker
+    process replicates in that catalog, not in the home's SQLite file."""
+    monkeypatch.delenv(ENV_CATALOG, raising=False)
+    home = tmp_path / "home"
+    CATALOGS[home] = postgres.fresh()  # the helpers pass it as --catalog
+    try:
+        run(setup_definition(home, tmp_path / "stores"))
+        image = vhd(tmp_path / "os.vhd", 4)
+        made = create_cli(home, "1.0.0", image, "--target-regions", "westeurope", "eastus",
+                          "--no-wait")  # fmt: skip
+        assert made["provisioningState"] == "Creating"
+        done = cli(home, "sig", "image-version", "wait", *IDS, "--timeout", "120")
+        assert done["replicationStatus"]["aggregatedState"] == "Completed"
+    finally:
+        CATALOGS.pop(home, None)
+    assert not (home / "catalog.db").exists()
