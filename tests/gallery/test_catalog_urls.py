@@ -142,3 +142,16 @@ def test_a_background_replication_uses_the_catalog_given_by_option(
     finally:
         CATALOGS.pop(home, None)
     assert not (home / "catalog.db").exists()
+
+
+def test_a_role_that_may_not_create_the_tables_is_one_line(postgres: PostgresServer) -> None:
+    """PostgreSQL 15 lets only a schema's owner create in it: a new catalog
+    opened by another role is refused, naming the catalog and why."""
+    postgres.sql("DO $$ BEGIN CREATE ROLE bob LOGIN; EXCEPTION WHEN duplicate_object THEN END $$")
+    postgres.sql("CREATE DATABASE not_bobs")
+    url = postgres.url("not_bobs").replace("postgres@", "bob:s3cret@")
+    with pytest.raises(CatalogError) as refused:
+        open_catalog(url)
+    message = str(refused.value)
+    assert message.startswith("catalog postgresql://bob:***@") and "s3cret" not in message
+    assert "permission denied for schema public" in message and len(message.splitlines()) == 1

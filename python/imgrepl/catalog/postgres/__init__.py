@@ -103,11 +103,12 @@ class PgConnection:
                 row_factory=_row_factory,
             )
         except psycopg.Error as exc:
-            raise self._error(exc) from None
+            raise self.error(exc) from None
         conn.adapters.register_dumper(bool, _IntBool)
         return conn
 
-    def _error(self, exc: psycopg.Error) -> CatalogError:
+    def error(self, exc: psycopg.Error) -> CatalogError:
+        """The driver's error as one line naming the catalog (its password scrubbed)."""
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CatalogError(f"catalog {redact(self._url)}: {scrub(first, self._url)}")
 
@@ -119,12 +120,12 @@ class PgConnection:
             return self._execute(sql, params)
         except psycopg.OperationalError as exc:  # the server went away, or refused
             if not (begin and self._conn.closed):
-                raise self._error(exc) from exc
+                raise self.error(exc) from exc
         self._conn = self._connect()  # it restarted since the last transaction
         try:
             return self._execute(sql, params)
         except psycopg.OperationalError as exc:
-            raise self._error(exc) from exc
+            raise self.error(exc) from exc
 
     def _execute(self, sql: str, params: Sequence[Any]) -> Cursor:
         if params:
@@ -136,7 +137,7 @@ class PgConnection:
         try:
             cursor.executemany(_pyformat(sql), list(params))
         except psycopg.OperationalError as exc:
-            raise self._error(exc) from exc
+            raise self.error(exc) from exc
         return cursor
 
     def close(self) -> None:
@@ -155,6 +156,9 @@ class PostgresSession(Session):
         super().__init__(conn, redact(url))
         try:
             self.migrate(migrations("postgresql"))
+        except psycopg.Error as exc:  # e.g. a role that may not create the tables
+            conn.close()
+            raise conn.error(exc) from None
         except BaseException:
             conn.close()
             raise
