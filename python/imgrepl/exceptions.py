@@ -35,6 +35,10 @@ class AuthorizationError(ImgreplError, PermissionError):
     """The caller's role does not allow the operation."""
 
 
+class CatalogError(ImgreplError):
+    """The catalog cannot be opened or reached (a database server that does not answer)."""
+
+
 class ReplicationError(ImgreplError):
     """One or more replicas failed; per-region details say which and why."""
 
@@ -46,6 +50,7 @@ class BundleError(ImgreplError, ValueError):
 __all__ = [
     "AuthorizationError",
     "BundleError",
+    "CatalogError",
     "ConflictError",
     "CopyCancelledError",
     "ImageFormatError",

@@ -47,9 +47,10 @@ def secrets_path(home: Path) -> Path:
     return home / "secrets.json"
 
 
-def private_home(home: Path) -> None:
-    """Creates the home 0700 and an empty catalog file 0600 (SQLite then
-    makes its -wal and -shm files with the same mode); an existing home
+def private_home(home: Path, *, catalog: bool = True) -> None:
+    """Creates the home 0700 and, when the catalog lives there, an empty
+    catalog file 0600 (SQLite then makes its -wal and -shm files with the
+    same mode); an existing home
     whose directories or files other users could read is made private,
     with a warning on stderr naming how many paths were fixed."""
     try:
@@ -60,9 +61,9 @@ def private_home(home: Path) -> None:
         raise ValidationError(
             f"home {home} is not a directory, nor a path where one can be made"
         ) from None
-    catalog = catalog_path(home)
-    if not catalog.exists():
-        os.close(os.open(catalog, os.O_WRONLY | os.O_CREAT, 0o600))
+    path = catalog_path(home)
+    if catalog and not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     fixed = [p for p in [home, *home.rglob("*")] if _make_private(p)]
     if fixed:
         print(

@@ -8,10 +8,12 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers.gallery import (
+    CATALOGS,
     CHUNK,
     IDS,
     catalog_state,
@@ -44,11 +46,19 @@ def replica_files(version: dict[str, object], home: Path) -> list[Path]:
 
 
 @pytest.fixture
-def receiver(tmp_path: Path) -> Path:
-    """A second home with its own regions and G/D, no versions."""
+def receiver(
+    tmp_path: Path, catalog_url: str | None, request: pytest.FixtureRequest
+) -> Iterator[Path]:
+    """A second home with its own regions and G/D, no versions (and on
+    PostgreSQL, a catalog database of its own)."""
     home = tmp_path / "receiver"
-    run(setup_definition(home, tmp_path / "receiver-stores"))
-    return home
+    if catalog_url is not None:
+        CATALOGS[home] = request.getfixturevalue("postgres").fresh()
+    try:
+        run(setup_definition(home, tmp_path / "receiver-stores"))
+        yield home
+    finally:
+        CATALOGS.pop(home, None)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers.gallery import OWNER, cli_run, publish, run, table_count
 from imgrepl import Client
-from imgrepl.catalog.schema import MIGRATIONS
+from imgrepl.catalog.schema import MIGRATIONS, migrations
 from imgrepl.exceptions import (
     ConflictError,
     LimitExceededError,
@@ -181,6 +181,7 @@ def test_limits_per_region_are_configurable_and_checked(home: Path, tmp_path: Pa
     run(go())
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
     home: Path, tmp_path: Path
 ) -> None:
@@ -199,12 +200,14 @@ def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
         run(Client(home, principal=OWNER).__aenter__())
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: Path) -> None:
     """A catalog written by the first schema (no source manifests) opens,
     is migrated, and keeps its rows."""
     home.mkdir()
     db = sqlite3.connect(home / "catalog.db")
-    db.executescript(MIGRATIONS[0])
+    for statement in migrations("sqlite")[0]:
+        db.execute(statement)
     db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
     db.execute("INSERT INTO schema_version VALUES (1)")
     db.execute("INSERT INTO meta VALUES ('owner', ?)", (OWNER,))
@@ -212,6 +215,8 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.execute(
         "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
     )
+    for region in ("westeurope", "eastus"):  # a version's targets, in the order given
+        db.execute("INSERT INTO target_regions (version_id, region) VALUES (1, ?)", (region,))
     db.commit()
     db.close()
 
@@ -222,12 +227,15 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
 
     run(go())
     db = sqlite3.connect(home / "catalog.db")
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 3
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 4
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    order = db.execute("SELECT region FROM target_regions ORDER BY seq").fetchall()
+    assert [r[0] for r in order] == ["westeurope", "eastus"]
     assert "store_options" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]
     db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_version_recorded_without_a_source_manifest_is_verified(
     definition: Path, image: Path
 ) -> None:
@@ -252,6 +260,7 @@ def test_a_version_recorded_without_a_source_manifest_is_verified(
     db.close()
 
 
+@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
     """Deleting a gallery takes its grants with it (ON DELETE CASCADE works
     only with foreign keys on), and a row naming a missing region is refused."""

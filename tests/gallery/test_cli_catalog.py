@@ -135,7 +135,7 @@ def test_errors_are_one_line_and_change_nothing(definition: Path) -> None:
     assert rec["recommendedReplicaCount"] == 7
 
 
-def test_processes_write_one_catalog(definition: Path) -> None:
+def test_processes_write_one_catalog(definition: Path, catalog_url: str | None) -> None:
     """Many CLI processes create definitions at once: none is lost, none corrupts."""
     create = cli_argv(definition, "sig", "image-definition", "create", "-r", "G",
                       "--publisher", "p", "--offer", "o", "--os-type", "Linux")  # fmt: skip
@@ -149,6 +149,7 @@ def test_processes_write_one_catalog(definition: Path) -> None:
     assert [p.returncode for p in procs] == [0] * 8, errors
     names = sorted(d["name"] for d in cli(definition, "sig", "image-definition", "list", "-r", "G"))
     assert names == sorted(["D", *(f"E{i}" for i in range(8))])
-    db = sqlite3.connect(definition / "catalog.db")
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    db.close()
+    if catalog_url is None:  # SQLite: the file is intact too
+        db = sqlite3.connect(definition / "catalog.db")
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()

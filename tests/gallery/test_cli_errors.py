@@ -102,7 +102,14 @@ def run_main(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("command", sorted(BAD))
+# a home under a file is bad input only where the catalog lives in the home
+_HOME_BOUND = pytest.mark.sqlite_only
+
+
+@pytest.mark.parametrize(
+    "command",
+    [pytest.param(c, marks=_HOME_BOUND) if "{file}/home" in BAD[c] else c for c in sorted(BAD)],
+)
 def test_bad_input_is_one_line_and_changes_nothing(
     command: str, definition: Path, tmp_path: Path
 ) -> None:

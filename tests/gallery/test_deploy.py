@@ -10,10 +10,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers.gallery import OWNER, cli, cli_run, flip, local, publish, run, setup_home, table_count
+from helpers.gallery import (
+    OWNER,
+    catalog_of,
+    cli,
+    cli_run,
+    flip,
+    local,
+    publish,
+    run,
+    setup_home,
+    table_count,
+)
 from helpers.gallery import vhd as make_image
 from imgrepl import Client
-from imgrepl.catalog import open_catalog
 from imgrepl.exceptions import ConflictError, NotFoundError, VerifyError
 
 
@@ -59,7 +69,7 @@ def test_concurrent_disks_spread_over_replicas(home: Path, tmp_path: Path, publi
 
 def _hold_lease(home: str, ready: multiprocessing.Event, done: multiprocessing.Event) -> None:
     """Another process reading replica 0 of westeurope (a live lease)."""
-    catalog = open_catalog(Path(home))
+    catalog = catalog_of(Path(home))
     ref = catalog.versions.find("G", "D", "1.0.0")
     catalog.leases.acquire(ref, "westeurope", None)
     ready.set()
@@ -71,7 +81,7 @@ def test_least_busy_replica_first_counting_other_processes(
 ) -> None:
     """A live reader in another process makes its replica busier; a dead
     one's lease no longer counts."""
-    catalog = open_catalog(home)
+    catalog = catalog_of(home)
     ref = catalog.versions.find("G", "D", "1.0.0")
     replicas = sorted(
         (r for r in catalog.replicas.rows(ref) if r.region == "westeurope"), key=lambda r: r.index
@@ -126,11 +136,11 @@ def test_a_disk_that_fails_verification_is_not_made(
     run(go())
 
 
-def test_a_disk_on_another_filesystem(home: Path, published: Path) -> None:
+def test_a_disk_on_another_filesystem(home: Path, tmp_path: Path, published: Path) -> None:
     """The kernel cannot copy_file_range between a tmpfs and the stores'
     filesystem: the copy falls back to reads and writes, still verified."""
     shm = Path("/dev/shm")
-    if not shm.is_dir() or shm.stat().st_dev == home.stat().st_dev:
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
         pytest.skip("needs /dev/shm on a filesystem of its own")
     with tempfile.TemporaryDirectory(dir=shm) as tmp:
 

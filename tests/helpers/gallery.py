@@ -27,6 +27,14 @@ T = TypeVar("T")
 OWNER = "owner"
 IDS = ["-r", "G", "-i", "D", "-e", "1.0.0"]
 CHUNK = 4 * MiB  # the engine's default chunk size
+# homes whose catalog is not the test's $IMGREPL_CATALOG (a second home of its
+# own): the helpers below open it with --catalog / Client(catalog=...)
+CATALOGS: dict[Path, str] = {}
+
+
+def catalog_args(home: Path | None) -> list[str]:
+    url = CATALOGS.get(home) if home else None
+    return ["--catalog", url] if url else []
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -46,7 +54,7 @@ def raw(path: Path, mib: int, seed: int = 1) -> Path:
 
 def vhd(path: Path, mib: int, subformat: str = "fixed", seed: int = 1) -> Path:
     """A real VHD made by `qemu-img convert`."""
-    return make_vhd(path, spec(mib, seed), subformat)  # type: ignore[arg-type]
+    return make_vhd(path, spec(mib, seed), subformat)
 
 
 def xxh128(path: Path) -> str:
@@ -115,7 +123,8 @@ def cli_run(home: Path | None, *args: str, principal: str = OWNER, output: str =
     from imgrepl.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    argv = [*args, *(["--home", str(home)] if home else []), "--as", principal, "-o", output]
+    argv = [*args, *(["--home", str(home)] if home else []), *catalog_args(home)]
+    argv += ["--as", principal, "-o", output]
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(argv)
@@ -133,7 +142,8 @@ def cli(home: Path, *args: str, principal: str = OWNER) -> Any:
 
 
 def cli_argv(home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "imgrepl", *args, "--home", str(home), "-o", "json"]
+    argv = [sys.executable, "-m", "imgrepl", *args, "--home", str(home), *catalog_args(home)]
+    return [*argv, "-o", "json"]
 
 
 def cli_env(principal: str = OWNER, **extra: str) -> dict[str, str]:
@@ -186,7 +196,7 @@ async def setup_home(
     """Regions (name -> store directory), gallery G in westeurope and its definition D."""
     from imgrepl import Client
 
-    async with Client(home, principal=OWNER) as c:
+    async with Client(home, principal=OWNER, catalog=CATALOGS.get(home)) as c:
         for name, store in stores.items():
             await c.add_region(name, str(store), zones=(zones or {}).get(name, 0))
         await c.create_gallery("G", "westeurope")
@@ -216,21 +226,46 @@ async def publish(
     )  # fmt: skip
 
 
+def catalog_of(home: Path) -> Any:
+    """The catalog the home's clients open (on PostgreSQL: $IMGREPL_CATALOG)."""
+    from imgrepl.catalog import open_catalog, resolve_catalog
+
+    return open_catalog(resolve_catalog(home, CATALOGS.get(home)))
+
+
 def catalog_state(home: Path) -> list[str]:
-    """Every row of the catalog, as SQL: equal before and after a refusal."""
-    db = sqlite3.connect(home / "catalog.db")
-    try:
-        return list(db.iterdump())
-    finally:
-        db.close()
+    """Every row of every table of the catalog, ordered, whatever its backend:
+    equal before and after a refusal."""
+    from imgrepl.catalog import resolve_catalog
+
+    where = resolve_catalog(home, CATALOGS.get(home))
+    if isinstance(where, Path):
+        db = sqlite3.connect(where / "catalog.db")
+        try:
+            return list(db.iterdump())
+        finally:
+            db.close()
+    import psycopg
+
+    with psycopg.connect(where) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'public' ORDER BY table_name"
+        ).fetchall()
+        return [
+            f"{t}: {row!r}"
+            for (t,) in tables
+            for row in conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+        ]
 
 
 def table_count(home: Path, table: str) -> int:
-    db = sqlite3.connect(home / "catalog.db")
+    catalog = catalog_of(home)
     try:
-        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        with catalog.session.read() as db:
+            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
     finally:
-        db.close()
+        catalog.close()
 
 
 # --- pausing a real replication (imgrepl.replication.pause) -----------------------------

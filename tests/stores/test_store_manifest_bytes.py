@@ -9,7 +9,7 @@ from pathlib import Path
 import imgrepl
 import pytest
 from conftest import Backend
-from engine_helpers import MIB, noise, write
+from helpers.files import MIB, noise, write
 from imgrepl import _core
 
 

@@ -1,17 +1,19 @@
 """What every part of `imgrepl.Client` shares: the home, the caller, the
-catalog connection (opened on first use) and the role checks."""
+catalog connection (opened on first use: `catalog=URL`, else
+$IMGREPL_CATALOG, else the home's catalog.db) and the role checks."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
-from imgrepl.catalog import Catalog, VersionRef, open_catalog
+from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.status import with_status
 from imgrepl.home import private_home, resolve_home
@@ -21,8 +23,15 @@ PathLike = str | os.PathLike[str]
 
 
 class ClientBase:
-    def __init__(self, home: PathLike | None = None, *, principal: str | None = None) -> None:
+    def __init__(
+        self,
+        home: PathLike | None = None,
+        *,
+        principal: str | None = None,
+        catalog: str | None = None,
+    ) -> None:
         self.home = resolve_home(home)
+        self.catalog_url = resolve_catalog(self.home, catalog)
         self.principal = current_principal(principal)
         self._catalog: Catalog | None = None
         self._access: Access | None = None
@@ -41,8 +50,10 @@ class ClientBase:
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
-            await asyncio.to_thread(private_home, self.home)
-            catalog = await asyncio.to_thread(open_catalog, self.home)
+            # the home holds the secrets file and logs even when the catalog is elsewhere
+            in_home = isinstance(self.catalog_url, Path)
+            await asyncio.to_thread(private_home, self.home, catalog=in_home)
+            catalog = await asyncio.to_thread(open_catalog, self.catalog_url)
             stores.register_region_stores(
                 await asyncio.to_thread(engine_stores, self.home, catalog)
             )
@@ -51,7 +62,7 @@ class ClientBase:
         return self._catalog, self._access
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
-        """Catalog calls block (SQLite): they run on a worker thread."""
+        """Catalog calls block (sqlite3, psycopg): they run on a worker thread."""
         return await asyncio.to_thread(fn, *args, **kw)
 
     async def _owner(self, what: str) -> Catalog:

@@ -1,6 +1,7 @@
 """The catalog as the layers above see it: one repository per aggregate, and
 transactions that several of them share.  SQLite (imgrepl.catalog.sqlite)
-is one implementation; another backend implements these protocols.
+and PostgreSQL (imgrepl.catalog.postgres) implement it, with one set of SQL
+repositories (imgrepl.catalog.sql).
 
 Every repository method is atomic on its own.  `Catalog.transaction()`
 makes several calls one unit of work: all of them or none take effect, and
@@ -216,6 +217,11 @@ class Repositories(Protocol):
 
 
 class Catalog(Repositories, Protocol):
+    @property
+    def url(self) -> str:
+        """What opens this catalog again (another process: $IMGREPL_CATALOG)."""
+        ...
+
     def transaction(self) -> AbstractContextManager[Repositories]:
         """One unit of work: the repositories it yields write all or nothing,
         serialised against every other writer; an exception rolls it back."""

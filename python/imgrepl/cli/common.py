@@ -1,4 +1,4 @@
-"""What the commands share: `--home`, `--as` and the global arguments, the
+"""What the commands share: `--home`, `--catalog`, `--as` and the global arguments, the
 runner that opens the home and prints a command's result in the chosen
 output format, and KEY=VALUE parsing.
 
@@ -25,9 +25,15 @@ Action = Callable[["Client", argparse.Namespace], Coroutine[Any, Any, Any]]
 
 
 def add_common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """`--home` and `--as`, which every command on a home takes."""
+    """`--home`, `--catalog` and `--as`, which every command on a home takes."""
     p.add_argument(
         "--home", help="home directory (default: $IMGREPL_HOME or ~/.local/share/imgrepl)"
+    )
+    p.add_argument(
+        "--catalog",
+        metavar="URL",
+        help="the catalog: sqlite:///PATH or postgresql://USER@HOST/DB "
+        "(default: $IMGREPL_CATALOG, else the home's catalog.db)",
     )
     p.add_argument(
         "--as",
@@ -77,7 +83,7 @@ def runner(action: Action) -> Callable[[argparse.Namespace], int]:
 
             async with contextlib.AsyncExitStack() as stack:
                 with step("opening the home"):
-                    client = Client(args.home, principal=args.principal)
+                    client = Client(args.home, principal=args.principal, catalog=args.catalog)
                     await stack.enter_async_context(client)
                 with step("running the request"):
                     return await action(client, args)

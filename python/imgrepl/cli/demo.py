@@ -61,7 +61,7 @@ async def _demo(args: argparse.Namespace, work: Path) -> int:
     home = work / "home"
     image = sample_image(work)
     print(f"home {home}\nimage {image} ({image.stat().st_size:,} bytes)\n")
-    async with Client(home) as c:
+    async with Client(home, catalog=f"sqlite://{home}/catalog.db") as c:  # never $IMGREPL_CATALOG's
         for name, zones in REGIONS:
             store = work / "stores" / name.replace(" ", "").lower()
             await c.add_region(name, str(store), zones=zones)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from imgrepl.catalog import Catalog, VersionRef
+from imgrepl.catalog import ENV_CATALOG, Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
 from imgrepl.home import ENV_PRINCIPAL, logs_dir, open_private
 
@@ -45,7 +45,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, ENV_PRINCIPAL: principal},
+            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url},
         )
     _children[:] = [c for c in _children if c.poll() is None] + [child]
     # hand it the job now so `wait` sees it at once; if another process is

@@ -1,63 +1,52 @@
-"""The SQLite catalog (`<home>/catalog.db`, WAL): the embedded default
-implementation of imgrepl.catalog.protocol.Catalog.  Only imgrepl.catalog
-imports this package; the layers above see the protocol.
-
-    session   the connection, transactions, migrations, row helpers
-    settings  the home's owner and limits
-    regions   regions
-    galleries galleries and image definitions
-    grants    roles of principals
-    versions  image versions, their disks and target regions
-    replicas  replica rows, and reconciling them with the plan
-    jobs      the job replicating a version; deployment leases
-
-SQL is kept portable where it costs nothing (the migrations are one list
-for every backend); SQLite-only spots say so in a comment.
+"""The SQLite catalog (`<home>/catalog.db`, WAL): the embedded default.
+Only imgrepl.catalog imports this package; the layers above see the
+protocol.  The repositories are imgrepl.catalog.sql's; what is SQLite's
+own is here: the connection's PRAGMAs (foreign keys, a busy timeout) and
+BEGIN IMMEDIATE for every write, so two processes never both
+read-then-write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
 from pathlib import Path
 
-from imgrepl.catalog.sqlite.galleries import SqliteDefinitions, SqliteGalleries
-from imgrepl.catalog.sqlite.grants import SqliteGrants
-from imgrepl.catalog.sqlite.jobs import SqliteJobs, SqliteLeases
-from imgrepl.catalog.sqlite.regions import SqliteRegions
-from imgrepl.catalog.sqlite.replicas import SqliteReplicas
-from imgrepl.catalog.sqlite.session import Session
-from imgrepl.catalog.sqlite.settings import SqliteSettings
-from imgrepl.catalog.sqlite.versions import SqliteVersions
+from imgrepl.catalog.schema import migrations
+from imgrepl.catalog.sql import SqlCatalog
+from imgrepl.catalog.sql.session import Session
+
+BUSY_TIMEOUT_MS = 30_000
 
 
-class SqliteCatalog:
-    """Every repository over one Session.  A transaction yields the catalog
-    itself: the calls the thread makes inside it join the open transaction."""
+class SqliteSession(Session):
+    begin_write = ("BEGIN IMMEDIATE",)
+    begin_read = ("BEGIN",)
 
     def __init__(self, path: Path) -> None:
-        self.session = Session(path)
-        self.settings = SqliteSettings(self.session)
-        self.regions = SqliteRegions(self.session)
-        self.galleries = SqliteGalleries(self.session)
-        self.definitions = SqliteDefinitions(self.session)
-        self.grants = SqliteGrants(self.session)
-        self.versions = SqliteVersions(self.session)
-        self.replicas = SqliteReplicas(self.session)
-        self.jobs = SqliteJobs(self.session)
-        self.leases = SqliteLeases(self.session)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        conn = sqlite3.connect(
+            str(path),
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        # what a write replaces (an old store option, say) is zeroed on
+        # disk, not left in free pages
+        conn.execute("PRAGMA secure_delete = ON")
+        super().__init__(conn, str(path))
+        self.migrate(migrations("sqlite"))
 
-    @property
-    def path(self) -> Path:
-        return self.session.path
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqliteCatalog]:
-        with self.session.write():
-            yield self
-
-    def close(self) -> None:
-        self.session.close()
+class SqliteCatalog(SqlCatalog):
+    def __init__(self, path: Path) -> None:
+        super().__init__(SqliteSession(path), f"sqlite://{path}")
+        self.path = path
 
 
 __all__ = ["SqliteCatalog"]

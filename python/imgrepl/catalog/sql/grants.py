@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from imgrepl.catalog.sqlite.galleries import definition_row, gallery_row
-from imgrepl.catalog.sqlite.session import Session
+from imgrepl.catalog.sql.galleries import definition_row, gallery_row
+from imgrepl.catalog.sql.session import Db, Session
 from imgrepl.exceptions import NotFoundError
 from imgrepl.gallery.models import Grant
 
@@ -13,16 +11,14 @@ from imgrepl.gallery.models import Grant
 _SCOPE = "principal = ? AND gallery_id = ? AND COALESCE(definition_id, 0) = COALESCE(?, 0)"
 
 
-def _scope_ids(
-    db: sqlite3.Connection, gallery: str, definition: str | None
-) -> tuple[int, int | None]:
+def _scope_ids(db: Db, gallery: str, definition: str | None) -> tuple[int, int | None]:
     gid = int(gallery_row(db, gallery)["id"])
     if definition is None:
         return gid, None
     return gid, int(definition_row(db, gallery, definition)["id"])
 
 
-class SqliteGrants:
+class SqlGrants:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -59,7 +55,7 @@ class SqliteGrants:
 
     def roles_of(self, principal: str, gallery: str, definition: str | None) -> list[str]:
         with self._s.read() as db:
-            # SQLite-only: COLLATE NOCASE (PostgreSQL: lower() on both sides)
+            # NOCASE: SQLite's, and on PostgreSQL a case-insensitive ICU collation
             rows = db.execute(
                 "SELECT gr.role FROM grants gr JOIN galleries g ON g.id = gr.gallery_id "
                 "LEFT JOIN definitions d ON d.id = gr.definition_id "

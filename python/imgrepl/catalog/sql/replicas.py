@@ -3,11 +3,10 @@ and reconciling them with the plan the domain computed."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
-from imgrepl.catalog.sqlite.session import Session, lun_value, record
+from imgrepl.catalog.sql.session import Row, Session, lun_value, record
 from imgrepl.gallery.planner import Desired
 
 SELECT_REPLICAS = (
@@ -16,11 +15,11 @@ SELECT_REPLICAS = (
 )
 
 
-def replica_row(r: sqlite3.Row) -> ReplicaRow:
+def replica_row(r: Row) -> ReplicaRow:
     return record(ReplicaRow, r, lun=lun_value(r["lun"]), egress=bool(r["egress"]))
 
 
-class SqliteReplicas:
+class SqlReplicas:
     def __init__(self, session: Session) -> None:
         self._s = session
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
-from imgrepl.catalog.sqlite.session import Session, insert, record
+from imgrepl.catalog.sql.session import Db, Row, Session, insert, record
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import Region
 
 
-def _region(row: sqlite3.Row) -> Region:
+def _region(row: Row) -> Region:
     return record(Region, row, store_options=json.loads(row["store_options"]))
 
 
-def get_region(db: sqlite3.Connection, name: str) -> Region:
+def get_region(db: Db, name: str) -> Region:
     """The region, which must exist (every repository naming one checks it here)."""
     row = db.execute("SELECT * FROM regions WHERE name = ?", (name,)).fetchone()
     if row is None:
@@ -22,7 +21,7 @@ def get_region(db: sqlite3.Connection, name: str) -> Region:
     return _region(row)
 
 
-class SqliteRegions:
+class SqlRegions:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -31,7 +30,7 @@ class SqliteRegions:
             if db.execute("SELECT 1 FROM regions WHERE name = ?", (region.name,)).fetchone():
                 raise ConflictError(f"region {region.name!r} exists already")
             options = json.dumps(region.store_options)
-            insert(db, "regions", vars(region) | {"store_options": options})
+            insert(db, "regions", vars(region) | {"store_options": options}, key="name")
         return region
 
     def get(self, name: str) -> Region:
@@ -45,8 +44,6 @@ class SqliteRegions:
     def set_store_options(self, name: str, options: dict[str, str]) -> None:
         with self._s.write() as db:
             get_region(db, name)
-            # SQLite-only: the old value's bytes are zeroed, not left in free space
-            db.execute("PRAGMA secure_delete = ON")
             db.execute(
                 "UPDATE regions SET store_options = ? WHERE name = ?", (json.dumps(options), name)
             )
@@ -55,10 +52,10 @@ class SqliteRegions:
         with self._s.write() as db:
             get_region(db, name)
             users = db.execute(
-                "SELECT (SELECT COUNT(*) FROM galleries WHERE location = :n)"
-                " + (SELECT COUNT(*) FROM target_regions WHERE region = :n)"
-                " + (SELECT COUNT(*) FROM versions WHERE location = :n)",
-                {"n": name},
+                "SELECT (SELECT COUNT(*) FROM galleries WHERE location = ?)"
+                " + (SELECT COUNT(*) FROM target_regions WHERE region = ?)"
+                " + (SELECT COUNT(*) FROM versions WHERE location = ?)",
+                (name, name, name),
             ).fetchone()[0]
             if users:
                 raise ConflictError(

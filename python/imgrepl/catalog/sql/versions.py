@@ -4,14 +4,14 @@ lives) and as the PlanState its replica plan is computed from."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Unpack
 
 from imgrepl.catalog.records import VersionRef, pid_alive
-from imgrepl.catalog.sqlite.galleries import definition_row
-from imgrepl.catalog.sqlite.regions import get_region
-from imgrepl.catalog.sqlite.session import (
+from imgrepl.catalog.sql.galleries import definition_row
+from imgrepl.catalog.sql.regions import get_region
+from imgrepl.catalog.sql.session import (
+    Db,
     Session,
     check_quota,
     insert,
@@ -33,7 +33,7 @@ def _optional_int(flag: bool | None) -> int | None:
     return None if flag is None else int(flag)
 
 
-def _load(db: sqlite3.Connection, ref: VersionRef) -> StoredVersion:
+def _load(db: Db, ref: VersionRef) -> StoredVersion:
     row = db.execute("SELECT * FROM versions WHERE id = ?", (ref.id,)).fetchone()
     if row is None:
         raise NotFoundError(f"image version {ref.gallery}/{ref.definition}/{ref.name} is gone")
@@ -47,7 +47,7 @@ def _load(db: sqlite3.Connection, ref: VersionRef) -> StoredVersion:
         )
         for t in db.execute(
             "SELECT t.*, r.display_name FROM target_regions t JOIN regions r "
-            "ON r.name = t.region WHERE t.version_id = ? ORDER BY t.rowid",  # SQLite-only: rowid
+            "ON r.name = t.region WHERE t.version_id = ? ORDER BY t.seq, t.region",
             (ref.id,),
         )
     ]
@@ -78,7 +78,7 @@ def _load(db: sqlite3.Connection, ref: VersionRef) -> StoredVersion:
     return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]))
 
 
-class SqliteVersions:
+class SqlVersions:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -177,7 +177,8 @@ class SqliteVersions:
             )
             db.execute(
                 "INSERT INTO target_regions AS t (version_id, region, replica_count, "
-                "storage_type, exclude_from_latest) VALUES (?, ?, ?, ?, ?) "
+                "storage_type, exclude_from_latest, seq) VALUES (?, ?, ?, ?, ?, "
+                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM target_regions WHERE version_id = ?)) "
                 "ON CONFLICT(version_id, region) DO UPDATE SET "
                 f"replica_count = {count}, "
                 "storage_type = COALESCE(excluded.storage_type, t.storage_type), "
@@ -189,6 +190,7 @@ class SqliteVersions:
                     t.replica_count,
                     t.storage_type,
                     _optional_int(t.exclude_from_latest),
+                    ref.id,
                 ),
             )
 

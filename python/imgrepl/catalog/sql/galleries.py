@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from imgrepl.catalog.sqlite.regions import get_region
-from imgrepl.catalog.sqlite.session import Session, check_quota, insert, record
+from imgrepl.catalog.sql.regions import get_region
+from imgrepl.catalog.sql.session import Db, Row, Session, check_quota, insert, record
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import Gallery, ImageDefinition
 from imgrepl.gallery.rules import Limits
@@ -30,14 +29,14 @@ _DEFINITION_SELECT = (
 )
 
 
-def gallery_row(db: sqlite3.Connection, name: str) -> sqlite3.Row:
+def gallery_row(db: Db, name: str) -> Row:
     row = db.execute("SELECT * FROM galleries WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFoundError(f"gallery {name!r} not found")
     return row  # type: ignore[no-any-return]
 
 
-def definition_row(db: sqlite3.Connection, gallery: str, name: str) -> sqlite3.Row:
+def definition_row(db: Db, gallery: str, name: str) -> Row:
     gallery_row(db, gallery)
     row = db.execute(
         _DEFINITION_SELECT + "WHERE g.name = ? AND d.name = ?", (gallery, name)
@@ -47,11 +46,11 @@ def definition_row(db: sqlite3.Connection, gallery: str, name: str) -> sqlite3.R
     return row  # type: ignore[no-any-return]
 
 
-def _definition(row: sqlite3.Row) -> ImageDefinition:
+def _definition(row: Row) -> ImageDefinition:
     return record(ImageDefinition, row, **{c: json.loads(row[c]) for c in _JSON_COLUMNS})
 
 
-class SqliteGalleries:
+class SqlGalleries:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -96,7 +95,7 @@ class SqliteGalleries:
             db.execute("DELETE FROM galleries WHERE id = ?", (gid,))
 
 
-class SqliteDefinitions:
+class SqlDefinitions:
     def __init__(self, session: Session) -> None:
         self._s = session
 

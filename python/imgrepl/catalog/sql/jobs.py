@@ -5,16 +5,15 @@ dead holder (pid gone on this host) counts as no holder."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from imgrepl.catalog.records import HOST, ReplicaRow, VersionRef, pid_alive
-from imgrepl.catalog.sqlite.replicas import SELECT_REPLICAS, replica_row
-from imgrepl.catalog.sqlite.session import Session, lun_column
+from imgrepl.catalog.sql.replicas import SELECT_REPLICAS, replica_row
+from imgrepl.catalog.sql.session import Db, Session, insert, lun_column
 from imgrepl.exceptions import ConflictError, NotFoundError
 
 
-class SqliteJobs:
+class SqlJobs:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -55,7 +54,7 @@ class SqliteJobs:
             db.execute("UPDATE versions SET job_heartbeat = ? WHERE id = ?", (time.time(), ref.id))
 
 
-class SqliteLeases:
+class SqlLeases:
     def __init__(self, session: Session) -> None:
         self._s = session
 
@@ -75,12 +74,8 @@ class SqliteLeases:
                     f"replica of its {disk} in region {region!r}"
                 )
             replica = replica_row(row)
-            lease = db.execute(
-                "INSERT INTO leases (replica_id, pid, host, started) VALUES (?, ?, ?, ?)",
-                (replica.id, os.getpid(), HOST, time.time()),
-            ).lastrowid
-            assert lease is not None
-            return lease, replica
+            values = {"replica_id": replica.id, "pid": os.getpid(), "host": HOST}
+            return int(insert(db, "leases", values | {"started": time.time()})), replica
 
     def release(self, lease_id: int) -> None:
         with self._s.write() as db:
@@ -94,7 +89,7 @@ class SqliteLeases:
             return max(1, int(row[0]))
 
 
-def _purge_dead_leases(db: sqlite3.Connection) -> None:
+def _purge_dead_leases(db: Db) -> None:
     for lease in db.execute("SELECT id, pid, host FROM leases").fetchall():
         if not pid_alive(lease["pid"], lease["host"]):
             db.execute("DELETE FROM leases WHERE id = ?", (lease["id"],))

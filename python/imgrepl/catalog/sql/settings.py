@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from imgrepl.catalog.sqlite.session import Session
+from imgrepl.catalog.sql.session import Db, Session
 from imgrepl.gallery.rules import Limits
 
 _LIMITS = ("galleries", "definitions", "versions")
 
 
-def _meta(db: sqlite3.Connection, key: str) -> str | None:
+def _meta(db: Db, key: str) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
 
 
-class SqliteSettings:
+class SqlSettings:
     def __init__(self, session: Session) -> None:
         self._s = session
 
