@@ -32,6 +32,7 @@ def modes(home: Path) -> dict[str, int]:
     return found
 
 
+@pytest.mark.sqlite_only  # the catalog file in the home is part of what is checked
 def test_a_new_home_and_everything_in_it_is_private(
     home: Path, tmp_path: Path, image: Path, open_umask: None
 ) -> None:
@@ -48,6 +49,7 @@ def test_a_new_home_and_everything_in_it_is_private(
         assert mode == want, f"{path}: {oct(mode)}"
 
 
+@pytest.mark.sqlite_only  # the catalog file in the home is part of what is checked
 def test_an_existing_home_open_to_others_is_fixed_with_a_warning(home: Path) -> None:
     assert cli(home, "region", "list") == []
     (home / "logs").mkdir(mode=0o755)
@@ -65,6 +67,7 @@ def test_an_existing_home_open_to_others_is_fixed_with_a_warning(home: Path) -> 
     assert again.returncode == 0 and again.stderr == ""
 
 
+@pytest.mark.sqlite_only  # the catalog file in the home is part of what is checked
 def test_secrets_an_older_catalog_holds_are_moved_out_on_open(home: Path, tmp_path: Path) -> None:
     """A catalog from before secrets left it: the first open moves them to
     the secrets file, and the old value's bytes are gone from the catalog

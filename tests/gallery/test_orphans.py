@@ -39,6 +39,7 @@ EDITS = {
 }
 
 
+@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 @pytest.mark.parametrize("edit", EDITS)
 def test_a_replica_unwanted_while_its_copy_runs_is_never_committed(
     definition: Path, big: Path, stores: Path, tmp_path: Path, edit: str

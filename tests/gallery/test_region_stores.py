@@ -180,6 +180,7 @@ def test_a_secret_reference_that_resolves_to_nothing_is_refused(
     assert catalog_state(home) == before
 
 
+@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
     home: Path, srv: Path, tmp_path: Path
 ) -> None:
@@ -207,6 +208,7 @@ def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
     assert region_states(shown) == {"l1": "Completed", "old": "Failed"}
 
 
+@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 def test_a_version_targeting_regions_an_older_home_let_share_a_store_is_refused(
     home: Path, srv: Path, tmp_path: Path
 ) -> None:

@@ -50,9 +50,11 @@ class ClientBase:
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
-            # the home holds the secrets file and logs even when the catalog is elsewhere
+            # the home (catalog, secrets file, logs) is private; with a catalog
+            # elsewhere it is only made private if it exists, never created
             in_home = isinstance(self.catalog_url, Path)
-            await asyncio.to_thread(private_home, self.home, catalog=in_home)
+            if in_home or self.home.is_dir():
+                await asyncio.to_thread(private_home, self.home, catalog=in_home)
             catalog = await asyncio.to_thread(open_catalog, self.catalog_url)
             stores.register_region_stores(
                 await asyncio.to_thread(engine_stores, self.home, catalog)

@@ -113,7 +113,14 @@ def engine_stores(home: Path, catalog: Catalog) -> dict[str, dict[str, str]]:
 def save(home: Path, region: str, secrets: Mapping[str, str]) -> None:
     """Records (or with no secrets, forgets) a region's secrets: written to
     a 0600 temporary file, then renamed over the old one, under a lock so
-    two processes adding regions at once both keep theirs."""
+    two processes adding regions at once both keep theirs.  With nothing to
+    record and no secrets file, the home is not touched (a catalog elsewhere
+    never creates it)."""
+    if not secrets and not secrets_path(home).exists():
+        return
+    from imgrepl.home import private_home
+
+    private_home(home, catalog=False)  # the secrets file is private from its first byte
     with _locked(home):
         every = _load(home)
         if every.pop(region, None) is None and not secrets:

@@ -36,6 +36,7 @@ def spawn(
 ) -> int:
     """Starts the worker process; returns its pid."""
     logs = logs_dir(home)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here when the catalog is elsewhere
     logs.mkdir(mode=0o700, parents=True, exist_ok=True)
     log = open_private(logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log")
     with log:
