@@ -107,3 +107,24 @@ def test_async_twins(tmp_path: Path) -> None:
 
     asyncio.run(main())
     assert a.read_bytes() == data
+
+
+def test_a_manifest_given_as_bytes_is_checked_without_a_file(tmp_path: Path) -> None:
+    """What the gallery does: it keeps each version's manifest, and checks and
+    repairs replicas against those bytes, not against a temporary file."""
+    _, a, b = replicas(tmp_path)
+    own = Manifest.load(str(a) + ".imgrepl-manifest").to_bytes()
+    report = imgrepl.verify(a, own)
+    assert report.ok and report.manifest_path == "<manifest bytes>"
+    other = imgrepl.copy(write(tmp_path / "other.raw", noise(8, 5 * MIB + 300)),
+                         [tmp_path / "o.raw"], chunk_size=MIB)  # fmt: skip
+    assert other.destinations[0].ok
+    wrong = Manifest.load(str(tmp_path / "o.raw") + ".imgrepl-manifest").to_bytes()
+    assert not imgrepl.verify(a, wrong).ok
+    flip(a, 3 * MIB + 5)
+    assert imgrepl.repair(a, b, own).verify.ok
+    with pytest.raises(ManifestError):
+        imgrepl.verify(a, own[:-1])
+    before = set(os.listdir(tmp_path))
+    assert asyncio.run(imgrepl.verify_async(a, own)).ok
+    assert set(os.listdir(tmp_path)) == before

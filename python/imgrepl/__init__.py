@@ -39,6 +39,9 @@ _LAZY = {
     "store_delete_async": "imgrepl._core",
     "store_list": "imgrepl._core",
     "store_list_async": "imgrepl._core",
+    "read_manifest_bytes": "imgrepl._core",
+    "read_manifest_bytes_async": "imgrepl._core",
+    "MANIFEST_SUFFIX": "imgrepl._core",
 }
 
 __all__ = sorted(_LAZY)

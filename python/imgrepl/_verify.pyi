@@ -39,20 +39,20 @@ class RepairReport:
 
 def verify(
     path: str | os.PathLike[str],
-    manifest: str | os.PathLike[str] | None = None,
+    manifest: bytes | str | os.PathLike[str] | None = None,
     threads: int | None = None,
 ) -> VerifyReport:
     """Checks a replica against its manifest (beside it, or `manifest`)."""
 
 def verify_async(
     path: str | os.PathLike[str],
-    manifest: str | os.PathLike[str] | None = None,
+    manifest: bytes | str | os.PathLike[str] | None = None,
     threads: int | None = None,
 ) -> Coroutine[Any, Any, VerifyReport]: ...
 def repair(
     path: str | os.PathLike[str],
     good: str | os.PathLike[str],
-    manifest: str | os.PathLike[str] | None = None,
+    manifest: bytes | str | os.PathLike[str] | None = None,
 ) -> RepairReport:
     """Rewrites the bad chunks of `path` from `good` (which must pass the
     same manifest first), then verifies again."""
@@ -60,5 +60,5 @@ def repair(
 def repair_async(
     path: str | os.PathLike[str],
     good: str | os.PathLike[str],
-    manifest: str | os.PathLike[str] | None = None,
+    manifest: bytes | str | os.PathLike[str] | None = None,
 ) -> Coroutine[Any, Any, RepairReport]: ...

@@ -154,15 +154,16 @@ async def copy_async(
 
 
 async def verify_async(
-    path: PathArg, manifest: PathArg | None = None, threads: int | None = None
+    path: PathArg, manifest: bytes | PathArg | None = None, threads: int | None = None
 ) -> VerifyReport:
     """`imgrepl.verify` as a coroutine: the check runs on an engine thread
-    and the loop sleeps on its wake-up socket meanwhile."""
+    and the loop sleeps on its wake-up socket meanwhile.  `manifest` may be
+    a path or URL, or the manifest's bytes."""
     return await _core.verify_async(path, manifest, threads)
 
 
 async def repair_async(
-    path: PathArg, good: PathArg, manifest: PathArg | None = None
+    path: PathArg, good: PathArg, manifest: bytes | PathArg | None = None
 ) -> RepairReport:
     """`imgrepl.repair` as a coroutine."""
     return await _core.repair_async(path, good, manifest)

@@ -7,7 +7,7 @@ a replica goes through here: preparing its place, copying
 copying it to a new disk, checking it exists and deleting it.
 
 A replica is two things at its location: the image and, beside it, its
-manifest (MANIFEST_SUFFIX).  The engine commits the manifest first and the
+manifest (manifest_suffix()).  The engine commits the manifest first and the
 image last, and `remove` deletes them in the same order, so "exists" means
 both are there: an image without its manifest is a replica half deleted
 (or never committed) and counts as absent.
@@ -18,11 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from imgrepl.gallery.regions import store_of
@@ -30,8 +29,16 @@ from imgrepl.gallery.regions import store_of
 if TYPE_CHECKING:  # the engine's exceptions load the extension: only when used
     from imgrepl.exceptions import StoreError
 
-MANIFEST_SUFFIX = ".imgrepl-manifest"
 _RANGES_SHOWN = 3
+RECOUNT_SECONDS = 0.1  # how often a running fetch asks for its read share
+Share = Callable[[], Awaitable[int]]
+
+
+def manifest_suffix() -> str:
+    """Where a replica's manifest is: its address plus this (the engine's constant)."""
+    from imgrepl._core import MANIFEST_SUFFIX
+
+    return MANIFEST_SUFFIX
 
 
 def is_local(location: str) -> bool:
@@ -97,19 +104,16 @@ def register_region_stores(stores: dict[str, dict[str, str]]) -> None:
 
 async def exists(location: str) -> bool:
     """Both the replica and its manifest are at their final names (see the
-    module docstring).  StoreError names the store when it cannot answer."""
+    module docstring), asked of the engine for every kind of store.
+    StoreError names the store when it cannot answer."""
     import imgrepl
     from imgrepl.exceptions import ImgreplError
 
-    manifest = location + MANIFEST_SUFFIX
-    if is_local(location):
-        path, mpath = local_path(location), local_path(manifest)
-        return await asyncio.to_thread(lambda: path.is_file() and mpath.is_file())
     try:
-        for url in (location, manifest):
-            if await imgrepl.store_stat_async(url) is None:
+        for url in (location, location + manifest_suffix()):
+            if await imgrepl.store_stat_async(engine_path(url)) is None:
                 return False
-    except ImgreplError as exc:
+    except (ImgreplError, OSError) as exc:
         raise _store_failure("check", location, exc) from None
     return True
 
@@ -132,28 +136,27 @@ def prepare(location: str) -> None:
 
 
 def remove(location: str) -> None:
-    """Deletes a replica: its manifest first, so a replica half deleted is
-    never taken for a whole one, then the image; what is gone already is
-    no error.  A store that fails raises StoreError naming it and changes
-    nothing more."""
-    if is_local(location):
-        _remove_local(local_path(location))
-        return
+    """Deletes a replica through the engine: its manifest first, so a replica
+    half deleted is never taken for a whole one, then the image; what is gone
+    already is no error.  A store that fails raises StoreError naming it and
+    changes nothing more.  In a local store, leftover temporaries and the
+    directories left empty go too."""
     import imgrepl
     from imgrepl.exceptions import ImgreplError
 
-    for url in (location + MANIFEST_SUFFIX, location):
+    for url in (location + manifest_suffix(), location):
         try:
-            imgrepl.store_delete(url)
-        except ImgreplError as exc:
+            imgrepl.store_delete(engine_path(url))
+        except (ImgreplError, OSError) as exc:
             raise _store_failure("delete", location, exc) from None
+    if is_local(location):
+        _tidy_local(local_path(location))
 
 
-def _remove_local(path: Path) -> None:
-    """The replica, its manifest and any temporary leftovers, then the
-    directories it leaves empty."""
-    manifest = Path(str(path) + MANIFEST_SUFFIX)
-    for leftover in [manifest, path, *path.parent.glob(f".{path.name}*")]:
+def _tidy_local(path: Path) -> None:
+    """Temporary leftovers of an interrupted copy, then the directories the
+    replica leaves empty."""
+    for leftover in path.parent.glob(f".{path.name}*"):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
     parent = path.parent
@@ -172,28 +175,37 @@ def _store_failure(operation: str, location: str, exc: Exception) -> StoreError:
     return StoreError(f"{operation} replica {location} in store {store_of(location)} failed: {why}")
 
 
-def open_read(location: str) -> BinaryIO:
-    """A local replica's bytes, for `disk create`'s kernel copy."""
-    return local_path(location).open("rb")
-
-
-async def fetch(location: str, dest: Path, bwlimit: int | None) -> None:
-    """Copies a replica to the local file `dest` with the engine (object
-    stores are read in ranges, in parallel), without the manifest the
-    engine writes beside every copy.  Cancel-safe: nothing is left at `dest`."""
+async def fetch(location: str, dest: Path, share: Share | None = None) -> None:
+    """Copies a replica to the local file `dest` with the engine (holes kept,
+    object stores read in ranges, in parallel), without the manifest the
+    engine writes beside every copy.  `share()`, when given, is the read cap
+    in bytes/s, asked again every RECOUNT_SECONDS and handed to the running
+    copy.  Cancel-safe: nothing is left at `dest`."""
     import imgrepl
+    from imgrepl import _aio
     from imgrepl.exceptions import ImgreplError, StoreError
 
+    bwlimit = None if share is None else await share()
     try:
-        # copy_async is cancel-safe; check=False: a failed destination is ours to name
-        report = await imgrepl.copy_async(
-            engine_path(location), [str(dest)], overwrite=True, bwlimit=bwlimit, check=False
-        )
+        # no hashing: the caller verifies the copy against the replica's manifest
+        job = imgrepl.start_copy(engine_path(location), [str(dest)], overwrite=True,
+                                 bwlimit=bwlimit, hash=False)  # fmt: skip
+        done = asyncio.ensure_future(job.wait_async())
+        try:
+            while not done.done():
+                await asyncio.wait([done], timeout=RECOUNT_SECONDS)
+                if share is not None and not done.done():
+                    job.set_bwlimit(await share())
+            report = done.result()
+        except asyncio.CancelledError:
+            done.cancel()
+            await _aio.cancel_and_wait(job)  # its temporaries are gone, then we go
+            raise
     except ImgreplError as exc:
         raise _store_failure("read", location, exc) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(str(dest) + MANIFEST_SUFFIX)
+            os.unlink(str(dest) + manifest_suffix())
     result = report.destinations[0]
     if not result.ok:
         raise _store_failure("read", location, StoreError(str(result.error)))
@@ -219,29 +231,21 @@ def start_copy(source: str, destinations: list[str], cap_mbps: float | None = No
 
 
 async def read_manifest(location: str) -> bytes:
-    """The manifest beside a replica, checked by the engine as it loads."""
+    """The manifest beside a replica, as bytes from any store, checked as it
+    is parsed; FileNotFoundError when there is none."""
     import imgrepl
+    from imgrepl import Manifest
 
-    m = await asyncio.to_thread(imgrepl.load_manifest, engine_path(location) + MANIFEST_SUFFIX)
-    return bytes(m.to_bytes())
+    data = await imgrepl.read_manifest_bytes_async(engine_path(location))
+    if data is None:
+        raise FileNotFoundError(f"{location}{manifest_suffix()}: no manifest (not found)")
+    return bytes(Manifest.from_bytes(data).to_bytes())
 
 
 def manifest_digest(manifest: bytes) -> str:
     from imgrepl import Manifest
 
     return str(Manifest.from_bytes(manifest).digest)
-
-
-@contextlib.contextmanager
-def _manifest_file(manifest: bytes) -> Iterator[str]:
-    """The engine reads manifests from files: a private temporary one."""
-    fd, name = tempfile.mkstemp(prefix="imgrepl-", suffix=MANIFEST_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(manifest)
-        yield name
-    finally:
-        os.unlink(name)
 
 
 @dataclass(frozen=True)
@@ -269,8 +273,7 @@ async def verify_bytes(path: str, manifest: bytes, what: str) -> Check:
     from imgrepl.exceptions import ImgreplError
 
     try:
-        with _manifest_file(manifest) as mpath:
-            report = await imgrepl.verify_async(engine_path(path), mpath)
+        report = await imgrepl.verify_async(engine_path(path), manifest)
     except (OSError, ImgreplError) as exc:
         return Check(False, f"verification of {what} failed: {exc}", [])
     if report.ok:
@@ -306,5 +309,4 @@ async def repair(location: str, good: str, manifest: bytes) -> Any:
     """Rewrites the chunks of `location` that differ from `manifest` from `good`."""
     import imgrepl
 
-    with _manifest_file(manifest) as mpath:
-        return await imgrepl.repair_async(engine_path(location), engine_path(good), mpath)
+    return await imgrepl.repair_async(engine_path(location), engine_path(good), manifest)

@@ -5,7 +5,7 @@
 //! patched, else as a whole new object replacing it atomically.
 use crate::error::{Error, Result};
 use crate::location::Location;
-use crate::verify::{bad_chunks, resolve_manifest, VerifyReport};
+use crate::verify::{bad_chunks, resolve_manifest, ManifestArg, VerifyReport};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RepairReport {
@@ -16,7 +16,7 @@ pub struct RepairReport {
     pub verify: VerifyReport,
 }
 
-pub fn repair(path: &str, good: &str, manifest: Option<&str>) -> Result<RepairReport> {
+pub fn repair(path: &str, good: &str, manifest: ManifestArg) -> Result<RepairReport> {
     let loc = Location::parse(path)?;
     let good_loc = Location::parse(good)?;
     if loc.identity() == good_loc.identity() {

@@ -27,15 +27,35 @@ pub struct VerifyReport {
     pub seconds: f64,
 }
 
-/// The manifest beside `replica`, or at `manifest` if given, wherever
-/// either lives; the path returned names it (a file path or a URL).
-pub fn resolve_manifest(replica: &Location, manifest: Option<&str>) -> Result<(PathBuf, Manifest)> {
-    let at = match manifest {
-        Some(m) => Location::parse(m)?,
-        None => replica.manifest_location()?,
+/// Which manifest a replica is checked against.
+#[derive(Clone, Copy, Debug)]
+pub enum ManifestArg<'a> {
+    /// The one stored beside the replica.
+    Beside,
+    /// The one at this path or URL.
+    At(&'a str),
+    /// These manifest bytes (a gallery keeps its versions' manifests itself).
+    Bytes(&'a [u8]),
+}
+
+/// The manifest to check `replica` against, wherever it lives; the path
+/// returned names it in reports (a file path, a URL, or `<manifest bytes>`).
+pub fn resolve_manifest(replica: &Location, manifest: ManifestArg) -> Result<(PathBuf, Manifest)> {
+    let (path, m) = match manifest {
+        ManifestArg::Bytes(bytes) => {
+            let path = PathBuf::from("<manifest bytes>");
+            let m = Manifest::decode(bytes, &path)?;
+            (path, m)
+        }
+        ManifestArg::At(text) => {
+            let at = Location::parse(text)?;
+            (PathBuf::from(at.to_string()), Manifest::load_from(&at)?)
+        }
+        ManifestArg::Beside => {
+            let at = replica.manifest_location()?;
+            (PathBuf::from(at.to_string()), Manifest::load_from(&at)?)
+        }
     };
-    let m = Manifest::load_from(&at)?;
-    let path = PathBuf::from(at.to_string());
     if !m.hashed {
         return Err(Error::Verify {
             path,
@@ -45,7 +65,7 @@ pub fn resolve_manifest(replica: &Location, manifest: Option<&str>) -> Result<(P
     Ok((path, m))
 }
 
-pub fn verify(path: &str, manifest: Option<&str>, threads: Option<usize>) -> Result<VerifyReport> {
+pub fn verify(path: &str, manifest: ManifestArg, threads: Option<usize>) -> Result<VerifyReport> {
     let started = Instant::now();
     let loc = Location::parse(path)?;
     let (manifest_path, m) = resolve_manifest(&loc, manifest)?;

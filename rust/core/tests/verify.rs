@@ -9,6 +9,7 @@ use imgrepl_core::fanout::CopyOptions;
 use imgrepl_core::manifest::manifest_path_for;
 use imgrepl_core::repair::repair;
 use imgrepl_core::verify::verify;
+use imgrepl_core::verify::ManifestArg::{At, Beside};
 use imgrepl_core::Error;
 
 const MIB: u64 = 1024 * 1024;
@@ -43,11 +44,11 @@ fn two_replicas(dir: &TempDir) -> (Vec<u8>, std::path::PathBuf, std::path::PathB
 fn verify_names_the_exact_bad_chunk_and_repair_fixes_it() {
     let dir = TempDir::new("v");
     let (data, a, b) = two_replicas(&dir);
-    assert!(verify(&s(&a), None, None).unwrap().ok);
+    assert!(verify(&s(&a), Beside, None).unwrap().ok);
     flip(&a, 3 * MIB + 17);
     flip(&a, 4 * MIB + 1);
     flip(&a, 6 * MIB + 999); // the short last chunk
-    let v = verify(&s(&a), None, Some(3)).unwrap();
+    let v = verify(&s(&a), Beside, Some(3)).unwrap();
     assert!(!v.ok && v.size_ok);
     assert_eq!(v.chunks_checked, 7);
     assert_eq!(
@@ -55,7 +56,7 @@ fn verify_names_the_exact_bad_chunk_and_repair_fixes_it() {
         [(3 * MIB, 5 * MIB), (6 * MIB, 6 * MIB + 1000)]
     );
 
-    let r = repair(&s(&a), &s(&b), None).unwrap();
+    let r = repair(&s(&a), &s(&b), Beside).unwrap();
     assert_eq!(r.chunks_repaired, 3);
     assert_eq!(r.bytes_repaired, 2 * MIB + 1000);
     assert!(r.verify.ok, "{:?}", r.verify);
@@ -68,11 +69,11 @@ fn a_short_replica_fails_size_and_its_missing_chunks() {
     let (data, a, b) = two_replicas(&dir);
     let f = OpenOptions::new().write(true).open(&a).unwrap();
     f.set_len(4 * MIB + 10).unwrap();
-    let v = verify(&s(&a), None, None).unwrap();
+    let v = verify(&s(&a), Beside, None).unwrap();
     assert!(!v.ok && !v.size_ok);
     assert_eq!((v.size, v.expected_size), (4 * MIB + 10, data.len() as u64));
     assert_eq!(v.bad_ranges, [(4 * MIB, data.len() as u64)]);
-    let r = repair(&s(&a), &s(&b), None).unwrap();
+    let r = repair(&s(&a), &s(&b), Beside).unwrap();
     assert!(r.verify.ok);
     assert_eq!(fs::read(&a).unwrap(), data);
 }
@@ -83,7 +84,7 @@ fn repair_refuses_a_damaged_good_copy() {
     let (_, a, b) = two_replicas(&dir);
     flip(&a, 10);
     flip(&b, 10);
-    let e = repair(&s(&a), &s(&b), None).unwrap_err();
+    let e = repair(&s(&a), &s(&b), Beside).unwrap_err();
     assert!(matches!(e, Error::Verify { .. }), "{e}");
     assert!(e.to_string().contains("good copy"), "{e}");
 }
@@ -93,7 +94,7 @@ fn verify_accepts_another_replicas_manifest_and_refuses_unhashed_ones() {
     let dir = TempDir::new("u");
     let (_, a, b) = two_replicas(&dir);
     let other = s(&manifest_path_for(&b));
-    assert!(verify(&s(&a), Some(&other), None).unwrap().ok);
+    assert!(verify(&s(&a), At(&other), None).unwrap().ok);
 
     let src = dir.join("src.raw");
     let c = dir.join("nohash.raw");
@@ -102,13 +103,13 @@ fn verify_accepts_another_replicas_manifest_and_refuses_unhashed_ones() {
         ..CopyOptions::default()
     };
     assert!(copy(&src, std::slice::from_ref(&c), &o).unwrap().ok());
-    let e = verify(&s(&c), None, None).unwrap_err();
+    let e = verify(&s(&c), Beside, None).unwrap_err();
     assert!(
         matches!(e, Error::Verify { .. }) && e.to_string().contains("hashing off"),
         "{e}"
     );
 
     fs::write(manifest_path_for(&a), b"IMGRMANI garbage").unwrap();
-    let e = verify(&s(&a), None, None).unwrap_err();
+    let e = verify(&s(&a), Beside, None).unwrap_err();
     assert!(matches!(e, Error::Manifest { .. }), "{e}");
 }

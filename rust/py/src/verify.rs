@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use imgrepl_core::repair::{repair as repair_replica, RepairReport};
-use imgrepl_core::verify::{verify as verify_replica, VerifyReport};
+use imgrepl_core::verify::{verify as verify_replica, ManifestArg, VerifyReport};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::copy::path_arg;
 use crate::errors::PyEngineError;
@@ -82,43 +83,76 @@ impl PyRepairReport {
     }
 }
 
+/// A manifest as Python gives it: its bytes, or a path or URL.
+#[derive(FromPyObject)]
+pub enum ManifestInput<'py> {
+    Bytes(Bound<'py, PyBytes>),
+    Path(PathBuf),
+}
+
+/// The same, owned, so the GIL can be released (None: the one beside the replica).
+pub enum OwnedManifest {
+    Beside,
+    At(String),
+    Bytes(Vec<u8>),
+}
+
+impl OwnedManifest {
+    fn from_input(m: Option<ManifestInput<'_>>) -> PyResult<Self> {
+        Ok(match m {
+            None => OwnedManifest::Beside,
+            Some(ManifestInput::Bytes(b)) => OwnedManifest::Bytes(b.as_bytes().to_vec()),
+            Some(ManifestInput::Path(p)) => OwnedManifest::At(path_arg(p)?),
+        })
+    }
+
+    fn arg(&self) -> ManifestArg<'_> {
+        match self {
+            OwnedManifest::Beside => ManifestArg::Beside,
+            OwnedManifest::At(at) => ManifestArg::At(at),
+            OwnedManifest::Bytes(b) => ManifestArg::Bytes(b),
+        }
+    }
+}
+
 fn verify_inner(
     path: String,
-    manifest: Option<String>,
+    manifest: OwnedManifest,
     threads: Option<usize>,
 ) -> PyResult<PyVerifyReport> {
-    let r = verify_replica(&path, manifest.as_deref(), threads).map_err(PyEngineError)?;
+    let r = verify_replica(&path, manifest.arg(), threads).map_err(PyEngineError)?;
     Ok(r.into())
 }
 
-fn repair_inner(path: String, good: String, manifest: Option<String>) -> PyResult<PyRepairReport> {
-    let r = repair_replica(&path, &good, manifest.as_deref()).map_err(PyEngineError)?;
+fn repair_inner(path: String, good: String, manifest: OwnedManifest) -> PyResult<PyRepairReport> {
+    let r = repair_replica(&path, &good, manifest.arg()).map_err(PyEngineError)?;
     Ok(r.into())
 }
 
 /// Re-reads `path` and checks it against its manifest (the one beside it,
-/// or `manifest`).  Mismatches are in the report, not raised.
+/// or `manifest`: a path, a URL, or the manifest's bytes).  Mismatches are
+/// in the report, not raised.
 #[pyfunction]
 #[pyo3(signature = (path, manifest = None, threads = None))]
 pub fn verify(
     py: Python<'_>,
     path: PathBuf,
-    manifest: Option<PathBuf>,
+    manifest: Option<ManifestInput<'_>>,
     threads: Option<usize>,
 ) -> PyResult<PyVerifyReport> {
-    let (path, manifest) = (path_arg(path)?, manifest.map(path_arg).transpose()?);
+    let (path, manifest) = (path_arg(path)?, OwnedManifest::from_input(manifest)?);
     py.detach(move || verify_inner(path, manifest, threads))
 }
 
 #[pyfunction]
 #[pyo3(signature = (path, manifest = None, threads = None))]
-pub fn verify_async(
-    py: Python<'_>,
+pub fn verify_async<'py>(
+    py: Python<'py>,
     path: PathBuf,
-    manifest: Option<PathBuf>,
+    manifest: Option<ManifestInput<'py>>,
     threads: Option<usize>,
-) -> PyResult<Bound<'_, PyAny>> {
-    let (path, manifest) = (path_arg(path)?, manifest.map(path_arg).transpose()?);
+) -> PyResult<Bound<'py, PyAny>> {
+    let (path, manifest) = (path_arg(path)?, OwnedManifest::from_input(manifest)?);
     blocking_into_py(py, move || verify_inner(path, manifest, threads))
 }
 
@@ -130,22 +164,22 @@ pub fn repair(
     py: Python<'_>,
     path: PathBuf,
     good: PathBuf,
-    manifest: Option<PathBuf>,
+    manifest: Option<ManifestInput<'_>>,
 ) -> PyResult<PyRepairReport> {
     let (path, good) = (path_arg(path)?, path_arg(good)?);
-    let manifest = manifest.map(path_arg).transpose()?;
+    let manifest = OwnedManifest::from_input(manifest)?;
     py.detach(move || repair_inner(path, good, manifest))
 }
 
 #[pyfunction]
 #[pyo3(signature = (path, good, manifest = None))]
-pub fn repair_async(
-    py: Python<'_>,
+pub fn repair_async<'py>(
+    py: Python<'py>,
     path: PathBuf,
     good: PathBuf,
-    manifest: Option<PathBuf>,
-) -> PyResult<Bound<'_, PyAny>> {
+    manifest: Option<ManifestInput<'py>>,
+) -> PyResult<Bound<'py, PyAny>> {
     let (path, good) = (path_arg(path)?, path_arg(good)?);
-    let manifest = manifest.map(path_arg).transpose()?;
+    let manifest = OwnedManifest::from_input(manifest)?;
     blocking_into_py(py, move || repair_inner(path, good, manifest))
 }

@@ -227,7 +227,8 @@ fn repair_rewrites_a_damaged_replica_from_a_good_one() {
         let mut damaged = bytes.clone();
         damaged[(CHUNK + 5) as usize] ^= 0xff;
         block_on(bad.store().write_all(Bytes::from(damaged))).unwrap();
-        let report = crate::repair::repair(&bad.to_string(), &good.to_string(), None).unwrap();
+        let beside = crate::verify::ManifestArg::Beside;
+        let report = crate::repair::repair(&bad.to_string(), &good.to_string(), beside).unwrap();
         assert_eq!(report.chunks_repaired, 1, "{}", s.name);
         assert!(report.verify.ok, "{}: {report:?}", s.name);
         assert!(read_back(&bad) == bytes, "{}", s.name);
