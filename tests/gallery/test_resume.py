@@ -97,7 +97,8 @@ def test_progress_is_visible_then_an_interrupted_job_resumes(
 def test_cancelled_replication_leaves_no_replica_and_resumes(definition: Path, big: Path) -> None:
     async def go() -> None:
         async with Client(definition, principal=OWNER) as c:
-            task = asyncio.create_task(publish(c, big, "westeurope", "eastus", cap_mbps=8))
+            # slow enough (2 MB/s) that the cancel lands before any replica is committed
+            task = asyncio.create_task(publish(c, big, "westeurope", "eastus", cap_mbps=2))
             while True:
                 await asyncio.sleep(0.05)
                 try:

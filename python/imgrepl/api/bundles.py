@@ -110,7 +110,9 @@ class BundleApi(CatalogApi, VersionApi):
     # --- helpers ---------------------------------------------------------------------
     def _imports_dir(self) -> Path:
         path = self.home / "imports"
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # the home too is made private when a catalog elsewhere left it unmade
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
         return path
 
     async def _refuse_existing(self, gallery: str, definition: str, version: str) -> None:
