@@ -358,3 +358,18 @@ class FlakyProxy:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+def read_replica(location: str, s3: RcloneS3, az: Azurite) -> bytes | None:
+    """A replica's bytes (a file://, s3:// or az:// location), read through
+    the servers' own files or REST, never through imgrepl."""
+    from helpers.gallery import local
+
+    scheme, _, rest = location.partition("://")
+    bucket, _, key = rest.partition("/")
+    if scheme == "s3":
+        return s3.read(bucket, key)
+    if scheme == "az":
+        return az.read(bucket, key)
+    path = local(location)
+    return path.read_bytes() if path.is_file() else None

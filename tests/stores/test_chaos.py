@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 import xxhash
 from helpers.chaos import ChaosProxy
-from helpers.gallery import cli, cli_argv, cli_env, cli_run, local, run, setup_home, vhd
-from helpers.store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3
+from helpers.gallery import cli, cli_argv, cli_env, cli_run, run, setup_home, vhd
+from helpers.store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3, read_replica
 
 SEED = int(os.environ.get("IMGREPL_CHAOS_SEED") or random.SystemRandom().randrange(2**31))
 ROUNDS = int(os.environ.get("IMGREPL_CHAOS_ROUNDS") or 4)
@@ -76,18 +76,6 @@ def world(
         az.stop()
 
 
-def stored(location: str, s3: RcloneS3, az: Azurite) -> bytes | None:
-    """A replica's bytes, read without imgrepl (and without the proxies)."""
-    scheme, _, rest = location.partition("://")
-    bucket, _, key = rest.partition("/")
-    if scheme == "s3":
-        return s3.read(bucket, key)
-    if scheme == "az":
-        return az.read(bucket, key)
-    path = local(location)
-    return path.read_bytes() if path.is_file() else None
-
-
 def ids(version: str) -> list[str]:
     return ["-r", "G", "-i", "D", "-e", version]
 
@@ -97,7 +85,7 @@ def check_completed(home: Path, version: str, want: str, s3: RcloneS3, az: Azuri
     found = cli(home, "sig", "image-version", "list-replicas", *ids(version))
     done = [r for r in found if r["state"] == "Completed"]
     for r in done:
-        data = stored(r["location"], s3, az)
+        data = read_replica(r["location"], s3, az)
         assert data is not None, f"seed {SEED}: Completed replica {r['location']} is missing"
         got = xxhash.xxh3_128(data).hexdigest()
         assert got == want, f"seed {SEED}: Completed replica {r['location']} differs"

@@ -25,14 +25,13 @@ from helpers.gallery import (
     cli_argv,
     cli_env,
     cli_run,
-    local,
     poll,
     run,
     setup_home,
     shown,
     vhd,
 )
-from helpers.store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3
+from helpers.store_servers import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, RcloneS3, read_replica
 
 S3_BUCKET = "gallery-eastus"
 AZ_CONTAINER = "gallery-northeurope"
@@ -88,15 +87,7 @@ def digest(data: bytes) -> str:
 
 def stored(location: str, servers: tuple[RcloneS3, Azurite]) -> bytes | None:
     """A replica's bytes, read without imgrepl."""
-    s3, az = servers
-    scheme, _, rest = location.partition("://")
-    bucket, _, key = rest.partition("/")
-    if scheme == "s3":
-        return s3.read(bucket, key)
-    if scheme == "az":
-        return az.read(bucket, key)
-    path = local(location)
-    return path.read_bytes() if path.is_file() else None
+    return read_replica(location, *servers)
 
 
 def replicas(home: Path) -> list[dict[str, Any]]:
