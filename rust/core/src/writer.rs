@@ -11,12 +11,12 @@ use crate::error::Result;
 use crate::pipeline::{Chunk, Dest, Shared};
 use crate::sink::{ChunkRef, Sink};
 
-pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<Dest> {
-    for chunk in rx.iter() {
+pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
+    for chunk in rx {
         if sh.stopped() {
             return group;
         }
-        for dest in group.iter_mut() {
+        for dest in &mut group {
             let Some(sink) = dest.sink.as_mut() else {
                 continue;
             };
@@ -31,7 +31,7 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<D
         sh.progress.notify();
     }
     if !sh.stopped() {
-        for dest in group.iter_mut() {
+        for dest in &mut group {
             let Some(sink) = dest.sink.as_mut() else {
                 continue;
             };
@@ -44,6 +44,7 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<D
     group
 }
 
+#[derive(Clone, Copy)]
 enum Outcome {
     Written,
     Zero,
