@@ -138,6 +138,7 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "remove_region": (HOME, lambda c: c.remove_region("eastus")),
     "set_limits": (HOME, lambda c: c.set_limits(Limits())),
     "create_gallery": (HOME, lambda c: c.create_gallery("H", "westeurope")),
+    "put_gallery": (HOME, lambda c: c.put_gallery("H", "westeurope")),
     "list_regions": ("Member", lambda c: c.list_regions()),
     "get_region": ("Member", lambda c: c.get_region("eastus")),
     "get_limits": ("Member", lambda c: c.get_limits()),
@@ -148,6 +149,10 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "create_image_definition": (
         "Contributor",
         lambda c: c.create_image_definition("G", "E", **DEF),
+    ),
+    "put_image_definition": (
+        "Contributor",
+        lambda c: c.put_image_definition("G", "E", **DEF),
     ),
     "get_image_definition": ("Reader", lambda c: c.get_image_definition("G", "D")),
     "list_image_definitions": ("Reader", lambda c: c.list_image_definitions("G")),

@@ -43,8 +43,9 @@ _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 
 # Fields that may change after creation (Azure REST names), per resource kind.
 UPDATABLE = {
-    "gallery": ("description",),
+    "gallery": ("description", "tags"),
     "definition": (
+        "tags",
         "description",
         "endOfLifeDate",
         "releaseNoteUri",
@@ -54,6 +55,7 @@ UPDATABLE = {
         "recommended.memory.max",
     ),
     "version": (
+        "tags",
         "publishingProfile.targetRegions",
         "publishingProfile.replicaCount",
         "publishingProfile.excludeFromLatest",
