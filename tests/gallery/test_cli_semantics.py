@@ -27,7 +27,8 @@ VERSION = ["sig", "image-version"]
 
 
 def test_tags_on_create_and_generic_update_of_all_three(definition: Path, image: Path) -> None:
-    g = cli(definition, "sig", "create", "-r", "T", "-l", "westeurope", "--tags", "env=prod", "a=1")
+    g = cli(definition, "sig", "create", "-r", "T", "-l", "westeurope", "--description", "kept",
+            "--tags", "env=prod", "a=1")  # fmt: skip
     assert g["tags"] == {"env": "prod", "a": "1"}
     d = cli(definition, "sig", "image-definition", "create", "-r", "T", "-i", "D",
             "--publisher", "p", "--offer", "o", "--sku", "s", "--os-type", "Linux",
@@ -51,7 +52,8 @@ def test_tags_on_create_and_generic_update_of_all_three(definition: Path, image:
         }
         assert cli(definition, *update, "--tags", "only=this")["tags"] == {"only": "this"}
         assert cli(definition, *update, "--remove", "tags")["tags"] == {}
-    assert cli(definition, "sig", "show", "-r", "T")["tags"] == {}
+    shown = cli(definition, "sig", "show", "-r", "T")
+    assert (shown["tags"], shown["description"]) == ({}, "kept")  # tag edits keep the rest
     state = catalog_state(definition)
     for bad, message in (
         (["--set", "tags.a/b=1"], "invalid tag name 'a/b'"),
