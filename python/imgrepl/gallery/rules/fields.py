@@ -45,7 +45,6 @@ _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 UPDATABLE = {
     "gallery": ("description", "tags"),
     "definition": (
-        "tags",
         "description",
         "endOfLifeDate",
         "releaseNoteUri",
@@ -53,14 +52,15 @@ UPDATABLE = {
         "recommended.vCPUs.max",
         "recommended.memory.min",
         "recommended.memory.max",
+        "tags",
     ),
     "version": (
-        "tags",
         "publishingProfile.targetRegions",
         "publishingProfile.replicaCount",
         "publishingProfile.excludeFromLatest",
         "publishingProfile.endOfLifeDate",
         "safetyProfile.allowDeletionOfReplicatedLocations",
+        "tags",
     ),
 }
 
