@@ -217,3 +217,35 @@ def test_concurrent_creates_of_one_gallery_make_it_once(definition: Path) -> Non
     results = run(go())
     assert sorted(made for _, made in results) == [False] * 7 + [True]
     assert len({name for name, _ in results}) == 1
+
+
+def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
+    definition: Path, image: Path
+) -> None:
+    """`--image-version` takes the id `storageProfile.source.id` shows, in
+    the new version's resource group; one in another group is refused."""
+
+    async def go() -> None:
+        async with client(definition) as c:
+            first = await publish(c, image)
+            copy = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version=first.id.upper()
+            )
+            assert copy.to_azure()["storageProfile"]["source"] == {"id": first.id}
+            # created again with the same body: unchanged, whichever spelling
+            again = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version="G/D/1.0.0"
+            )
+            assert again.published_date == copy.published_date
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "westeurope")
+            await prod.create_image_definition(
+                "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
+            )
+            with pytest.raises(ValidationError, match=r"not in resource group .*/prod"):
+                await prod.create_image_version(
+                    "G", "D", "1.0.0", location="westeurope", source_version=first.id
+                )
+            assert await prod.list_image_versions("G", "D") == []
+
+    run(go())
