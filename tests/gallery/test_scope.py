@@ -15,7 +15,13 @@ import pytest
 from helpers.gallery import OWNER, local, publish, run
 from helpers.postgres import PostgresServer
 from imgrepl import Client
-from imgrepl.exceptions import ConflictError, LimitExceededError, NotFoundError, ValidationError
+from imgrepl.exceptions import (
+    AuthorizationError,
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
 from imgrepl.gallery.rules import Limits
 from imgrepl.gallery.scope import ArmId
 
@@ -247,5 +253,33 @@ def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
                     "G", "D", "1.0.0", location="westeurope", source_version=first.id
                 )
             assert await prod.list_image_versions("G", "D") == []
+
+    run(go())
+
+
+def test_clients_per_scope_share_one_open_catalog(definition: Path) -> None:
+    """What the ARM service does per request: in_scope() gives a client of
+    another scope and principal on the same connection; its roles are its
+    own, and closing it leaves the first client working."""
+
+    async def go() -> None:
+        async with client(definition) as home:
+            team = await home.in_scope(SUB_A, "team")
+            made = await team.create_gallery("T", "westeurope", tags={"who": "team"})
+            assert made.id.startswith(f"/subscriptions/{SUB_A}/resourceGroups/team/")
+            assert team._root is home._root  # one connection
+            whole = await home.in_scope(SUB_A)
+            assert [g.name for g in await whole.list_galleries()] == ["T"]
+            eve = await home.in_scope(SUB_A, "team", principal="eve")
+            assert await eve.list_galleries() == []  # eve holds no role there
+            with pytest.raises(AuthorizationError, match=r"principal 'eve' may not"):
+                await eve.create_gallery("E", "westeurope")
+            await team.grant("eve", "Reader", "T")
+            assert [g.name for g in await eve.list_galleries()] == ["T"]
+            await team.close()
+            await eve.close()
+            assert [g.name for g in await home.list_galleries()] == ["G"]  # still open
+            with pytest.raises(ValidationError, match=r"invalid subscription id"):
+                await home.in_scope("not-a-guid")
 
     run(go())
