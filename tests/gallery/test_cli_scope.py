@@ -4,6 +4,7 @@ pattern: one command's `-o tsv --query` piped into another."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -61,13 +62,15 @@ def test_scope_defaults_from_configure_and_the_environment(definition: Path) -> 
     assert cli_run(definition, "sig", "show", "-r", "G").returncode == 1  # G is in `default`
     shown = cli(definition, "sig", "show", "-r", "G", "-g", "default", "--subscription", own)
     assert shown["location"] == "westeurope"
-    env = cli_env(OWNER, IMGREPL_DEFAULTS_GROUP="fromenv")
+    env = cli_env(OWNER, IMGREPL_DEFAULTS_GROUP="fromenv", IMGREPL_DEFAULTS_LOCATION="eastus")
     proc = subprocess.run(
-        [sys.executable, "-m", "imgrepl", "sig", "create", "-r", "E", "-l", "eastus", "-o", "json",
+        [sys.executable, "-m", "imgrepl", "sig", "create", "-r", "E", "-o", "json",
          "--home", str(definition)],
         capture_output=True, text=True, env=env, timeout=120, check=True,
     )  # fmt: skip
-    assert f"/subscriptions/{SUB_A}/resourceGroups/fromenv/" in proc.stdout
+    made_env = json.loads(proc.stdout)
+    assert made_env["id"].startswith(f"/subscriptions/{SUB_A}/resourceGroups/fromenv/")
+    assert made_env["location"] == "eastus"
     cli(definition, "configure", "--defaults", "group=", "subscription=")
     assert [g["name"] for g in cli(definition, "sig", "list")] == ["G"]  # the home's own
 
