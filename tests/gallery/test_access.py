@@ -122,6 +122,7 @@ def test_cli_share_commands_and_the_caller_from_as_or_env(definition: Path) -> N
     )
     assert "needs role Contributor" in explicit.stderr  # --as eve
     gallery_id = cli(definition, "sig", "show", "-r", "G")["id"]
+    assert added.json()["scope"] == gallery_id  # the full ARM id, as listed
     assert cli(definition, *share, "list", "-r", "G") == [
         {"principalId": "eve", "roleDefinitionName": "Reader", "scope": gallery_id}
     ]

@@ -232,7 +232,14 @@ class CatalogApi(ClientBase):
         """Gives `principal` a role (Reader, Contributor, Owner) on the gallery
         or one of its definitions; needs Owner there."""
         catalog = await self._require(SHARE, "share", gallery, definition)
-        grant = Grant(rules.principal_name(principal), access.parse_role(role), gallery, definition)
+        grant = Grant(
+            rules.principal_name(principal),
+            access.parse_role(role),
+            gallery,
+            definition,
+            self.scope.subscription,
+            str(self.scope.resource_group),
+        )
         return await self._run(catalog.grants.put, grant)
 
     async def revoke(self, principal: str, gallery: str, definition: str | None = None) -> None:
