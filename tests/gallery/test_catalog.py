@@ -56,8 +56,10 @@ def test_gallery_lifecycle_and_update_rules(home: Path, tmp_path: Path) -> None:
             await c.add_region("westeurope", str(tmp_path / "we"))
             g = await c.create_gallery("G", "westeurope", description="first")
             assert g.to_azure()["location"] == "westeurope"
-            with pytest.raises(ConflictError, match=r"gallery 'g' exists already"):
-                await c.create_gallery("g", "westeurope")
+            # create-or-update, as ARM's PUT: the same body changes nothing
+            assert await c.create_gallery("g", "westeurope", description="first") == g
+            with pytest.raises(ValidationError, match=r"location cannot be changed"):
+                await c.create_gallery("g", "eastus", description="first")
             with pytest.raises(ValidationError, match=r"location of an existing gallery"):
                 await c.update_gallery("G", {"description": "second", "location": "eastus"})
             assert (await c.get_gallery("G")).description == "first"  # nothing changed
@@ -81,7 +83,7 @@ def test_definition_identifier_unique_two_of_three_may_repeat(definition: Path) 
                 await c.create_image_definition("G", "D2", **(DEF | {"publisher": "ACME"}))
             await c.create_image_definition("G", "D2", **(DEF | {"sku": "2"}))
             await c.create_image_definition("G", "D3", **(DEF | {"offer": "other"}))
-            with pytest.raises(ConflictError, match=r"G/D exists already"):
+            with pytest.raises(ValidationError, match=r"identifier.sku cannot be changed"):
                 await c.create_image_definition("G", "D", **(DEF | {"sku": "9"}))
             names = [d.name for d in await c.list_image_definitions("G")]
             assert names == ["D", "D2", "D3"]
@@ -200,10 +202,15 @@ def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
         run(Client(home, principal=OWNER).__aenter__())
 
 
+PROVIDER = "providers/Microsoft.Compute/galleries"
+
+
 @pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: Path) -> None:
-    """A catalog written by the first schema (no source manifests) opens,
-    is migrated, and keeps its rows."""
+    """A catalog written by the first schema (no source manifests, no
+    scopes) opens, is migrated, and keeps its rows: its gallery moves into
+    the catalog's default subscription and the resource group `default`,
+    keeping its definition (copying the galleries table cascades nothing)."""
     home.mkdir()
     db = sqlite3.connect(home / "catalog.db")
     for statement in migrations("sqlite")[0]:
@@ -215,6 +222,11 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.execute(
         "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
     )
+    db.execute(
+        "INSERT INTO definitions (gallery_id, name, publisher, offer, sku, os_type, os_state, "
+        "hyper_v_generation, architecture) VALUES (1, 'D', 'P', 'O', 'S', 'Linux', "
+        "'Generalized', 'V1', 'x64')"
+    )
     for region in ("westeurope", "eastus"):  # a version's targets, in the order given
         db.execute("INSERT INTO target_regions (version_id, region) VALUES (1, ?)", (region,))
     db.commit()
@@ -222,12 +234,15 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            assert [g.name for g in await c.list_galleries()] == ["G"]
+            (g,) = await c.list_galleries()
+            sub = await c._run(c._catalog.settings.default_subscription)  # type: ignore[union-attr]
+            assert g.id == f"/subscriptions/{sub}/resourceGroups/default/{PROVIDER}/G"
             assert (await c.get_region("westeurope")).display_name == "West Europe"
+            assert [d.name for d in await c.list_image_definitions("G")] == ["D"]
 
     run(go())
     db = sqlite3.connect(home / "catalog.db")
-    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS) == 4
+    assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
     order = db.execute("SELECT region FROM target_regions ORDER BY seq").fetchall()
     assert [r[0] for r in order] == ["westeurope", "eastus"]
@@ -283,7 +298,8 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
             catalog.session.write() as db,
         ):
             db.execute(
-                "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'mars', 'u')"
+                "INSERT INTO galleries (subscription, resource_group, name, location, "
+                "unique_name) VALUES ('s', 'g', 'x', 'mars', 'u')"
             )
     finally:
         catalog.close()

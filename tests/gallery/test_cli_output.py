@@ -43,18 +43,33 @@ def test_tsv_is_values_only_in_az_order(two: Path) -> None:
     out = cli_run(two, "sig", "list", output="tsv").stdout
     rows = [line.split("\t") for line in out.splitlines()]
     # az's order: keys sorted; a nested object is an empty field; null is None
-    # description, id, identifier, location, name, provisioningState, type
+    # description, id, identifier, location, name, provisioningState,
+    # resourceGroup, tags, type
+    ids = [g["id"] for g in cli(two, "sig", "list")]
+    assert ids[0].endswith("/resourceGroups/default/providers/Microsoft.Compute/galleries/G")
     assert rows == [
         [
             "first",
-            "/galleries/G",
+            ids[0],
             "",
             "westeurope",
             "G",
             "Succeeded",
+            "default",
+            "",
             "Microsoft.Compute/galleries",
         ],
-        ["None", "/galleries/H", "", "eastus", "H", "Succeeded", "Microsoft.Compute/galleries"],
+        [
+            "None",
+            ids[1],
+            "",
+            "eastus",
+            "H",
+            "Succeeded",
+            "default",
+            "",
+            "Microsoft.Compute/galleries",
+        ],
     ]
     # a query's multiselect keeps its own order; a list is written as its length
     picked = cli_run(two, "sig", "image-definition", "list", "-r", "G", "--query",
@@ -93,7 +108,10 @@ def test_a_bad_query_is_refused_before_anything_changes(definition: Path) -> Non
 
 def test_table_has_short_headers_and_a_row_per_region(definition: Path, image: Path) -> None:
     gallery = cli_run(definition, "sig", "show", "-r", "G", output="table").stdout.splitlines()
-    assert gallery[0].split() == ["Name", "Location", "Description", "ProvisioningState"]
+    assert gallery[0].split() == [
+        "Name", "ResourceGroup", "Location", "Description", "ProvisioningState",
+    ]  # fmt: skip
+    assert gallery[2].split()[:3] == ["G", "default", "westeurope"]
     create_cli(definition, "1.0.0", image, "--target-regions", "westeurope", "eastus=2")
     listed = cli_run(definition, "sig", "image-version", "list", "-r", "G", "-i", "D",
                      output="table").stdout.splitlines()  # fmt: skip

@@ -76,10 +76,15 @@ def test_create_replicates_to_every_region_and_zone(definition: Path, image: Pat
                 "zone-2",
                 "zone-3",
             }
-            assert sum(r.egress for r in replicas) == 3  # the first in each region
+            # the first in each region but the source's own, which crossed nothing
+            assert [(r.region, r.zone) for r in replicas if r.egress] == [
+                ("eastus", ""),
+                ("northeurope", "1"),
+            ]
             cost = await c.cost("G", "D", "1.0.0")
             size = image.stat().st_size
-            assert (cost.storage_bytes, cost.egress_bytes) == (6 * size, 3 * size)
+            assert (cost.storage_bytes, cost.egress_bytes) == (6 * size, 2 * size)
+            assert [r.egress_bytes for r in cost.regions] == [size, size, 0]
             assert [(r.region, r.replicas) for r in cost.regions] == [
                 ("eastus", 1),
                 ("northeurope", 3),
@@ -134,7 +139,8 @@ def test_data_disks_by_lun_and_a_version_as_source(
         "-l", "westeurope", "--image-version", "G/D/1.0.0",
         "--target-regions", "westeurope", "northeurope",
     )  # fmt: skip
-    assert copy["storageProfile"]["source"] == {"id": "/galleries/G/images/D/versions/1.0.0"}
+    source_id = cli(definition, "sig", "image-version", "show", *IDS)["id"]
+    assert copy["storageProfile"]["source"] == {"id": source_id}  # the source's full ARM id
     assert [d["lun"] for d in copy["storageProfile"]["dataDiskImages"]] == [0, 3]
     reps2 = cli(definition, "sig", "image-version", "list-replicas", "-r", "G", "-i", "D",
                 "-e", "2.0.0")  # fmt: skip

@@ -24,10 +24,14 @@ def current_principal(explicit: str | None = None) -> str:
 class Access:
     """The caller's rights over one home's catalog."""
 
-    def __init__(self, catalog: Catalog, principal: str) -> None:
+    def __init__(self, catalog: Catalog, principal: str, owner: str | None = None) -> None:
         self.catalog = catalog
         self.principal = principal
-        self.owner = catalog.settings.ensure_owner(principal)
+        self.owner = owner or catalog.settings.ensure_owner(principal)
+
+    def scoped(self, catalog: Catalog) -> Access:
+        """The same caller's rights, looked up in another scope's catalog."""
+        return Access(catalog, self.principal, self.owner)
 
     @property
     def is_owner(self) -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from imgrepl.catalog import ENV_CATALOG, Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
-from imgrepl.home import ENV_PRINCIPAL, logs_dir, open_private
+from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP
+from imgrepl.home import ENV_DEFAULTS_PREFIX, ENV_PRINCIPAL, logs_dir, open_private
 
 # the entry point, above this layer: named, never imported from here
 WORKER_MODULE = "imgrepl.api.background"
@@ -24,6 +25,24 @@ def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None
     argv = [sys.executable, "-m", WORKER_MODULE, str(home), ref.gallery]
     argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
     return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
+
+
+def log_name(catalog: Catalog, ref: VersionRef) -> str:
+    """`G-D-V.log`; outside the catalog's default subscription and resource
+    group `S-RG-G-D-V.log`, so same-named versions of two groups never share one."""
+    names = [ref.gallery, ref.definition, ref.name]
+    default = (catalog.settings.default_subscription(), DEFAULT_RESOURCE_GROUP)
+    if (ref.subscription, ref.resource_group.casefold()) != default:
+        names = [ref.subscription, ref.resource_group, *names]
+    return "-".join(names) + ".log"
+
+
+def scope_env(ref: VersionRef) -> dict[str, str]:
+    """The worker finds the version in the scope it was recorded in."""
+    return {
+        ENV_DEFAULTS_PREFIX + "SUBSCRIPTION": ref.subscription,
+        ENV_DEFAULTS_PREFIX + "GROUP": ref.resource_group,
+    }
 
 
 def spawn(
@@ -38,7 +57,7 @@ def spawn(
     logs = logs_dir(home)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here when the catalog is elsewhere
     logs.mkdir(mode=0o700, parents=True, exist_ok=True)
-    log = open_private(logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log")
+    log = open_private(logs / log_name(catalog, ref))
     with log:
         child = subprocess.Popen(
             worker_argv(home, ref, retry, cap_mbps),
@@ -46,7 +65,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url},
+            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url} | scope_env(ref),
         )
     _children[:] = [c for c in _children if c.poll() is None] + [child]
     # hand it the job now so `wait` sees it at once; if another process is
