@@ -52,8 +52,10 @@ def test_a_token_is_printed_once_kept_as_a_hash_and_proves_its_principal(
         assert secret not in text and secret[8:] not in text
     assert hashlib.sha256(secret.encode()).hexdigest() in dump  # what is kept instead
 
-    other = cli(definition, "token", "create", "--principal", "ci")
+    debug = cli_run(definition, "token", "create", "--principal", "ci", "--debug")
+    other = debug.json()
     assert other["token"] != secret and other["id"] != made["id"]
+    assert "running the request" in debug.stderr and other["token"] not in debug.stderr
     assert len(cli(definition, "token", "list", "--principal", "ci")) == 2
     assert cli(definition, "token", "list", "--principal", "nobody") == []
 
@@ -90,6 +92,8 @@ def test_missing_or_malformed_headers_fail_authentication(definition: Path) -> N
     for header in (secret, f"Basic {secret}", "Bearer", "Bearer  ", f"Bearer {secret} extra"):
         message = _refused(definition, header, "AuthenticationFailed")
         assert "malformed" in message and secret not in message
+    huge = "Bearer " + "eyJ" + "A" * 100_000 + ".x.y"
+    assert "longer than" in _refused(definition, huge, "AuthenticationFailed")
 
 
 def test_only_the_owner_makes_tokens_and_bad_input_changes_nothing(definition: Path) -> None:

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ class OidcConfig:
     audience: str
     jwks: str
     leeway: int = LEEWAY
+    jwks_timeout: float = 5.0  # seconds a JWKS endpoint may take to answer
 
 
 def _invalid(reason: str) -> AuthenticationError:
@@ -57,7 +61,14 @@ def _is_loopback(host: str | None) -> bool:
 
 
 class OidcVerifier:
-    """Checks a JWT and returns its principal."""
+    """Checks a JWT and returns its principal.  The issuer's keys are read
+    once and kept for KEYS_LIFETIME; a token naming a key not among them
+    reads them again (the issuer may have rotated its keys), at most once
+    per REFRESH_EVERY, so tokens with made-up key ids cannot make the
+    service hammer the issuer.  Thread-safe."""
+
+    KEYS_LIFETIME = 300.0
+    REFRESH_EVERY = 30.0
 
     def __init__(self, config: OidcConfig) -> None:
         import jwt
@@ -68,45 +79,57 @@ class OidcVerifier:
         url = urlsplit(config.jwks)
         self._client: jwt.PyJWKClient | None = None
         self._file: Path | None = None
+        self._lock = threading.Lock()
+        self._read_at = -math.inf
         if url.scheme in ("http", "https"):
             if url.scheme == "http" and not _is_loopback(url.hostname):
                 raise ValidationError(
                     f"--oidc-jwks {config.jwks!r}: plain http is allowed only on a loopback "
                     "address; use https"
                 )
-            self._client = jwt.PyJWKClient(config.jwks, lifespan=300, timeout=5)
+            self._client = jwt.PyJWKClient(
+                config.jwks, cache_jwk_set=False, timeout=config.jwks_timeout
+            )
+            self._keys: dict[str, Any] = {}
         else:
             self._file = Path(config.jwks)
-            self._keys = self._read_file()  # a bad file is an error now, not per request
+            try:
+                self._keys = self._read()  # a bad file is an error now, not per request
+            except AuthenticationError as exc:
+                raise ValidationError(f"--oidc-jwks {config.jwks!r}: {exc}") from None
+            self._read_at = time.monotonic()
 
-    def _read_file(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, Any]:
+        """The issuer's signing keys by key id."""
         import jwt
 
-        assert self._file is not None
         try:
-            keys = jwt.PyJWKSet.from_json(self._file.read_text()).keys
-        except (OSError, ValueError, jwt.PyJWKSetError, jwt.InvalidKeyError) as exc:
-            raise ValidationError(f"--oidc-jwks {str(self._file)!r}: not a JWKS ({exc})") from None
+            if self._client is not None:
+                data = self._client.fetch_data()
+            else:
+                assert self._file is not None
+                data = json.loads(self._file.read_text())
+            keys = jwt.PyJWKSet.from_dict(data).keys
+        except jwt.PyJWKClientConnectionError:
+            raise _invalid("the issuer's keys (JWKS) cannot be fetched") from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, jwt.PyJWTError) as exc:
+            raise _invalid(f"the issuer's keys are not a JWKS ({type(exc).__name__})") from None
         return {k.key_id or "": k for k in keys}
 
-    def _key(self, token: str, kid: str | None) -> Any:
-        import jwt
-
-        if self._client is not None:
-            try:
-                return self._client.get_signing_key_from_jwt(token)
-            except jwt.PyJWKClientConnectionError:
-                raise _invalid("the issuer's keys (JWKS) cannot be fetched") from None
-            except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
-                raise _invalid(str(exc)) from None
-        keys = self._keys
-        if (kid or "") not in keys:  # the issuer may have rotated its keys: read again
-            keys = self._keys = self._read_file()
+    def _key(self, kid: object) -> Any:
+        name = kid if isinstance(kid, str) else ""
+        with self._lock:
+            age = time.monotonic() - self._read_at
+            stale = age >= self.KEYS_LIFETIME
+            if stale or (name not in self._keys and age >= self.REFRESH_EVERY):
+                self._read_at = time.monotonic()
+                self._keys = self._read()
+            keys = self._keys
         if kid is None and len(keys) == 1:
             return next(iter(keys.values()))
-        if (kid or "") not in keys:
+        if not isinstance(kid, str) or kid not in keys:
             raise _invalid(f"no key {kid!r} in the issuer's keys")
-        return keys[kid or ""]
+        return keys[kid]
 
     def verify(self, token: str) -> Identity:
         import jwt
@@ -116,9 +139,9 @@ class OidcVerifier:
         except jwt.PyJWTError:
             raise _invalid("not a well-formed JWT") from None
         alg = header.get("alg")
-        if alg not in ALGORITHMS:
+        if not isinstance(alg, str) or alg not in ALGORITHMS:
             raise _invalid(f"algorithm {alg!r} is not accepted (use RS256 or ES256)")
-        key = self._key(token, header.get("kid"))
+        key = self._key(header.get("kid"))
         if getattr(key, "key_type", None) != ALGORITHMS[alg] or key.algorithm_name != alg:
             raise _invalid(f"the key {key.key_id!r} is not a key for {alg}")
         try:
