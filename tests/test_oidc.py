@@ -135,6 +135,17 @@ def test_bad_signature_issuer_audience_or_lifetime_is_refused(
     assert _check(catalog, jwks, _sign(keys["rsa"], "r1", exp=now - 30)).principal == OID  # leeway
 
 
+def test_a_remembered_jwt_still_expires(catalog: Any, jwks: Path, keys: Any) -> None:
+    auth = Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, str(jwks), leeway=0))
+    exp = int(time.time()) + 2
+    token = f"Bearer {_sign(keys['rsa'], 'r1', exp=exp)}"
+    for _ in range(3):
+        assert auth.check(token).principal == OID
+    time.sleep(max(0.0, exp - time.time()) + 0.1)
+    with pytest.raises(AuthenticationError, match="has expired"):
+        auth.check(token)
+
+
 def test_alg_none_and_hmac_keyed_with_the_public_key_are_refused(
     catalog: Any, tmp_path: Path, keys: Any
 ) -> None:

@@ -18,11 +18,13 @@ a tenant: imgrepl.gallery.sharing).
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import math
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from imgrepl.gallery.rules import principal_name
 
 ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}  # alg -> the key type it needs
 LEEWAY = 60  # seconds of clock skew allowed on exp and nbf
+VERIFIED_KEPT = 4096  # verified tokens remembered
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class OidcVerifier:
         self._file: Path | None = None
         self._lock = threading.Lock()
         self._read_at = -math.inf
+        # sha256(token) -> (identity, until when it holds), oldest first
+        self._verified: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
         if url.scheme in ("http", "https"):
             if url.scheme == "http" and not _is_loopback(url.hostname):
                 raise ValidationError(
@@ -132,6 +137,23 @@ class OidcVerifier:
         return keys[kid]
 
     def verify(self, token: str) -> Identity:
+        """The token's principal; a token verified before is remembered until
+        it expires (or the keys are due to be read again), so a client
+        sending one JWT per request pays for its signature once."""
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.time()
+        with self._lock:
+            hit = self._verified.get(digest)
+        if hit is not None and now < hit[1]:
+            return hit[0]
+        identity, expires = self._verify(token)
+        with self._lock:
+            self._verified[digest] = (identity, min(expires, now + self.KEYS_LIFETIME))
+            while len(self._verified) > VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         import jwt
 
         try:
@@ -167,4 +189,5 @@ class OidcVerifier:
             shown = json.dumps(subject)[:80]
             raise _invalid(f"its principal {shown} is not a valid name") from None
         tenant = claims.get("tid")
-        return Identity(principal, "oidc", tenant if isinstance(tenant, str) else None)
+        identity = Identity(principal, "oidc", tenant if isinstance(tenant, str) else None)
+        return identity, float(claims["exp"]) + self.config.leeway

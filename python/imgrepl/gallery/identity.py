@@ -137,7 +137,7 @@ def bearer(authorization: str | None) -> str:
             "AuthenticationFailed",
             f"authentication failed: the credential is longer than {MAX_CREDENTIAL} characters",
         )
-    if scheme.lower() != "bearer" or not credential or any(c.isspace() for c in credential):
+    if scheme.lower() != "bearer" or len(credential.split(maxsplit=1)) != 1:
         raise AuthenticationError(
             "AuthenticationFailed",
             "authentication failed: the Authorization header is malformed (use 'Bearer <token>')",
