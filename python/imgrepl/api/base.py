@@ -22,6 +22,7 @@ from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
+from imgrepl.exceptions import NotFoundError
 from imgrepl.gallery.access import READ
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
@@ -176,6 +177,14 @@ class ClientBase:
     ) -> tuple[Catalog, VersionRef]:
         catalog = await self._require(role, what, gallery, definition)
         return catalog, await self._run(catalog.versions.find, gallery, definition, version)
+
+    async def _exists(self, get: Callable[..., Any], *args: Any) -> bool:
+        """Whether `get(*args)` finds what it looks for."""
+        try:
+            await self._run(get, *args)
+        except NotFoundError:
+            return False
+        return True
 
     async def _version(self, catalog: Catalog, ref: VersionRef) -> ImageVersion:
         """The version with its replication status, derived by the domain."""
