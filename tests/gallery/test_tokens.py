@@ -145,3 +145,23 @@ def test_a_proven_principal_never_becomes_the_owner_of_a_new_home(home: Path) ->
             await c.set_limits(await c.get_limits())  # alice owns it
 
     run(first())
+
+
+@pytest.mark.sqlite_only  # two homes with catalogs of their own
+def test_a_token_of_another_home_proves_nothing_here(tmp_path: Path) -> None:
+    from imgrepl.catalog import open_catalog
+
+    async def make(home: Path) -> str:
+        async with Client(home, principal=OWNER) as c:
+            return (await c.create_token("ci")).token
+
+    theirs, ours = run(make(tmp_path / "a")), run(make(tmp_path / "b"))
+    catalog = open_catalog(tmp_path / "b")
+    try:
+        auth = Authenticator(catalog)
+        assert auth.check(f"Bearer {ours}").principal == "ci"
+        with pytest.raises(AuthenticationError, match="no such token") as caught:
+            auth.check(f"Bearer {theirs}")
+        assert caught.value.code == "InvalidAuthenticationToken"
+    finally:
+        catalog.close()
