@@ -223,3 +223,27 @@ def test_grant_shorthands_and_missing_scopes(definition: Path) -> None:
                     await c.list_grants(name)
 
     run(go())
+
+
+def test_what_is_not_there_is_404_to_those_who_may_look_and_403_to_others(
+    definition: Path,
+) -> None:
+    s = scopes(definition)
+    assign(definition, "carl", "Contributor", s["group"])
+    assign(definition, "ed", "Reader", s["gallery"])
+
+    async def go() -> None:
+        async with Client(definition, identity=Identity("carl", "token")) as c:
+            with pytest.raises(NotFoundError, match="'nope' not found"):
+                await c.get_gallery("nope")
+            with pytest.raises(NotFoundError, match="G/nope not found"):
+                await c.get_image_definition("G", "nope")
+            assert await c.delete_gallery("nope") is False  # ARM's DELETE of what is gone
+        async with Client(definition, identity=Identity("ed", "token")) as c:
+            with pytest.raises(NotFoundError, match="G/nope not found"):
+                await c.get_image_definition("G", "nope")
+            for missing in (c.get_gallery("nope"), c.get_image_definition("nope", "D")):
+                with pytest.raises(AuthorizationError, match="may not read"):
+                    await missing
+
+    run(go())
