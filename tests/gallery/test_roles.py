@@ -247,3 +247,25 @@ def test_what_is_not_there_is_404_to_those_who_may_look_and_403_to_others(
                     await missing
 
     run(go())
+
+
+def test_a_contributor_of_a_resource_group_creates_galleries_there_only(
+    definition: Path,
+) -> None:
+    s = scopes(definition)
+    sub = s["subscription"].split("/")[2]
+    assign(definition, "carl", "Contributor", f"{s['subscription']}/resourceGroups/team")
+    before = catalog_state(definition)
+
+    async def go() -> None:
+        carl = Identity("carl", "token")
+        async with Client(definition, identity=carl, subscription=sub, resource_group="TEAM") as c:
+            made = await c.create_gallery("Mine", "westeurope")
+            assert made.resource_group == "TEAM" and (await c.get_gallery("mine")).name == "Mine"
+        for group in ("default", "other"):
+            async with Client(definition, identity=carl, resource_group=group) as c:
+                with pytest.raises(AuthorizationError, match="may not create galleries"):
+                    await c.create_gallery("Mine", "westeurope")
+
+    run(go())
+    assert len(catalog_state(definition)) == len(before) + 1  # one gallery row, nothing else

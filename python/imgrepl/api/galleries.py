@@ -137,8 +137,8 @@ class CatalogApi(RoleApi):
         exists = await self._exists(catalog.galleries.get, name)
         if exists:
             await self._run(acc.require, WRITE, "update the gallery", name, None)
-        else:
-            acc.require_owner("create galleries")
+        else:  # Contributor (or more) at the resource group, as in Azure
+            await self._run(acc.require_at, WRITE, "create galleries", self.scope)
         return await self._run(_put_gallery, catalog, gallery)
 
     async def get_gallery(self, name: str) -> Gallery:
