@@ -243,6 +243,8 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     run(go())
     db = sqlite3.connect(home / "catalog.db")
     assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "tokens" in tables
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
     order = db.execute("SELECT region FROM target_regions ORDER BY seq").fetchall()
     assert [r[0] for r in order] == ["westeurope", "eastus"]
@@ -277,8 +279,8 @@ def test_a_version_recorded_without_a_source_manifest_is_verified(
 
 @pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
-    """Deleting a gallery takes its grants with it (ON DELETE CASCADE works
-    only with foreign keys on), and a row naming a missing region is refused."""
+    """Deleting a gallery takes the role assignments at it with it, and a row
+    naming a missing region is refused (foreign keys are on)."""
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
@@ -288,7 +290,7 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
             await c.delete_gallery("G")
 
     run(go())
-    assert table_count(home, "grants") == 0
+    assert table_count(home, "role_assignments") == 0
     from imgrepl.catalog import open_catalog
 
     catalog = open_catalog(home)

@@ -24,7 +24,10 @@ from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
 from imgrepl.exceptions import NotFoundError
+from imgrepl.gallery.access import READ
+from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.rules import principal_name
 from imgrepl.gallery.scope import (
     DEFAULT_RESOURCE_GROUP,
     ArmId,
@@ -45,12 +48,21 @@ class ClientBase:
         *,
         principal: str | None = None,
         catalog: str | None = None,
+        identity: Identity | None = None,
         subscription: str | None = None,
         resource_group: str | None = None,
     ) -> None:
+        """`principal`: the local caller acting as someone (`--as`);
+        `identity`: a principal proven by imgrepl.api.identity.Authenticator
+        (the service), which holds its role assignments only."""
+        if identity is not None and principal is not None:
+            raise ValueError("give a principal or a proven identity, not both")
         self.home = resolve_home(home)
         self.catalog_url = resolve_catalog(self.home, catalog)
-        self.principal = current_principal(principal)
+        self.identity = identity
+        self.principal = (
+            principal_name(identity.principal) if identity else current_principal(principal)
+        )
         sub = subscription or configured_default(self.home, "subscription")
         group = resource_group or configured_default(self.home, "group")
         self._subscription = None if sub is None else subscription_id(sub)
@@ -93,22 +105,35 @@ class ClientBase:
         resource_group: str | None = None,
         *,
         principal: str | None = None,
+        identity: Identity | None = None,
     ) -> Self:
         """Another client on this one's open catalog (the connection shared,
         not opened again): another subscription (None: this one's), resource
-        group (None: none, so lists span the subscription) and principal
-        (None: this one's).  What the ARM service makes per request; closing
-        it leaves this client open."""
+        group (None: none, so lists span the subscription) and caller: a
+        proven `identity` (the service's, per request: its role assignments
+        only, never the owner), a claimed `principal` (`--as`), or None:
+        this one's.  Closing it leaves this client open."""
+        if identity is not None and principal is not None:
+            raise ValueError("give a principal or a proven identity, not both")
         await self._open()
         assert self._root is not None and self._access is not None
         child = copy.copy(self)
         child._subscription = subscription_id(subscription) if subscription else self.subscription
         child.resource_group = resource_group_name(resource_group) if resource_group else None
-        child.principal = current_principal(principal) if principal else self.principal
+        if identity is not None:
+            child.identity, child.principal = identity, principal_name(identity.principal)
+        elif principal is not None:
+            child.identity, child.principal = None, current_principal(principal)
         child._owns_root = False
         child._catalog = self._root.scoped(child.scope)
         child._listing = self._root.scoped(ArmId(child.subscription, child.resource_group))
-        child._access = Access(child._catalog, child.principal, self._access.owner)
+        child._access = Access(
+            child._catalog,
+            child.principal,
+            proven=child.identity is not None,
+            tenant=child.identity.tenant if child.identity else None,
+            owner=self._access.owner,
+        )
         return child
 
     async def _open(self) -> tuple[Catalog, Access]:
@@ -126,7 +151,11 @@ class ClientBase:
             catalog = root.scoped(self.scope)
             self._listing = root.scoped(ArmId(self.subscription, self.resource_group))
             self._catalog = catalog
-            self._access = await asyncio.to_thread(Access, catalog, self.principal)
+            proven = self.identity is not None
+            tenant = self.identity.tenant if self.identity else None
+            self._access = await asyncio.to_thread(
+                Access, catalog, self.principal, proven=proven, tenant=tenant
+            )
         return self._catalog, self._access
 
     async def _list_scope(self) -> Catalog:
@@ -156,6 +185,32 @@ class ClientBase:
         catalog, acc = await self._open()
         await self._run(acc.require, role, what, gallery, definition)
         return catalog
+
+    async def _require_at(self, role: str, what: str, target: ArmId) -> Catalog:
+        catalog, acc = await self._open()
+        await self._run(acc.require_at, role, what, target)
+        return catalog
+
+    async def _scope(
+        self,
+        gallery: str,
+        definition: str | None = None,
+        *,
+        needed: str = READ,
+        what: str = "read the gallery",
+    ) -> ArmId:
+        """The ARM id of a gallery or definition of this home, to a caller
+        holding `needed` there (to others it is refused, whether it exists
+        or not)."""
+        catalog, acc = await self._open()
+        await self._run(acc.require, needed, what, gallery, definition)
+        if definition is not None:
+            await self._run(catalog.definitions.get, gallery, definition)  # NotFound
+        scope = await self._run(acc.gallery_scope, gallery, definition)
+        if scope is None:
+            await self._run(catalog.galleries.get, gallery)  # NotFound
+        assert scope is not None
+        return scope
 
     async def _ref(
         self, role: str, what: str, gallery: str, definition: str, version: str

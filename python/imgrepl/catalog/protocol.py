@@ -20,10 +20,13 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
-from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
+from imgrepl.gallery.access import RoleAssignment
+from imgrepl.gallery.identity import Token
+from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.scope import ArmId
+from imgrepl.gallery.sharing import SharingProfile
 from imgrepl.gallery.status import StoredVersion
 
 
@@ -32,6 +35,10 @@ class Settings(Protocol):
 
     def ensure_owner(self, principal: str) -> str:
         """The home's owner: whoever opened it first."""
+        ...
+
+    def owner(self) -> str | None:
+        """The home's owner, if it has one yet (reading never sets it)."""
         ...
 
     def default_subscription(self) -> str:
@@ -82,6 +89,8 @@ class Galleries(Protocol):
         """Sets the description, and the tags unless None."""
         ...
 
+    def set_sharing(self, name: str, profile: SharingProfile) -> None: ...
+
     def delete(self, name: str) -> None:
         """Refused while the gallery has image definitions."""
         ...
@@ -100,26 +109,26 @@ class Definitions(Protocol):
         ...
 
 
-class Grants(Protocol):
-    def put(self, grant: Grant) -> Grant:
-        """Gives the principal this role on the scope, replacing its old one there."""
+class RoleAssignments(Protocol):
+    def create(self, assignment: RoleAssignment) -> RoleAssignment:
+        """Records it; an equal one (principal, role, scope) is returned instead."""
         ...
 
-    def remove(self, principal: str, gallery: str, definition: str | None) -> None: ...
-    def all(self, gallery: str, definition: str | None = None) -> list[Grant]:
-        """Grants at the gallery, and at the definition if one is named."""
+    def all(self, principal: str | None = None) -> list[RoleAssignment]: ...
+    def delete(self, assignment_id: str) -> None: ...
+    def delete_under(self, scope: ArmId) -> int:
+        """Those at the scope or below it (the resource is gone); how many."""
         ...
 
-    def roles_of(self, principal: str, gallery: str, definition: str | None) -> list[str]:
-        """The roles a principal holds that cover this gallery or definition."""
-        ...
 
-    def definitions_granted(self, principal: str, gallery: str) -> list[str]:
-        """Definitions of a gallery on which the principal holds a definition-level role."""
-        ...
+class Tokens(Protocol):
+    """Access tokens, found by the hash of their secret."""
 
-    def has_any(self, principal: str) -> bool:
-        """Whether the principal holds a role anywhere in the home."""
+    def add(self, token: Token, secret_hash: str) -> Token: ...
+    def find(self, secret_hash: str) -> Token | None: ...
+    def all(self, principal: str | None = None) -> list[Token]: ...
+    def revoke(self, token_id: str, when: float) -> Token:
+        """Marks it revoked (once: a second revoke keeps the first time)."""
         ...
 
 
@@ -231,7 +240,9 @@ class Repositories(Protocol):
     @property
     def definitions(self) -> Definitions: ...
     @property
-    def grants(self) -> Grants: ...
+    def tokens(self) -> Tokens: ...
+    @property
+    def role_assignments(self) -> RoleAssignments: ...
     @property
     def versions(self) -> Versions: ...
     @property
@@ -251,6 +262,11 @@ class Catalog(Repositories, Protocol):
     def transaction(self) -> AbstractContextManager[Repositories]:
         """One unit of work: the repositories it yields write all or nothing,
         serialised against every other writer; an exception rolls it back."""
+        ...
+
+    @property
+    def scope(self) -> ArmId | None:
+        """Where its gallery names are looked up (see scoped); None: anywhere."""
         ...
 
     def scoped(self, scope: ArmId | None) -> Catalog:

@@ -26,6 +26,10 @@ class SqlSettings:
                 owner = principal
             return owner
 
+    def owner(self) -> str | None:
+        with self._s.read() as db:
+            return _meta(db, "owner")
+
     def default_subscription(self) -> str:
         """The catalog's own subscription, made once by its migration."""
         with self._s.read() as db:
