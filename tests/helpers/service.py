@@ -1,0 +1,105 @@
+"""`imgrepl serve` as a real process for the service tests: TLS from a
+trustme CA, a free port, the `listening on` line awaited, and a stop by
+signal that reports the exit status."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import trustme
+
+LISTENING = re.compile(r"listening on (https?://\S+)")
+
+
+@dataclass
+class Tls:
+    ca_pem: Path
+    cert: Path
+    key: Path
+
+
+def make_tls(where: Path) -> Tls:
+    """A CA and a certificate for 127.0.0.1 and localhost signed by it."""
+    where.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    tls = Tls(where / "ca.pem", where / "cert.pem", where / "key.pem")
+    ca.cert_pem.write_to_path(str(tls.ca_pem))
+    cert.cert_chain_pems[0].write_to_path(str(tls.cert))
+    cert.private_key_pem.write_to_path(str(tls.key))
+    return tls
+
+
+@dataclass
+class Served:
+    """A running `imgrepl serve`."""
+
+    proc: subprocess.Popen[str]
+    url: str
+    lines: list[str] = field(default_factory=list)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+        finally:
+            self._drain()
+
+    def _drain(self) -> None:
+        out = self.proc.stdout
+        if out is not None and not out.closed:
+            self.lines.append(out.read())
+            out.close()
+
+    def output(self) -> str:
+        """Everything it printed (once it has stopped)."""
+        return "".join(self.lines)
+
+
+def serve_argv(home: Path, tls: Tls | None, *extra: str) -> list[str]:
+    argv = [sys.executable, "-m", "imgrepl", "serve", "--home", str(home), "--port", "0"]
+    if tls is not None:
+        argv += ["--tls-cert", str(tls.cert), "--tls-key", str(tls.key)]
+    return argv + list(extra)
+
+
+def start_serve(argv: list[str], env: dict[str, str] | None = None, wait: float = 60) -> Served:
+    """Starts the server and waits for its `listening on` line."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            found = LISTENING.search(line)
+            if found:
+                return Served(proc, found.group(1), lines)
+        elif proc.poll() is not None:
+            break
+    proc.kill()
+    out = "".join(lines) + (proc.stdout.read() or "")
+    raise AssertionError(f"imgrepl serve did not start: {out}")
