@@ -58,12 +58,12 @@ async def dispatch(request: Request) -> Response:
 
 async def _dispatch(request: Request) -> Response:
     service: Service = request.app.state.service
-    principal = await service.authenticate(request.headers.get("authorization"))
+    identity = await service.authenticate(request.headers.get("authorization"))
     api_version = check_api_version(request)
     target = parse_path(request.url.path)
     raw = await read_body(request, service.config.max_body_bytes)
     body = parse_body(raw) if request.method in ("PUT", "PATCH") else {}
-    call = Call(request, service, target, service.client(principal), api_version, body)
+    call = Call(request, service, target, service.client(identity), api_version, body)
     handler = _handler(target, request.method)
     return await handler(call)
 

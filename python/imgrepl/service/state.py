@@ -17,21 +17,23 @@ from urllib.parse import urlparse
 
 from imgrepl import stores
 from imgrepl.api.client import Client
+from imgrepl.api.identity import Authenticator
 from imgrepl.exceptions import ImgreplError
+from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.scope import ArmId
 from imgrepl.service.config import ServiceConfig
 
 log = logging.getLogger("imgrepl.service")
 UNFINISHED = ("Creating", "Updating", "Deleting")
-Authenticate = Callable[[str | None], Awaitable[str]]
+Authenticate = Callable[[str | None], Awaitable[Identity]]
 
 
 class Service:
     def __init__(self, config: ServiceConfig, authenticate: Authenticate | None = None) -> None:
         self.config = config
         self._authenticate = authenticate
-        self._clients: dict[str, Client] = {}
+        self._clients: dict[Identity, Client] = {}
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         self._failures: dict[tuple[str, ...], str] = {}
@@ -42,7 +44,9 @@ class Service:
         """Opens the catalog as the home's owner (the user running the server)
         and resumes the versions a stop or a crash left unfinished."""
         self.owner = Client(self.config.home, catalog=self.config.catalog)
-        await self.owner._open()
+        catalog, _ = await self.owner._open()
+        if self._authenticate is None:
+            self._authenticate = Authenticator(catalog, self.config.oidc).authenticate
         for gallery in await self.owner.list_galleries():
             for d in await self.owner.list_image_definitions(gallery.name):
                 for v in await self.owner.list_image_versions(gallery.name, d.name):
@@ -65,18 +69,17 @@ class Service:
         self._clients.clear()
 
     # --- callers ---------------------------------------------------------------------
-    async def authenticate(self, authorization: str | None) -> str:
-        """The principal the request's bearer token proves."""
-        from imgrepl.service.auth import authenticate
+    async def authenticate(self, authorization: str | None) -> Identity:
+        """Who the request's bearer token proves (401 AuthenticationError if none)."""
+        assert self._authenticate is not None, "the service has not started"
+        return await self._authenticate(authorization)
 
-        return await (self._authenticate or authenticate)(authorization)
-
-    def client(self, principal: str) -> Client:
-        """The Client acting as `principal`."""
-        found = self._clients.get(principal)
+    def client(self, identity: Identity) -> Client:
+        """The Client acting as the proven `identity`, with its roles only."""
+        found = self._clients.get(identity)
         if found is None:
-            found = Client(self.config.home, principal=principal, catalog=self.config.catalog)
-            self._clients[principal] = found
+            found = Client(self.config.home, catalog=self.config.catalog, identity=identity)
+            self._clients[identity] = found
         return found
 
     async def regions(self) -> list[Region]:
