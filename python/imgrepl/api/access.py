@@ -24,17 +24,25 @@ def current_principal(explicit: str | None = None) -> str:
 class Access:
     """The caller's rights over one home's catalog."""
 
-    def __init__(self, catalog: Catalog, principal: str, *, proven: bool = False) -> None:
+    def __init__(
+        self, catalog: Catalog, principal: str, owner: str | None = None, *, proven: bool = False
+    ) -> None:
         """`proven`: the principal comes from a credential (a token, a JWT),
         not from the local user: it holds its roles only, and never becomes
         (nor is) the home's owner, whatever its name."""
         self.catalog = catalog
         self.principal = principal
         self.proven = proven
-        if proven:
+        if owner is not None:
+            self.owner: str | None = owner
+        elif proven:
             self.owner = catalog.settings.owner()
         else:  # on one machine the file system is the boundary: the first user owns it
             self.owner = catalog.settings.ensure_owner(principal)
+
+    def scoped(self, catalog: Catalog) -> Access:
+        """The same caller's rights, looked up in another scope's catalog."""
+        return Access(catalog, self.principal, self.owner, proven=self.proven)
 
     @property
     def is_owner(self) -> bool:

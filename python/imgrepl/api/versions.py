@@ -16,6 +16,7 @@ from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
+from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.status import with_status
 from imgrepl.replication.replicator import ProgressCallback
 
@@ -173,6 +174,22 @@ class VersionApi(ClientBase):
             WRITE, "replicate the image version", gallery, definition, version
         )
         return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
+
+    async def unfinished_versions(self) -> list[ImageVersion]:
+        """Versions left Creating, Updating or Deleting, in every subscription
+        and resource group of the home (what a stopped server resumes); the
+        home's owner only."""
+        await self._owner("list unfinished replications")
+        assert self._root is not None
+        root, found = self._root, []
+        for g in await self._run(root.scoped(None).galleries.all):
+            scoped = root.scoped(ArmId(g.subscription, g.resource_group))
+            for d in await self._run(scoped.definitions.all, g.name):
+                for stored in await self._run(scoped.versions.all, g.name, d.name):
+                    v = with_status(stored)
+                    if v.provisioning_state in ("Creating", "Updating", "Deleting"):
+                        found.append(v)
+        return found
 
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None

@@ -10,16 +10,35 @@ from typing import Any
 JSON = dict[str, Any]
 
 
-def gallery_id(gallery: str) -> str:
-    return f"/galleries/{gallery}"
+PROVIDER = "Microsoft.Compute"
 
 
-def definition_id(gallery: str, definition: str) -> str:
-    return f"{gallery_id(gallery)}/images/{definition}"
+def arm_id(
+    subscription: str,
+    resource_group: str | None = None,
+    gallery: str | None = None,
+    definition: str | None = None,
+    version: str | None = None,
+) -> str:
+    """An ARM resource id as Azure spells it (gallery.scope.ArmId parses them);
+    without a subscription (a record made outside the catalog) it starts at
+    the gallery."""
+    text = f"/subscriptions/{subscription}" if subscription else ""
+    if subscription and resource_group is not None:
+        text += f"/resourceGroups/{resource_group}"
+    if gallery is not None:
+        text += f"/providers/{PROVIDER}" if subscription else ""
+        text += f"/galleries/{gallery}"
+    if definition is not None:
+        text += f"/images/{definition}"
+    if version is not None:
+        text += f"/versions/{version}"
+    return text
 
 
 def version_id(gallery: str, definition: str, version: str) -> str:
-    return f"{definition_id(gallery, definition)}/versions/{version}"
+    """A version's id relative to its scope (`source.id` of a copied version)."""
+    return arm_id("", None, gallery, definition, version)
 
 
 @dataclass(frozen=True)
@@ -54,13 +73,22 @@ class Gallery:
     description: str | None
     unique_name: str
     provisioning_state: str = "Succeeded"
+    subscription: str = ""
+    resource_group: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return arm_id(self.subscription, self.resource_group, self.name)
 
     def to_azure(self) -> JSON:
         return {
-            "id": gallery_id(self.name),
+            "id": self.id,
             "name": self.name,
             "type": "Microsoft.Compute/galleries",
             "location": self.location,
+            "resourceGroup": self.resource_group,
+            "tags": dict(self.tags),
             "description": self.description,
             "identifier": {"uniqueName": self.unique_name},
             "provisioningState": self.provisioning_state,
@@ -90,13 +118,20 @@ class ImageDefinition:
     disallowed_disk_types: list[str] = field(default_factory=list)
     hyper_v_generation: str = "V1"
     architecture: str = "x64"
+    subscription: str = ""
+    resource_group: str = ""
+
+    @property
+    def id(self) -> str:
+        return arm_id(self.subscription, self.resource_group, self.gallery, self.name)
 
     def to_azure(self) -> JSON:
         return {
-            "id": definition_id(self.gallery, self.name),
+            "id": self.id,
             "name": self.name,
             "type": "Microsoft.Compute/galleries/images",
             "location": self.location,
+            "resourceGroup": self.resource_group,
             "tags": dict(self.tags),
             "identifier": {"publisher": self.publisher, "offer": self.offer, "sku": self.sku},
             "osType": self.os_type,
@@ -213,10 +248,15 @@ class ImageVersion:
     disks: list[DiskImage]
     source_version: str | None = None
     replication_status: ReplicationStatus | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    subscription: str = ""
+    resource_group: str = ""
 
     @property
     def id(self) -> str:
-        return version_id(self.gallery, self.definition, self.name)
+        return arm_id(
+            self.subscription, self.resource_group, self.gallery, self.definition, self.name
+        )
 
     def to_azure(self) -> JSON:
         os_disk = next((d for d in self.disks if d.lun is None), None)
@@ -225,6 +265,8 @@ class ImageVersion:
             "name": self.name,
             "type": "Microsoft.Compute/galleries/images/versions",
             "location": self.location,
+            "resourceGroup": self.resource_group,
+            "tags": dict(self.tags),
             "provisioningState": self.provisioning_state,
             "publishingProfile": {
                 "targetRegions": [t.to_azure() for t in self.target_regions],
@@ -286,13 +328,11 @@ class Grant:
     role: str
     gallery: str
     definition: str | None = None
+    subscription: str = ""
+    resource_group: str = ""
 
     def to_azure(self) -> JSON:
-        scope = (
-            definition_id(self.gallery, self.definition)
-            if self.definition
-            else gallery_id(self.gallery)
-        )
+        scope = arm_id(self.subscription, self.resource_group, self.gallery, self.definition)
         return {"principalId": self.principal, "roleDefinitionName": self.role, "scope": scope}
 
 
