@@ -12,7 +12,13 @@ from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
-from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas, version_cost
+from imgrepl.gallery.cost import (
+    Recommendation,
+    VersionCost,
+    billed,
+    recommend_replicas,
+    version_cost,
+)
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
@@ -211,8 +217,11 @@ class VersionApi(ClientBase):
         await publishing.delete(catalog, ref)
 
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
+        """Every replica; `egress` marks those whose bytes crossed into their
+        region (not the source region's)."""
         catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
-        return [r.to_model() for r in await self._run(catalog.replicas.rows, ref)]
+        rows = await self._run(catalog.replicas.rows, ref)
+        return billed([r.to_model() for r in rows], ref.location)
 
     async def verify_image_version(
         self, gallery: str, definition: str, version: str, *, repair: bool = False

@@ -36,6 +36,12 @@ def arm_id(
     return text
 
 
+def utc_text(moment: str) -> str:
+    """An ISO-8601 UTC time as Azure writes it, ending in `Z` (catalogs keep
+    some written with `+00:00`)."""
+    return moment[: -len("+00:00")] + "Z" if moment.endswith("+00:00") else moment
+
+
 def version_id(gallery: str, definition: str, version: str) -> str:
     """A version's id relative to its scope (`source.id` of a copied version)."""
     return arm_id("", None, gallery, definition, version)
@@ -202,16 +208,17 @@ class DiskImage:
 
 @dataclass(frozen=True)
 class RegionStatus:
-    region: str
+    region: str  # the region's name, what lookups use
     state: str
     details: str | None
     progress: int
+    display_name: str = ""  # what Azure shows, as targetRegions[].name
 
     def to_azure(self) -> JSON:
         return {
-            "region": self.region,
+            "region": self.display_name or self.region,
             "state": self.state,
-            "details": self.details,
+            "details": self.details or "",  # Azure: "" when there is nothing to say
             "progress": self.progress,
         }
 
@@ -273,7 +280,7 @@ class ImageVersion:
                 "replicaCount": self.replica_count,
                 "excludeFromLatest": self.exclude_from_latest,
                 "endOfLifeDate": self.end_of_life_date,
-                "publishedDate": self.published_date,
+                "publishedDate": utc_text(self.published_date),
                 "storageAccountType": self.storage_account_type,
                 "replicationMode": "Full",
             },
