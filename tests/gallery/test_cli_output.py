@@ -44,7 +44,7 @@ def test_tsv_is_values_only_in_az_order(two: Path) -> None:
     rows = [line.split("\t") for line in out.splitlines()]
     # az's order: keys sorted; a nested object is an empty field; null is None
     # description, id, identifier, location, name, provisioningState,
-    # resourceGroup, tags, type
+    # resourceGroup, sharingProfile, tags, type
     ids = [g["id"] for g in cli(two, "sig", "list")]
     assert ids[0].endswith("/resourceGroups/default/providers/Microsoft.Compute/galleries/G")
     assert rows == [
@@ -57,6 +57,7 @@ def test_tsv_is_values_only_in_az_order(two: Path) -> None:
             "Succeeded",
             "default",
             "",
+            "",
             "Microsoft.Compute/galleries",
         ],
         [
@@ -67,6 +68,7 @@ def test_tsv_is_values_only_in_az_order(two: Path) -> None:
             "H",
             "Succeeded",
             "default",
+            "",
             "",
             "Microsoft.Compute/galleries",
         ],

@@ -224,6 +224,7 @@ ALTER TABLE galleries ADD CONSTRAINT galleries_scope_name_key
     "ALTER TABLE versions ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",
 ]
 
+
 # Access tokens (`imgrepl token create`): only the SHA-256 of each secret is
 # kept (imgrepl.gallery.identity says why that hash); times are epoch seconds.
 TOKENS = """
@@ -238,8 +239,53 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_by_principal ON tokens (principal);
 """
 
-# 5: scope (subscriptions, resource groups, tags); 6: access tokens
-MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], V4, V5, [TOKENS]]
+# Azure's role assignments: a role at a scope (an ARM id: subscription,
+# resource group, gallery, definition) and below it.  `scope_key`: the id's
+# parts case-folded, each ending in '/' (imgrepl.catalog.sql.role_assignments).
+ROLE_ASSIGNMENTS = """
+CREATE TABLE role_assignments (
+    id TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scope_key TEXT NOT NULL,
+    UNIQUE (principal, role, scope_key)
+);
+"""
+
+# Grants (a role on a gallery or definition by row id) become role
+# assignments at the ARM id of their scope; each gets a random GUID.
+_GUID = {"sqlite": _SQLITE_GUID, "postgresql": "gen_random_uuid()::text"}
+GRANTS_TO_ASSIGNMENTS = {
+    dialect: f"""
+INSERT INTO role_assignments (id, principal, role, scope, scope_key)
+SELECT {guid}, gr.principal, gr.role,
+    '/subscriptions/' || g.subscription || '/resourceGroups/' || g.resource_group ||
+    '/providers/Microsoft.Compute/galleries/' || g.name ||
+    CASE WHEN d.name IS NULL THEN '' ELSE '/images/' || d.name END,
+    lower(g.subscription || '/' || g.resource_group || '/' || g.name || '/' ||
+    CASE WHEN d.name IS NULL THEN '' ELSE d.name || '/' END)
+FROM grants gr JOIN galleries g ON g.id = gr.gallery_id
+LEFT JOIN definitions d ON d.id = gr.definition_id;
+DROP TABLE grants;
+"""
+    for dialect, guid in _GUID.items()
+}
+
+# A gallery's sharingProfile (groups of subscription and tenant ids) as JSON.
+SHARING = """
+ALTER TABLE galleries ADD COLUMN sharing_profile TEXT NOT NULL DEFAULT '{}';
+"""
+
+MIGRATIONS: list[Sequence[Part]] = [
+    [NOCASE, V1],
+    [V2],
+    [V3],
+    V4,
+    V5,
+    [TOKENS],
+    [ROLE_ASSIGNMENTS, GRANTS_TO_ASSIGNMENTS, SHARING],
+]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)
 _POSTGRESQL = [

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from imgrepl.gallery.sharing import SharingProfile
+
 JSON = dict[str, Any]
 
 
@@ -82,6 +84,7 @@ class Gallery:
     subscription: str = ""
     resource_group: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    sharing_profile: SharingProfile = field(default_factory=SharingProfile)
 
     @property
     def id(self) -> str:
@@ -97,6 +100,7 @@ class Gallery:
             "tags": dict(self.tags),
             "description": self.description,
             "identifier": {"uniqueName": self.unique_name},
+            "sharingProfile": self.sharing_profile.to_azure(),
             "provisioningState": self.provisioning_state,
         }
 
@@ -327,20 +331,6 @@ class Replica:
             "egress": self.egress,
             "details": self.details,
         }
-
-
-@dataclass(frozen=True)
-class Grant:
-    principal: str
-    role: str
-    gallery: str
-    definition: str | None = None
-    subscription: str = ""
-    resource_group: str = ""
-
-    def to_azure(self) -> JSON:
-        scope = arm_id(self.subscription, self.resource_group, self.gallery, self.definition)
-        return {"principalId": self.principal, "roleDefinitionName": self.role, "scope": scope}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import Gallery, ImageDefinition
 from imgrepl.gallery.rules import Limits
 from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP, ArmId
+from imgrepl.gallery.sharing import SharingProfile
 
 # the ImageDefinition fields an update may touch (each is its own column)
 UPDATABLE_COLUMNS = (
@@ -82,7 +83,8 @@ def default_subscription(db: Db) -> str:
 
 
 def _gallery(row: Row) -> Gallery:
-    return record(Gallery, row, tags=json.loads(row["tags"]))
+    sharing = SharingProfile.from_azure(json.loads(row["sharing_profile"]))
+    return record(Gallery, row, tags=json.loads(row["tags"]), sharing_profile=sharing)
 
 
 def _definition(row: Row) -> ImageDefinition:
@@ -122,6 +124,7 @@ class SqlGalleries:
                 limits.galleries,
             )
             values = {k: v for k, v in vars(gallery).items() if k != "provisioning_state"}
+            values["sharing_profile"] = json.dumps(gallery.sharing_profile.to_azure())
             insert(db, "galleries", values | {"tags": json.dumps(gallery.tags)})
         return gallery
 
@@ -139,6 +142,14 @@ class SqlGalleries:
                 params,
             )
             return [_gallery(r) for r in rows]
+
+    def set_sharing(self, name: str, profile: SharingProfile) -> None:
+        with self._s.write() as db:
+            gid = gallery_row(db, self._scope, name)["id"]
+            db.execute(
+                "UPDATE galleries SET sharing_profile = ? WHERE id = ?",
+                (json.dumps(profile.to_azure()), gid),
+            )
 
     def update(
         self, name: str, description: str | None, tags: dict[str, str] | None = None
