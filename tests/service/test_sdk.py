@@ -9,7 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceNotFoundError,
+)
 from azure.mgmt.compute import models as m
 from helpers.gallery import files_under, xxh128
 from helpers.sdk import compute, definition, gallery, targets, version_from
@@ -97,3 +101,8 @@ def test_a_reader_reads_but_cannot_write(home: Path, served: Served, tls: Tls) -
         reader.galleries.begin_delete(RG, "G").result()
     assert refused.value.status_code == 403
     assert owner.galleries.get(RG, "G").name == "G"
+    forged = compute(served, tls, "imgrepl_" + "A" * 43)
+    with pytest.raises(ClientAuthenticationError) as refused_auth:
+        forged.galleries.get(RG, "G")
+    assert refused_auth.value.status_code == 401
+    assert refused_auth.value.error.code == "InvalidAuthenticationToken"
