@@ -157,6 +157,7 @@ def test_versions_from_an_s3_source_and_from_another_version(
             "osDiskImage": {"source": {"uri": "s3://bucket/ne/uploads/os.vhd"}}}}}  # fmt: skip
         r = http.put(f"{BASE}/G/images/D/versions/1.0.0?{API}", json=body)
         assert r.status_code == 201, r.text
+        assert r.headers["Retry-After"] == "1"  # else the SDKs' pollers wait 30 s
         assert wait(http, r)["status"] == "Succeeded"
         assert replica_digests(home, v="1.0.0", s3=s3) == {
             "westeurope": [want],
