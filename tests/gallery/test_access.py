@@ -153,6 +153,7 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "unfinished_versions": (HOME, lambda c: c.unfinished_versions()),
     "list_tokens": (HOME, lambda c: c.list_tokens()),
     "revoke_token": (HOME, lambda c: c.revoke_token("tok-x")),
+    "put_gallery": (HOME, lambda c: c.put_gallery("H", "westeurope")),
     "list_regions": ("Member", lambda c: c.list_regions()),
     "get_region": ("Member", lambda c: c.get_region("eastus")),
     "get_limits": ("Member", lambda c: c.get_limits()),
@@ -163,6 +164,10 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "create_image_definition": (
         "Contributor",
         lambda c: c.create_image_definition("G", "E", **DEF),
+    ),
+    "put_image_definition": (
+        "Contributor",
+        lambda c: c.put_image_definition("G", "E", **DEF),
     ),
     "get_image_definition": ("Reader", lambda c: c.get_image_definition("G", "D")),
     "list_image_definitions": ("Reader", lambda c: c.list_image_definitions("G")),

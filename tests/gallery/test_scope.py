@@ -6,6 +6,7 @@ ARM id.  Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -175,3 +176,44 @@ def test_a_postgresql_catalog_from_before_scopes_is_migrated(postgres: PostgresS
         assert len(catalog.scoped(ArmId(sub)).galleries.all()) == 2
     finally:
         catalog.close()
+
+
+def test_a_name_in_two_groups_is_ambiguous_only_without_a_group(definition: Path) -> None:
+    """A catalog scoped to a subscription (or not at all) refuses to guess
+    which of two same-named galleries is meant; a resource group settles it."""
+    from imgrepl.catalog import open_catalog, resolve_catalog
+
+    async def go() -> str:
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "eastus")
+            return prod.subscription
+
+    sub = run(go())
+    catalog = open_catalog(resolve_catalog(definition))
+    try:
+        for wide in (catalog, catalog.scoped(ArmId(sub))):
+            with pytest.raises(
+                ConflictError, match=r"in several resource groups \('default', 'prod'\)"
+            ):
+                wide.galleries.get("G")
+        assert catalog.scoped(ArmId(sub, "PROD")).galleries.get("g").location == "eastus"
+        assert catalog.scoped(ArmId(SUB_B, "prod")).galleries.all() == []
+    finally:
+        catalog.close()
+
+
+def test_concurrent_creates_of_one_gallery_make_it_once(definition: Path) -> None:
+    """Eight clients create the same gallery at once: one makes it, the
+    others find the same body and change nothing."""
+
+    async def one() -> tuple[str, bool]:
+        async with client(definition, group="race") as c:
+            g, made = await c.put_gallery("R", "westeurope", description="d", tags={"k": "v"})
+            return g.unique_name, made
+
+    async def go() -> list[tuple[str, bool]]:
+        return list(await asyncio.gather(*(one() for _ in range(8))))
+
+    results = run(go())
+    assert sorted(made for _, made in results) == [False] * 7 + [True]
+    assert len({name for name, _ in results}) == 1

@@ -193,6 +193,14 @@ class ClientBase:
         catalog = await self._require(role, what, gallery, definition)
         return catalog, await self._run(catalog.versions.find, gallery, definition, version)
 
+    async def _exists(self, get: Callable[..., Any], *args: Any) -> bool:
+        """Whether `get(*args)` finds what it looks for."""
+        try:
+            await self._run(get, *args)
+        except NotFoundError:
+            return False
+        return True
+
     async def _version(self, catalog: Catalog, ref: VersionRef) -> ImageVersion:
         """The version with its replication status, derived by the domain."""
         return with_status(await self._run(catalog.versions.get, ref))

@@ -19,15 +19,18 @@ from imgrepl.gallery.rules import (
     NewVersion,
     TargetRegionSpec,
     VersionEdit,
+    apply_tag_changes,
     check_edit,
     check_new_version,
     regions_to_drop,
 )
+from imgrepl.gallery.rules import tags as checked_tags
 
 
 async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
     """Checks everything, inspects the sources, then records the version."""
     profile = check_new_version(new)
+    tags = checked_tags(dict(new.tags or {}))
     if profile.source_version is not None:
         disks = await asyncio.to_thread(
             sources.disks_from_version,
@@ -56,6 +59,7 @@ async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
         allow_deletion_of_replicated_locations=new.allow_deletion,
         disks=disks,
         source_version=source_id,
+        tags=tags,
     )
     return await asyncio.to_thread(_record, catalog, version, profile.targets)
 
@@ -94,6 +98,8 @@ def _apply_edit(catalog: Catalog, ref: VersionRef, plan: EditPlan) -> None:
         stored = tx.versions.get(ref)
         drop = regions_to_drop(stored.version, stored.replicas, plan)
         tx.versions.set_fields(ref, **plan.fields)
+        if plan.tags:
+            tx.versions.set_fields(ref, tags=apply_tag_changes(stored.version.tags, plan.tags))
         for name in drop:
             tx.versions.remove_target(ref, name)
         for spec, keep in plan.upserts:
