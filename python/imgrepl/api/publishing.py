@@ -13,7 +13,7 @@ from imgrepl import stores
 from imgrepl.api import region_stores, sources
 from imgrepl.catalog import Catalog, Repositories, VersionRef
 from imgrepl.gallery import planner
-from imgrepl.gallery.models import ImageVersion, version_id
+from imgrepl.gallery.models import ImageVersion, arm_id
 from imgrepl.gallery.rules import (
     EditPlan,
     NewVersion,
@@ -39,7 +39,14 @@ async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
             str(new.source_version),
             profile.location,
         )
-        source_id: str | None = version_id(*profile.source_version)
+        source = await asyncio.to_thread(catalog.versions.find, *profile.source_version)
+        source_id: str | None = arm_id(
+            source.subscription,
+            source.resource_group,
+            source.gallery,
+            source.definition,
+            source.name,
+        )
     else:
         assert new.os_vhd is not None
         disks = await sources.disks_from_files(new.os_vhd, profile.data_luns)

@@ -10,7 +10,7 @@ from typing import Any
 
 from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
-from imgrepl.exceptions import NotFoundError
+from imgrepl.exceptions import NotFoundError, ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
 from imgrepl.gallery.cost import (
@@ -65,6 +65,7 @@ class VersionApi(ClientBase):
         from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
+        source_version = self._source_in_scope(source_version)
         plan = rules.NewVersion(
             gallery,
             definition,
@@ -95,6 +96,21 @@ class VersionApi(ClientBase):
         if not replicate:
             return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+
+    def _source_in_scope(self, reference: str | None) -> str | None:
+        """A source version given by its ARM id (as `storageProfile.source.id`
+        shows it) must be in the client's resource group: as `G/D/V`."""
+        if reference is None or not reference.strip().casefold().startswith("/subscriptions/"):
+            return reference
+        ref = ArmId.parse(reference)
+        if ref.version is None:
+            raise ValidationError(f"source {reference!r} is not an image version id")
+        if not self.scope.contains(ref):
+            raise ValidationError(
+                f"source version {reference} is not in resource group {self.scope}: a version "
+                "is copied from its own subscription and resource group"
+            )
+        return f"{ref.gallery}/{ref.definition}/{ref.version}"
 
     async def _replicate(
         self,

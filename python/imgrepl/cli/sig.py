@@ -16,7 +16,7 @@ from imgrepl.cli.updates import add_generic_update, add_tags, changes
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
 
-GALLERY_COLUMNS = ["name", "location", "description", "provisioningState"]
+GALLERY_COLUMNS = ["name", "resourceGroup", "location", "description", "provisioningState"]
 DEFINITION_COLUMNS = [
     "name",
     "identifier.publisher",

@@ -145,7 +145,11 @@ def _create(cmds: Any) -> None:
             metavar="ACCOUNT",
             help="accepted for az scripts; not needed, so not used",
         )
-    create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
+    create.add_argument(
+        "--image-version",
+        help="source: another version of the same resource group, GALLERY/DEF/VERSION or its "
+        "ARM id (/subscriptions/.../versions/X.Y.Z)",
+    )
     create.add_argument(
         "--storage-account-type",
         default="Standard_LRS",

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from imgrepl.exceptions import NotFoundError, ValidationError
-from imgrepl.gallery.models import ImageVersion, Region, version_id
+from imgrepl.gallery.models import ImageVersion, Region, arm_id
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules.fields import (
     TargetRegionSpec,
@@ -261,7 +261,7 @@ def version_put_edit(current: ImageVersion, new: NewVersion) -> VersionEdit | No
     what `new` says (None: the same body, nothing to do).  The source, its
     region and the storage type are fixed: one that differs is refused, named."""
     profile = check_new_version(new)
-    given_source = _given_source(new, profile)
+    given_source = _given_source(current, new, profile)
     for azure, old, given in (
         ("location", current.location, profile.location),
         (
@@ -310,13 +310,21 @@ def version_put_edit(current: ImageVersion, new: NewVersion) -> VersionEdit | No
 
 def _stored_source(v: ImageVersion) -> tuple[Any, ...]:
     if v.source_version is not None:
-        return ("version", v.source_version.casefold())
+        source = v.source_version  # recorded before scopes: relative to its own
+        if source.startswith("/galleries/"):
+            source = (
+                arm_id(v.subscription, v.resource_group) + "/providers/Microsoft.Compute" + source
+            )
+        return ("version", source.casefold())
     return ("files", tuple(sorted((d.lun if d.lun is not None else -1, d.source) for d in v.disks)))
 
 
-def _given_source(new: NewVersion, profile: Profile) -> tuple[Any, ...]:
+def _given_source(v: ImageVersion, new: NewVersion, profile: Profile) -> tuple[Any, ...]:
     if profile.source_version is not None:
-        return ("version", version_id(*profile.source_version).casefold())
+        return (
+            "version",
+            arm_id(v.subscription, v.resource_group, *profile.source_version).casefold(),
+        )
     assert new.os_vhd is not None
     files = [(-1, new.os_vhd), *profile.data_luns]
     return ("files", tuple(sorted((lun, str(Path(p).expanduser().absolute())) for lun, p in files)))

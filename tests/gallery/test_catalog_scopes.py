@@ -15,7 +15,13 @@ import pytest
 from helpers.gallery import OWNER, local, publish, run
 from helpers.postgres import PostgresServer
 from imgrepl import Client
-from imgrepl.exceptions import ConflictError, LimitExceededError, NotFoundError, ValidationError
+from imgrepl.exceptions import (
+    AuthorizationError,
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
 from imgrepl.gallery.rules import Limits
 from imgrepl.gallery.scope import ArmId
 
@@ -217,3 +223,63 @@ def test_concurrent_creates_of_one_gallery_make_it_once(definition: Path) -> Non
     results = run(go())
     assert sorted(made for _, made in results) == [False] * 7 + [True]
     assert len({name for name, _ in results}) == 1
+
+
+def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
+    definition: Path, image: Path
+) -> None:
+    """`--image-version` takes the id `storageProfile.source.id` shows, in
+    the new version's resource group; one in another group is refused."""
+
+    async def go() -> None:
+        async with client(definition) as c:
+            first = await publish(c, image)
+            copy = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version=first.id.upper()
+            )
+            assert copy.to_azure()["storageProfile"]["source"] == {"id": first.id}
+            # created again with the same body: unchanged, whichever spelling
+            again = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version="G/D/1.0.0"
+            )
+            assert again.published_date == copy.published_date
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "westeurope")
+            await prod.create_image_definition(
+                "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
+            )
+            with pytest.raises(ValidationError, match=r"not in resource group .*/prod"):
+                await prod.create_image_version(
+                    "G", "D", "1.0.0", location="westeurope", source_version=first.id
+                )
+            assert await prod.list_image_versions("G", "D") == []
+
+    run(go())
+
+
+def test_clients_per_scope_share_one_open_catalog(definition: Path) -> None:
+    """What the ARM service does per request: in_scope() gives a client of
+    another scope and principal on the same connection; its roles are its
+    own, and closing it leaves the first client working."""
+
+    async def go() -> None:
+        async with client(definition) as home:
+            team = await home.in_scope(SUB_A, "team")
+            made = await team.create_gallery("T", "westeurope", tags={"who": "team"})
+            assert made.id.startswith(f"/subscriptions/{SUB_A}/resourceGroups/team/")
+            assert team._root is home._root  # one connection
+            whole = await home.in_scope(SUB_A)
+            assert [g.name for g in await whole.list_galleries()] == ["T"]
+            eve = await home.in_scope(SUB_A, "team", principal="eve")
+            assert await eve.list_galleries() == []  # eve holds no role there
+            with pytest.raises(AuthorizationError, match=r"principal 'eve' may not"):
+                await eve.create_gallery("E", "westeurope")
+            await team.grant("eve", "Reader", "T")
+            assert [g.name for g in await eve.list_galleries()] == ["T"]
+            await team.close()
+            await eve.close()
+            assert [g.name for g in await home.list_galleries()] == ["G"]  # still open
+            with pytest.raises(ValidationError, match=r"invalid subscription id"):
+                await home.in_scope("not-a-guid")
+
+    run(go())
