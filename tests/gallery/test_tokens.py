@@ -123,7 +123,7 @@ def test_a_proven_principal_is_not_the_owner_whatever_its_name(definition: Path)
 
     async def go() -> None:
         async with Client(definition, identity=identity) as c:
-            with pytest.raises(AuthorizationError, match=r"only the home's owner"):
+            with pytest.raises(AuthorizationError, match=r"needs role Contributor"):
                 await c.create_gallery("H", "westeurope")
             with pytest.raises(AuthorizationError, match=r"only the home's owner"):
                 await c.create_token("x")

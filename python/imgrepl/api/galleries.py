@@ -168,8 +168,8 @@ class CatalogApi(RoleApi):
         already deleted (as ARM's DELETE): False.  The role assignments at
         it go with it."""
         try:
-            catalog = await self._require(SHARE, "delete the gallery", name)
-            scope = await self._scope(name, needed=SHARE, what="delete the gallery")
+            catalog = await self._require(WRITE, "delete the gallery", name)
+            scope = await self._scope(name, needed=WRITE, what="delete the gallery")
             await self._run(_delete, catalog, scope, lambda tx: tx.galleries.delete(name))
         except NotFoundError:
             return False
