@@ -8,6 +8,7 @@ answer."""
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from collections.abc import Iterator
@@ -202,3 +203,23 @@ def test_store_secrets_never_appear_in_any_answer(
     for answer in answers:
         assert SECRET not in answer.text and "AKIDEXAMPLE" not in answer.text
     assert state(home, tmp_path) == before
+
+
+def test_made_up_resource_groups_cost_the_server_nothing(
+    home: Path, http: httpx.Client, served: Served, published: str
+) -> None:
+    """A caller may name any resource group: the server answers each from
+    its one catalog connection per caller, opening none and keeping nothing."""
+    auth = {"Authorization": f"Bearer {published}"}
+
+    def fds() -> int:
+        return len(os.listdir(f"/proc/{served.proc.pid}/fd"))
+
+    base = f"/subscriptions/{SUB}/resourceGroups"
+    http.get(f"{base}/warm/providers/Microsoft.Compute/galleries/G?{API}", headers=auth)
+    before = fds()
+    for n in range(40):
+        r = http.get(f"{base}/made-up-{n}/providers/Microsoft.Compute/galleries/G?{API}",
+                     headers=auth)  # fmt: skip
+        assert r.status_code in (403, 404), r.text
+    assert fds() <= before + 2

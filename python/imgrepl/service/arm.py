@@ -68,7 +68,7 @@ async def _dispatch(request: Request) -> Response:
         service,
         target,
         identity,
-        service.client(identity, target.scope),
+        await service.scoped(identity, target.scope),
         api_version,
         body,
     )

@@ -34,6 +34,7 @@ class Service:
         self.config = config
         self._authenticate = authenticate
         self._clients: dict[tuple[Identity | None, str, str | None], Client] = {}
+        self._bases: dict[Identity | None, Client] = {}
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         self._failures: dict[tuple[str, ...], str] = {}
@@ -49,7 +50,7 @@ class Service:
             self._authenticate = Authenticator(catalog, self.config.oidc).authenticate
         for v in await self.owner.unfinished_versions():
             scope = ArmId(v.subscription, v.resource_group, v.gallery, v.definition, v.name)
-            client = self.owner_in(scope)
+            client = await self.scoped(None, scope)
             if v.provisioning_state == "Deleting":
                 self.delete(client, scope)
             else:
@@ -62,9 +63,11 @@ class Service:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for client in [*self._clients.values(), *([self.owner] if self.owner else [])]:
+        opened = [*self._clients.values(), *self._bases.values()]
+        for client in [*opened, *([self.owner] if self.owner else [])]:
             await client.close()
         self._clients.clear()
+        self._bases.clear()
 
     # --- callers ---------------------------------------------------------------------
     async def authenticate(self, authorization: str | None) -> Identity:
@@ -74,8 +77,9 @@ class Service:
 
     def client(self, identity: Identity | None, scope: ArmId) -> Client:
         """The Client acting as the proven `identity` (None: the home's
-        owner, for resumed work) in the scope's subscription and resource
-        group (none: a list spans the subscription)."""
+        owner) in the scope's subscription and resource group (none: a list
+        spans the subscription), kept for the service's life (the status page
+        asks for the scopes the principal holds roles in)."""
         key = (identity, scope.subscription, scope.resource_group)
         found = self._clients.get(key)
         if found is None:
@@ -89,8 +93,16 @@ class Service:
             self._clients[key] = found
         return found
 
-    def owner_in(self, scope: ArmId) -> Client:
-        return self.client(None, scope)
+    async def scoped(self, identity: Identity | None, scope: ArmId) -> Client:
+        """The same, sharing one catalog connection per identity (Client.in_scope):
+        what a request uses, so resource group names a caller makes up open
+        no connections and keep nothing."""
+        base = self._bases.get(identity)
+        if base is None:
+            base = self._bases[identity] = Client(
+                self.config.home, catalog=self.config.catalog, identity=identity
+            )
+        return await base.in_scope(scope.subscription, scope.resource_group)
 
     async def regions(self) -> list[Region]:
         """The registered regions (to check an object source's store)."""

@@ -148,7 +148,7 @@ async def operation_status(call: Call) -> Response:
     action, resource = operations.parse_operation(op)
     if resource.subscription != call.target.scope.subscription or resource.kind != "version":
         raise ArmError(404, "ResourceNotFound", f"no operation {op[:80]!r}")
-    client = call.service.client(call.identity, resource)
+    client = await call.service.scoped(call.identity, resource)
     try:
         v = await client.get_image_version(*_names(resource))
     except NotFoundError:
