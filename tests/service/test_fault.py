@@ -1,5 +1,5 @@
-"""`imgrepl serve` killed with SIGKILL in the middle of a replication it
-started for an API request (a replica committed, not yet verified: the
+"""`imgrepl serve` killed with SIGKILL, or stopped with SIGTERM, in the
+middle of a replication it started for an API request (a replica committed, not yet verified: the
 replicator's pause point): at the next start the server resumes it, the
 operation URL the client was given ends Succeeded, and every replica
 matches the source byte for byte and verifies against its manifest."""
@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from helpers.gallery import OWNER, local, paused, run, xxh128
 from helpers.service import RG, SUB, Served, Tls, serve_argv, start_serve, token_for
 from imgrepl import Client
@@ -38,9 +39,12 @@ async def _version(home: Path) -> tuple[Any, list[Any], list[Any]]:
     return v, replicas, checks
 
 
-def test_a_replication_killed_with_the_server_resumes_at_the_next_start(
-    home: Path, tls: Tls, imports: Path, tmp_path: Path
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_replication_stopped_with_the_server_resumes_at_the_next_start(
+    home: Path, tls: Tls, imports: Path, tmp_path: Path, sig: int
 ) -> None:
+    """SIGKILL: the process dies mid-copy.  SIGTERM: it stops cleanly (exit
+    0), cancelling the replication it holds at the pause point."""
     token = token_for(home, "alice", "Contributor")
     argv = serve_argv(home, tls, "--import-root", str(imports))
     ctx = ssl.create_default_context(cafile=tls.ca_pem)
@@ -51,7 +55,9 @@ def test_a_replication_killed_with_the_server_resumes_at_the_next_start(
     def kill(point: str, location: str) -> None:
         if not killed:
             killed.append(location)
-            os.kill(server[0].proc.pid, signal.SIGKILL)
+            os.kill(server[0].proc.pid, sig)
+            if sig == signal.SIGTERM:  # held here while the server stops
+                server[0].proc.wait(60)
 
     with paused(tmp_path / "pause", kill) as env:
         server.append(start_serve(argv, env))
@@ -68,7 +74,8 @@ def test_a_replication_killed_with_the_server_resumes_at_the_next_start(
             assert r.status_code == 201
             operation = urlsplit(r.headers["Azure-AsyncOperation"])
         server[0].proc.wait(60)
-        assert server[0].stop() == -signal.SIGKILL
+        assert server[0].stop() == (0 if sig == signal.SIGTERM else -signal.SIGKILL)
+        assert "Traceback" not in server[0].output()
     assert killed
     v, replicas, _ = run(_version(home))
     assert v.provisioning_state == "Creating"
