@@ -269,3 +269,31 @@ def test_a_contributor_of_a_resource_group_creates_galleries_there_only(
 
     run(go())
     assert len(catalog_state(definition)) == len(before) + 1  # one gallery row, nothing else
+
+
+def test_a_client_in_scope_acts_as_the_proven_identity_it_is_given(definition: Path) -> None:
+    """The service's per-request client (Client.in_scope) on the owner's
+    open catalog: the identity's roles only, never the owner's rights."""
+    s = scopes(definition)
+    assign(definition, "rita", "Reader", s["gallery"])
+
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as owner:
+            rita = await owner.in_scope(
+                resource_group="default", identity=Identity("rita", "token")
+            )
+            assert (await rita.get_gallery("G")).name == "G"
+            again = await rita.in_scope(resource_group="default")  # keeps its caller
+            for c in (rita, again):
+                with pytest.raises(AuthorizationError, match="'rita' may not update the gallery"):
+                    await c.update_gallery("G", {"description": "x"})
+                with pytest.raises(AuthorizationError, match="only the home's owner"):
+                    await c.create_token("rita")
+            mallory = await owner.in_scope(identity=Identity(OWNER, "token"))  # the owner's name
+            with pytest.raises(AuthorizationError, match=f"principal '{OWNER}' may not read"):
+                await mallory.get_gallery("G")
+            with pytest.raises(ValueError, match="not both"):
+                await owner.in_scope(principal="x", identity=Identity("x", "token"))
+            assert (await owner.get_gallery("G")).name == "G"  # the parent is unchanged
+
+    run(go())

@@ -31,16 +31,25 @@ class Access:
     """The caller's rights over one home's catalog."""
 
     def __init__(
-        self, catalog: Catalog, principal: str, *, proven: bool = False, tenant: str | None = None
+        self,
+        catalog: Catalog,
+        principal: str,
+        *,
+        proven: bool = False,
+        tenant: str | None = None,
+        owner: str | None = None,
     ) -> None:
         """`proven`: the principal comes from a credential (a token, a JWT),
         not from the local user: it holds its roles only, and never becomes
-        (nor is) the home's owner, whatever its name."""
+        (nor is) the home's owner, whatever its name.  `owner`: the home's
+        owner when the caller knows it already (no catalog read)."""
         self.catalog = catalog
         self.principal = principal
         self.proven = proven
         self.tenant = tenant
-        if proven:
+        if owner is not None:
+            self.owner: str | None = owner
+        elif proven:
             self.owner = catalog.settings.owner()
         else:  # on one machine the file system is the boundary: the first user owns it
             self.owner = catalog.settings.ensure_owner(principal)

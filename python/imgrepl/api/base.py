@@ -105,27 +105,35 @@ class ClientBase:
         resource_group: str | None = None,
         *,
         principal: str | None = None,
+        identity: Identity | None = None,
     ) -> Self:
         """Another client on this one's open catalog (the connection shared,
         not opened again): another subscription (None: this one's), resource
-        group (None: none, so lists span the subscription) and principal
-        (None: this one's).  What the ARM service makes per request; closing
-        it leaves this client open."""
+        group (None: none, so lists span the subscription) and caller: a
+        proven `identity` (the service's, per request: its role assignments
+        only, never the owner), a claimed `principal` (`--as`), or None:
+        this one's.  Closing it leaves this client open."""
+        if identity is not None and principal is not None:
+            raise ValueError("give a principal or a proven identity, not both")
         await self._open()
         assert self._root is not None and self._access is not None
         child = copy.copy(self)
         child._subscription = subscription_id(subscription) if subscription else self.subscription
         child.resource_group = resource_group_name(resource_group) if resource_group else None
-        child.principal = current_principal(principal) if principal else self.principal
+        if identity is not None:
+            child.identity, child.principal = identity, principal_name(identity.principal)
+        elif principal is not None:
+            child.identity, child.principal = None, current_principal(principal)
         child._owns_root = False
         child._catalog = self._root.scoped(child.scope)
         child._listing = self._root.scoped(ArmId(child.subscription, child.resource_group))
-        if child.principal == self.principal:  # the same caller: proven or not, as it was
-            child._access = self._access.scoped(child._catalog)
-        elif self.identity is not None:
-            raise ValueError("a client of a proven identity acts as no other principal")
-        else:
-            child._access = Access(child._catalog, child.principal)
+        child._access = Access(
+            child._catalog,
+            child.principal,
+            proven=child.identity is not None,
+            tenant=child.identity.tenant if child.identity else None,
+            owner=self._access.owner,
+        )
         return child
 
     async def _open(self) -> tuple[Catalog, Access]:
