@@ -25,7 +25,15 @@ class ReplicaState:
     details: str | None
 
 
-def region_status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> RegionStatus:
+def region_status(
+    region: str, replicas: Sequence[ReplicaState], job_alive: bool, shown_as: str = ""
+) -> RegionStatus:
+    """The region's status; `shown_as`: its display name (targetRegions[].name)."""
+    s = _status(region, replicas, job_alive)
+    return RegionStatus(s.region, s.state, s.details, s.progress, shown_as) if shown_as else s
+
+
+def _status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> RegionStatus:
     live = [r for r in replicas if r.region == region and r.state != "Deleting"]
     if not live:
         return RegionStatus(region, "Unknown", "no replicas planned", 0)
@@ -62,9 +70,16 @@ def aggregate(summary: Sequence[RegionStatus]) -> ReplicationStatus:
 
 
 def replication_status(
-    regions: Sequence[str], replicas: Sequence[ReplicaState], job_alive: bool
+    regions: Sequence[str],
+    replicas: Sequence[ReplicaState],
+    job_alive: bool,
+    shown_as: Sequence[str] = (),
 ) -> ReplicationStatus:
-    return aggregate([region_status(r, replicas, job_alive) for r in regions])
+    """`shown_as`: each region's display name, in the same order."""
+    names = list(shown_as) or [""] * len(regions)
+    return aggregate(
+        [region_status(r, replicas, job_alive, n) for r, n in zip(regions, names, strict=True)]
+    )
 
 
 @dataclass(frozen=True)
@@ -79,9 +94,11 @@ class StoredVersion:
 
 def with_status(stored: StoredVersion) -> ImageVersion:
     targets = stored.version.target_regions
-    status = replication_status([t.name for t in targets], stored.replicas, stored.job_alive)
     # each region under the name targetRegions[] shows it by, as in Azure
-    shown = {t.name: t.display_name for t in targets}
-    summary = [dataclasses.replace(s, display_name=shown[s.region]) for s in status.summary]
-    status = dataclasses.replace(status, summary=summary)
+    status = replication_status(
+        [t.name for t in targets],
+        stored.replicas,
+        stored.job_alive,
+        [t.display_name for t in targets],
+    )
     return dataclasses.replace(stored.version, replication_status=status)
