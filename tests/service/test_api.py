@@ -49,8 +49,13 @@ def test_put_is_create_or_update_and_idempotent(
     home: Path, served: Served, tls: Tls, imports: Path
 ) -> None:
     with session(served.url, tls, token_for(home, "alice", "Contributor")) as http:
-        body = {"location": "westeurope", "properties": {"description": "one"}}
-        assert http.put(f"{BASE}/G?{API}", json=body).status_code == 201
+        body = {
+            "location": "westeurope",
+            "tags": {"team": "a"},
+            "properties": {"description": "one"},
+        }
+        made = http.put(f"{BASE}/G?{API}", json=body)
+        assert made.status_code == 201 and made.json()["tags"] == {"team": "a"}
         before = catalog_state(home)
         again = http.put(f"{BASE}/G?{API}", json=body)
         assert again.status_code == 200 and again.json()["properties"]["description"] == "one"
@@ -60,6 +65,10 @@ def test_put_is_create_or_update_and_idempotent(
         assert moved.json()["error"]["code"] == "PropertyChangeNotAllowed"
         patched = http.patch(f"{BASE}/G?{API}", json={"properties": {"description": "two"}})
         assert patched.status_code == 200 and patched.json()["properties"]["description"] == "two"
+        assert patched.json()["tags"] == {"team": "a"}  # PATCH changes what it names only
+        retagged = http.patch(f"{BASE}/G?{API}", json={"tags": {"team": "b"}})
+        assert retagged.json()["tags"] == {"team": "b"}
+        assert http.get(f"{BASE}/G?{API}").json()["properties"]["description"] == "two"
 
         d = {"location": "westeurope", "properties": IMAGE}
         assert http.put(f"{BASE}/G/images/D?{API}", json=d).status_code == 201
@@ -153,8 +162,9 @@ def test_versions_from_an_s3_source_and_from_another_version(
                                 json={"location": "westeurope", "properties": IMAGE}))  # fmt: skip
         targets = [{"name": "westeurope"}, {"name": "northeurope"}]
         profile = {"publishingProfile": {"targetRegions": targets}}
-        body = {"location": "westeurope", "properties": profile | {"storageProfile": {
-            "osDiskImage": {"source": {"uri": "s3://bucket/ne/uploads/os.vhd"}}}}}  # fmt: skip
+        s3_source = {"osDiskImage": {"source": {"uri": "s3://bucket/ne/uploads/os.vhd"}}}
+        props = profile | {"storageProfile": s3_source}
+        body = {"location": "westeurope", "tags": {"build": "42"}, "properties": props}
         r = http.put(f"{BASE}/G/images/D/versions/1.0.0?{API}", json=body)
         assert r.status_code == 201, r.text
         assert r.headers["Retry-After"] == "1"  # else the SDKs' pollers wait 30 s
@@ -164,6 +174,7 @@ def test_versions_from_an_s3_source_and_from_another_version(
             "northeurope": [want],
         }
 
+        assert http.get(f"{BASE}/G/images/D/versions/1.0.0?{API}").json()["tags"] == {"build": "42"}
         source_id = f"{BASE}/G/images/D/versions/1.0.0"
         body = {"location": "westeurope", "properties": profile | {"storageProfile": {
             "source": {"id": source_id}}}}  # fmt: skip

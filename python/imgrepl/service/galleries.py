@@ -59,17 +59,22 @@ async def put(call: Call) -> Response:
         raise ArmError(405, "MethodNotAllowed", "PUT a gallery, image or version")
     location = normalise_region(bodies.location(call.body))
     description = bodies.get(call.body, "properties.description", str)
+    tags = bodies.tags(call.body) or {}
     try:
         g = await call.client.get_gallery(scope.gallery)
     except NotFoundError:
         try:
-            g = await call.client.create_gallery(scope.gallery, location, description=description)
+            g = await call.client.create_gallery(
+                scope.gallery, location, description=description, tags=tags
+            )
             return json_response(gallery_body(g, scope), 201)
         except ConflictError:  # a concurrent PUT made it first: update it
             g = await call.client.get_gallery(scope.gallery)
     _same("location", g.location, location)
-    if description != g.description:
-        g = await call.client.update_gallery(scope.gallery, {"description": description})
+    changes = {"description": description, "tags": tags}  # PUT replaces both
+    changes = {k: v for k, v in changes.items() if getattr(g, k) != v}
+    if changes:
+        g = await call.client.update_gallery(scope.gallery, changes)
     return json_response(gallery_body(g, scope))
 
 
@@ -97,10 +102,14 @@ async def patch(call: Call) -> Response:
         return await _update_definition(call, str(scope.gallery), scope.definition)
     if scope.gallery is None:
         raise ArmError(405, "MethodNotAllowed", "PATCH a gallery, image or version")
-    description = bodies.get(call.body, "properties.description", str)
+    given = {
+        "description": bodies.get(call.body, "properties.description", str),
+        "tags": bodies.tags(call.body),
+    }
     g = await call.client.get_gallery(scope.gallery)
-    if description is not None and description != g.description:
-        g = await call.client.update_gallery(scope.gallery, {"description": description})
+    changes = {k: v for k, v in given.items() if v is not None and getattr(g, k) != v}
+    if changes:
+        g = await call.client.update_gallery(scope.gallery, changes)
     return json_response(gallery_body(g, scope))
 
 

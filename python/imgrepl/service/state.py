@@ -36,7 +36,6 @@ class Service:
         self._clients: dict[tuple[Identity | None, str, str | None], Client] = {}
         self._bases: dict[Identity | None, Client] = {}
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
-        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         self._failures: dict[tuple[str, ...], str] = {}
         self.owner: Client | None = None
 
@@ -50,11 +49,10 @@ class Service:
             self._authenticate = Authenticator(catalog, self.config.oidc).authenticate
         for v in await self.owner.unfinished_versions():
             scope = ArmId(v.subscription, v.resource_group, v.gallery, v.definition, v.name)
-            client = await self.scoped(None, scope)
             if v.provisioning_state == "Deleting":
-                self.delete(client, scope)
+                self.delete(scope)
             else:
-                self.replicate(client, scope, retry_failed=False)
+                self.replicate(scope, retry_failed=False)
 
     async def stop(self) -> None:
         """Cancels the running work (each leaves its replicas resumable),
@@ -126,14 +124,26 @@ class Service:
             raise
         return str(dest)
 
+    def unstage(self, paths: list[str | None]) -> None:
+        """Removes staged copies (of a version that was not recorded)."""
+        staging = self.config.home / "imports" / "service"
+        for path in paths:
+            if path and Path(path).parent == staging:
+                with contextlib.suppress(FileNotFoundError):
+                    Path(path).unlink()
+
     # --- background work, one at a time per version ----------------------------------
-    def replicate(self, client: Client, scope: ArmId, *, retry_failed: bool) -> None:
+    # The work runs as the home's owner, on the owner's catalog connection:
+    # the request that started it was authorised, and the requests reading
+    # its progress do not queue behind its writes on their caller's connection.
+    def replicate(self, scope: ArmId, *, retry_failed: bool) -> None:
         async def work() -> None:
-            await client.replicate(*_names(scope), retry_failed=retry_failed)
+            owner = await self.scoped(None, scope)
+            await owner.replicate(*_names(scope), retry_failed=retry_failed)
 
         self._run(scope, work)
 
-    def delete(self, client: Client, scope: ArmId) -> None:
+    def delete(self, scope: ArmId) -> None:
         """Stops the version's replication, then deletes its replicas and it."""
         key = _key(scope)
         running = self._tasks.get(key)
@@ -141,7 +151,8 @@ class Service:
             running.cancel()
 
         async def work() -> None:
-            await client.delete_image_version(*_names(scope))
+            owner = await self.scoped(None, scope)
+            await owner.delete_image_version(*_names(scope))
 
         self._run(scope, work)
 
@@ -150,19 +161,17 @@ class Service:
 
     def _run(self, scope: ArmId, work: Callable[[], Awaitable[None]]) -> None:
         key = _key(scope)
-        lock = self._locks.setdefault(key, asyncio.Lock())
         before = self._tasks.get(key)
 
         async def guarded() -> None:
-            if before is not None:
+            if before is not None:  # each waits for the one before: one at a time
                 await asyncio.gather(before, return_exceptions=True)
-            async with lock:
-                self._failures.pop(key, None)
-                try:
-                    await work()
-                except Exception as exc:  # recorded in the catalog; said in the log
-                    self._failures[key] = str(exc) if isinstance(exc, ImgreplError) else "failed"
-                    log.warning("%s: %s", "/".join(key), exc)
+            self._failures.pop(key, None)
+            try:
+                await work()
+            except Exception as exc:  # recorded in the catalog; said in the log
+                self._failures[key] = str(exc) if isinstance(exc, ImgreplError) else "failed"
+                log.warning("%s: %s", "/".join(key), exc)
 
         task = asyncio.create_task(guarded(), name="/".join(key))
         self._tasks[key] = task

@@ -95,10 +95,15 @@ async def _create(call: Call) -> Response:
             f"a new version needs {SP}osDiskImage.source.uri or {SP}source.id", f"{SP}source"
         )
     g, d, name = _names(scope)
-    v = await c.create_image_version(
-        g, d, name, location=location, replicate=False, **kwargs, **publishing
-    )
-    call.service.replicate(c, scope, retry_failed=False)
+    try:
+        v = await c.create_image_version(
+            g, d, name, location=location, replicate=False, tags=bodies.tags(call.body),
+            **kwargs, **publishing,
+        )  # fmt: skip
+    except BaseException:  # nothing recorded: the copies staged for it go too
+        call.service.unstage([kwargs.get("os_vhd"), *kwargs.get("data_vhds", {}).values()])
+        raise
+    call.service.replicate(scope, retry_failed=False)
     body = version_body(v, scope, expand=False)
     return json_response(body, 201, _async_headers(call, location, "put"))
 
@@ -110,8 +115,10 @@ async def _edit(call: Call) -> Response:
     if call.request.method == "PUT":
         current = await c.get_image_version(*_names(scope))
         _same_location(current, call.body)
-    v = await c.update_image_version(*_names(scope), replicate=False, **publishing)
-    call.service.replicate(c, scope, retry_failed=True)
+    tags = bodies.tags(call.body)
+    changes = None if tags is None else {"tags": tags}
+    v = await c.update_image_version(*_names(scope), replicate=False, changes=changes, **publishing)
+    call.service.replicate(scope, retry_failed=True)
     return json_response(
         version_body(v, scope, expand=False), 200, _async_headers(call, v.location, "put")
     )
@@ -134,7 +141,7 @@ async def delete(call: Call) -> Response:
         v = await call.client.get_image_version(*_names(scope))
     except NotFoundError:
         return Response(status_code=204)
-    call.service.delete(call.client, scope)
+    call.service.delete(scope)
     return Response(status_code=202, headers=_async_headers(call, v.location, "delete"))
 
 
