@@ -50,8 +50,10 @@ def test_the_same_gallery_name_lives_in_two_resource_groups(definition: Path) ->
                 "G", "D", publisher="acme", offer="os", sku="1", os_type="Windows"
             )
             assert d.to_azure()["id"] == f"{g.id}/images/D"
-            with pytest.raises(ConflictError, match=r"exists already in resource group 'PROD'"):
-                async with client(definition, group="PROD") as upper:
+            async with client(definition, group="PROD") as upper:  # the same one
+                again = await upper.create_gallery("g", "eastus", description="prod's")
+                assert (again.id, again.unique_name) == (g.id, g.unique_name)
+                with pytest.raises(ValidationError, match=r"location cannot be changed"):
                     await upper.create_gallery("g", "westeurope")
         async with client(definition) as default:
             assert (await default.get_gallery("G")).location == "westeurope"

@@ -10,12 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers.gallery import OWNER, catalog_of, cli, cli_env, cli_run
 
 SUB_A = "0000000a-0000-4000-8000-000000000001"
 SUB_B = "0000000b-0000-4000-8000-000000000002"
 
 
+@pytest.mark.sqlite_only  # shell pipelines; the scoped lists run on both in test_catalog_scopes
 def test_galleries_of_two_subscriptions_through_a_pipe(definition: Path) -> None:
     """List the resource groups with -o tsv --query, pipe them into a list
     per group; and loop over two subscriptions: the right names each time."""

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers.gallery import (
     IDS,
     catalog_state,
@@ -137,6 +138,7 @@ def _complete(home: Path, line: str, tmp: Path, **extra: str) -> list[str]:
     return sorted(out.read_text().replace("\v", " ").split())
 
 
+@pytest.mark.sqlite_only  # processes a shell starts; the scoped lists run on both elsewhere
 def test_names_complete_from_the_catalog(definition: Path, image: Path, tmp_path: Path) -> None:
     cli(definition, "sig", "create", "-r", "Gold", "-l", "westeurope")
     cli(definition, "sig", "create", "-r", "Other", "-l", "westeurope", "-g", "team")
