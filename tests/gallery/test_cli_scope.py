@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.gallery import OWNER, catalog_of, cli, cli_env, cli_run
+from helpers.gallery import OWNER, catalog_of, catalog_state, cli, cli_env, cli_run
 
 SUB_A = "0000000a-0000-4000-8000-000000000001"
 SUB_B = "0000000b-0000-4000-8000-000000000002"
@@ -86,7 +86,10 @@ def home_subscription(home: Path) -> str:
         catalog.close()
 
 
-def test_bad_scope_options_are_one_line_and_change_nothing(definition: Path) -> None:
+def test_bad_scope_options_are_one_line_and_change_nothing(
+    definition: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = catalog_state(definition)
     for args, message in (
         (["--subscription", "nope"], "invalid subscription id 'nope'"),
         (["-g", "../x"], "invalid resource group name '../x'"),
@@ -94,9 +97,19 @@ def test_bad_scope_options_are_one_line_and_change_nothing(definition: Path) -> 
         result = cli_run(definition, "sig", "create", "-r", "X", "-l", "westeurope", *args)
         assert result.returncode == 1
         assert result.stderr.count("\n") == 1 and message in result.stderr
-    bad = cli_run(definition, "configure", "--defaults", "subscription=nope")
-    assert bad.returncode == 1 and "invalid subscription id" in bad.stderr
-    assert not (definition / "config").exists()
+    for item, message in (
+        ("subscription=nope", "invalid subscription id 'nope'"),
+        ("group=a/b", "invalid resource group name 'a/b'"),
+    ):
+        bad = cli_run(definition, "configure", "--defaults", "location=eastus", item)
+        assert bad.returncode == 1 and message in bad.stderr
+    assert not (definition / "config").exists()  # nothing written, not even the location
+    monkeypatch.setenv("IMGREPL_DEFAULTS_GROUP", "x" * 91)  # a default from the environment
+    env = cli_run(definition, "sig", "create", "-r", "X", "-l", "westeurope")
+    assert env.returncode == 1 and env.stderr.count("\n") == 1
+    assert "invalid resource group name" in env.stderr
+    monkeypatch.delenv("IMGREPL_DEFAULTS_GROUP")
+    assert catalog_state(definition) == before
     assert [g["name"] for g in cli(definition, "sig", "list")] == ["G"]
 
 
