@@ -49,11 +49,14 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        replicate: bool = True,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
         a background process replicates and this returns at once.  The source
         is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
-        `cap_mbps` caps each copy job's source reads (MB/s).
+        `cap_mbps` caps each copy job's source reads (MB/s).  With `replicate=False`
+        nothing replicates yet: the caller runs `replicate`, as the service
+        does in its own process.
 
         A version that exists is updated as ARM's PUT does: the same body
         changes nothing and returns it; target regions, counts, exclude from
@@ -83,11 +86,15 @@ class VersionApi(ClientBase):
             ref = await self._run(catalog.versions.find, gallery, definition, version)
         except NotFoundError:
             ref = await publishing.record(catalog, plan)
+            if not replicate:
+                return await self._version(catalog, ref)
             return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
         edit = rules.version_put_edit(await self._version(catalog, ref), plan)
         if edit is None:
             return await self._version(catalog, ref)
         await publishing.apply_edit(catalog, ref, edit)
+        if not replicate:
+            return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
 
     def _source_in_scope(self, reference: str | None) -> str | None:
@@ -166,9 +173,11 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        replicate: bool = True,
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
-        deleted, and failed ones retried.  `changes` takes Azure field names."""
+        deleted, and failed ones retried (with `replicate=False`, by the
+        caller's `replicate(retry_failed=True)`).  `changes` takes Azure names."""
         from imgrepl.api import publishing
 
         catalog, ref = await self._ref(
@@ -185,6 +194,8 @@ class VersionApi(ClientBase):
             dict(changes or {}),
         )
         await publishing.apply_edit(catalog, ref, edit)
+        if not replicate:
+            return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
 
     async def replicate(
@@ -203,6 +214,22 @@ class VersionApi(ClientBase):
             WRITE, "replicate the image version", gallery, definition, version
         )
         return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
+
+    async def unfinished_versions(self) -> list[ImageVersion]:
+        """Versions left Creating, Updating or Deleting, in every subscription
+        and resource group of the home (what a stopped server resumes); the
+        home's owner only."""
+        await self._owner("list unfinished replications")
+        assert self._root is not None
+        root, found = self._root, []
+        for g in await self._run(root.scoped(None).galleries.all):
+            scoped = root.scoped(ArmId(g.subscription, g.resource_group))
+            for d in await self._run(scoped.definitions.all, g.name):
+                for stored in await self._run(scoped.versions.all, g.name, d.name):
+                    v = with_status(stored)
+                    if v.provisioning_state in ("Creating", "Updating", "Deleting"):
+                        found.append(v)
+        return found
 
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None

@@ -27,6 +27,7 @@ _COMMANDS = {
     "token": ("token", "access tokens that prove a principal to the service"),
     "role": ("role", "role assignments: who may do what, and where (like `az role`)"),
     "configure": ("config", "set or list defaults, such as the location"),
+    "serve": ("serve", "serve the gallery over HTTPS with Azure's ARM API"),
 }
 
 
