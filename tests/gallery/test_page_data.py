@@ -1,0 +1,75 @@
+"""The status page's overview (imgrepl.service.page.data), read through the
+api as one principal: what each principal may see, and per region of a real
+replication its state, replica counts, storage, egress and a failed
+region's details.  The browser side is tests/service/test_page_browser.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpers.gallery import OWNER, publish, run, setup_home
+from imgrepl import Client
+from imgrepl.service.page.data import overview
+
+
+def regions(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (g,) = [g for g in view["galleries"] if g["name"] == "G"]
+    (d,) = [d for d in g["definitions"] if d["name"] == "D"]
+    (v,) = d["versions"]
+    return {r["region"]: r for r in v["regions"]} | {"": v}
+
+
+def test_overview_shows_a_principal_what_it_may_see_with_replication_by_region(
+    home: Path, tmp_path: Path, image: Path
+) -> None:
+    blocker = tmp_path / "blocked"
+    stores = {"westeurope": tmp_path / "we", "eastus": tmp_path / "us"}
+    run(setup_home(home, stores | {"northeurope": blocker / "store"}))
+    blocker.write_text("a file where the store's parent directory should be")
+    size = image.stat().st_size
+
+    async def go() -> tuple[dict[str, Any], ...]:
+        async with Client(home, principal=OWNER) as c:
+            await c.create_image_definition(
+                "G", "D2", publisher="acme", offer="os", sku="2", os_type="Linux",
+                description="second", tags={"team": "blue"},
+            )  # fmt: skip
+            await c.create_gallery("Hidden", "eastus", description="not for alice")
+            await publish(c, image, "westeurope=2", "eastus", "northeurope")
+            await c.grant("alice", "Reader", "G", "D")
+            mine = await overview(c)
+        async with Client(home, principal="alice") as a:
+            alice = await overview(a)
+        async with Client(home, principal="bob") as b:
+            bob = await overview(b)
+        return mine, alice, bob
+
+    mine, alice, bob = run(go())
+    assert [g["name"] for g in mine["galleries"]] == ["G", "Hidden"]
+    assert [d["name"] for d in mine["galleries"][0]["definitions"]] == ["D", "D2"]
+    d2 = mine["galleries"][0]["definitions"][1]
+    assert (d2["description"], d2["tags"], d2["versions"]) == ("second", {"team": "blue"}, [])
+
+    # alice holds Reader on G/D only: she sees that and nothing else
+    assert alice["principal"] == "alice"
+    assert [(g["name"], [d["name"] for d in g["definitions"]]) for g in alice["galleries"]] == [
+        ("G", ["D"])
+    ]
+    assert bob == {"principal": "bob", "busy": False, "galleries": []}
+
+    seen = regions(mine)
+    assert regions(alice) == seen  # the same version, as a reader sees it
+    version = seen[""]
+    assert (version["aggregatedState"], version["provisioningState"]) == ("Failed", "Failed")
+    assert version["busy"] is False and version["sizeBytes"] == size
+    west, east, north = seen["westeurope"], seen["eastus"], seen["northeurope"]
+    assert (west["state"], west["progress"], west["replicaCount"]) == ("Completed", 100, 2)
+    assert (west["replicas"], west["completedReplicas"], west["storageBytes"]) == (2, 2, 2 * size)
+    assert (east["state"], east["completedReplicas"]) == ("Completed", 1)
+    assert east["storageBytes"] == east["egressBytes"] == size  # its one copy crossed in
+    assert (north["state"], north["completedReplicas"], north["failedReplicas"]) == ("Failed", 0, 1)
+    assert "store unreachable" in north["details"] and north["storageBytes"] == 0
+    assert west["details"] == east["details"] == ""
+    assert version["storageBytes"] == 3 * size
+    assert version["egressBytes"] == west["egressBytes"] + size
