@@ -32,7 +32,23 @@ class LimitExceededError(ImgreplError):
 
 
 class AuthorizationError(ImgreplError, PermissionError):
-    """The caller's role does not allow the operation."""
+    """The caller's role does not allow the operation (ARM: 403 `AuthorizationFailed`)."""
+
+    code = "AuthorizationFailed"
+    status = 403
+
+
+class AuthenticationError(ImgreplError, PermissionError):
+    """No proven caller (ARM: 401): `code` is `AuthenticationFailed` when the
+    request carries no credential or a malformed one, `InvalidAuthenticationToken`
+    when its token is unknown, forged, expired, revoked or fails verification.
+    The message never contains the credential."""
+
+    status = 401
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class CatalogError(ImgreplError):
@@ -48,6 +64,7 @@ class BundleError(ImgreplError, ValueError):
 
 
 __all__ = [
+    "AuthenticationError",
     "AuthorizationError",
     "BundleError",
     "CatalogError",

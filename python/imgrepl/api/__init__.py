@@ -4,6 +4,9 @@
     client      Client: galleries + versions + bundles
     base        the home, the caller, the catalog connection, role checks
     access      who the caller is and what it may do
+    identity    proving the caller of a request (tokens, OIDC JWTs)
+    oidc        verifying JWTs of an OpenID Connect issuer
+    tokens      access tokens: create, list, revoke
     galleries   regions, limits, galleries, definitions, sharing
     versions    versions, replication, replicas, verification, cost, disks
     publishing  checking and recording a new version, edits, deletion

@@ -24,14 +24,21 @@ def current_principal(explicit: str | None = None) -> str:
 class Access:
     """The caller's rights over one home's catalog."""
 
-    def __init__(self, catalog: Catalog, principal: str) -> None:
+    def __init__(self, catalog: Catalog, principal: str, *, proven: bool = False) -> None:
+        """`proven`: the principal comes from a credential (a token, a JWT),
+        not from the local user: it holds its roles only, and never becomes
+        (nor is) the home's owner, whatever its name."""
         self.catalog = catalog
         self.principal = principal
-        self.owner = catalog.settings.ensure_owner(principal)
+        self.proven = proven
+        if proven:
+            self.owner = catalog.settings.owner()
+        else:  # on one machine the file system is the boundary: the first user owns it
+            self.owner = catalog.settings.ensure_owner(principal)
 
     @property
     def is_owner(self) -> bool:
-        return self.principal == self.owner
+        return not self.proven and self.principal == self.owner
 
     def require_owner(self, what: str) -> None:
         if not self.is_owner:

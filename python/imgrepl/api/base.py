@@ -14,7 +14,9 @@ from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
+from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.rules import principal_name
 from imgrepl.gallery.status import with_status
 from imgrepl.home import private_home, resolve_home
 
@@ -29,10 +31,19 @@ class ClientBase:
         *,
         principal: str | None = None,
         catalog: str | None = None,
+        identity: Identity | None = None,
     ) -> None:
+        """`principal`: the local caller acting as someone (`--as`);
+        `identity`: a principal proven by imgrepl.api.identity.Authenticator
+        (the service), which holds its role assignments only."""
+        if identity is not None and principal is not None:
+            raise ValueError("give a principal or a proven identity, not both")
         self.home = resolve_home(home)
         self.catalog_url = resolve_catalog(self.home, catalog)
-        self.principal = current_principal(principal)
+        self.identity = identity
+        self.principal = (
+            principal_name(identity.principal) if identity else current_principal(principal)
+        )
         self._catalog: Catalog | None = None
         self._access: Access | None = None
 
@@ -60,7 +71,8 @@ class ClientBase:
                 await asyncio.to_thread(engine_stores, self.home, catalog)
             )
             self._catalog = catalog
-            self._access = await asyncio.to_thread(Access, catalog, self.principal)
+            proven = self.identity is not None
+            self._access = await asyncio.to_thread(Access, catalog, self.principal, proven=proven)
         return self._catalog, self._access
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:

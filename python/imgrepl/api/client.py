@@ -11,15 +11,18 @@ typed records from imgrepl.gallery.models (`to_azure()` gives Azure's REST
 shape).  The methods live in imgrepl.api.galleries (regions,
 limits, galleries, definitions, sharing), imgrepl.api.versions
 (versions, replication, replicas, verification, cost, disks) and
-imgrepl.api.bundles (export and import of versions as bundles).
+imgrepl.api.bundles (export and import of versions as bundles) and
+imgrepl.api.tokens (access tokens).  A Client made with `identity=` (from
+imgrepl.api.identity.Authenticator) acts as a proven principal.
 """
 
 from __future__ import annotations
 
 from imgrepl.api.bundles import BundleApi
+from imgrepl.api.tokens import TokenApi
 
 
-class Client(BundleApi):
+class Client(BundleApi, TokenApi):
     """`async with Client(home) as c: await c.list_galleries()`."""
 
     async def __aenter__(self) -> Client:

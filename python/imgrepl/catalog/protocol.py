@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.gallery.identity import Token
 from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
@@ -31,6 +32,10 @@ class Settings(Protocol):
 
     def ensure_owner(self, principal: str) -> str:
         """The home's owner: whoever opened it first."""
+        ...
+
+    def owner(self) -> str | None:
+        """The home's owner, if it has one yet (reading never sets it)."""
         ...
 
     def limits(self) -> Limits: ...
@@ -94,6 +99,17 @@ class Grants(Protocol):
 
     def has_any(self, principal: str) -> bool:
         """Whether the principal holds a role anywhere in the home."""
+        ...
+
+
+class Tokens(Protocol):
+    """Access tokens, found by the hash of their secret."""
+
+    def add(self, token: Token, secret_hash: str) -> Token: ...
+    def find(self, secret_hash: str) -> Token | None: ...
+    def all(self, principal: str | None = None) -> list[Token]: ...
+    def revoke(self, token_id: str, when: float) -> Token:
+        """Marks it revoked (once: a second revoke keeps the first time)."""
         ...
 
 
@@ -206,6 +222,8 @@ class Repositories(Protocol):
     def definitions(self) -> Definitions: ...
     @property
     def grants(self) -> Grants: ...
+    @property
+    def tokens(self) -> Tokens: ...
     @property
     def versions(self) -> Versions: ...
     @property

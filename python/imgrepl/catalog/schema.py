@@ -171,7 +171,21 @@ NOCASE: Part = {
     "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
 }
 
-MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], V4]
+# Access tokens (`imgrepl token create`): only the SHA-256 of each secret is
+# kept (imgrepl.gallery.identity says why that hash); times are epoch seconds.
+TOKENS = """
+CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    revoked REAL
+);
+CREATE INDEX tokens_by_principal ON tokens (principal);
+"""
+
+MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], V4, [TOKENS]]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)
 _POSTGRESQL = [

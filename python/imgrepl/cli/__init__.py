@@ -24,6 +24,7 @@ _COMMANDS = {
     "region": ("region", "manage the home's regions and their stores"),
     "sig": ("sig", "galleries, image definitions and versions (like `az sig`)"),
     "disk": ("disk", "make disks from image versions"),
+    "token": ("token", "access tokens that prove a principal to the service"),
     "configure": ("config", "set or list defaults, such as the location"),
     "serve": ("serve", "serve the gallery over HTTPS with Azure's ARM API"),
 }

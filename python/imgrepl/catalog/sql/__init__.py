@@ -7,6 +7,7 @@ same statements on SQLite (imgrepl.catalog.sqlite) and PostgreSQL
     regions   regions
     galleries galleries and image definitions
     grants    roles of principals
+    tokens    access tokens (hashes of their secrets)
     versions  image versions, their disks and target regions
     replicas  replica rows, and reconciling them with the plan
     jobs      the job replicating a version; deployment leases
@@ -24,6 +25,7 @@ from imgrepl.catalog.sql.regions import SqlRegions
 from imgrepl.catalog.sql.replicas import SqlReplicas
 from imgrepl.catalog.sql.session import Session
 from imgrepl.catalog.sql.settings import SqlSettings
+from imgrepl.catalog.sql.tokens import SqlTokens
 from imgrepl.catalog.sql.versions import SqlVersions
 
 
@@ -39,6 +41,7 @@ class SqlCatalog:
         self.galleries = SqlGalleries(session)
         self.definitions = SqlDefinitions(session)
         self.grants = SqlGrants(session)
+        self.tokens = SqlTokens(session)
         self.versions = SqlVersions(session)
         self.replicas = SqlReplicas(session)
         self.jobs = SqlJobs(session)

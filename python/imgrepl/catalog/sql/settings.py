@@ -25,6 +25,10 @@ class SqlSettings:
                 owner = principal
             return owner
 
+    def owner(self) -> str | None:
+        with self._s.read() as db:
+            return _meta(db, "owner")
+
     def limits(self) -> Limits:
         with self._s.read() as db:
             values = {k: int(_meta(db, f"limit.{k}") or getattr(Limits(), k)) for k in _LIMITS}
