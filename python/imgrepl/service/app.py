@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 from imgrepl.service import arm
 from imgrepl.service.config import ServiceConfig
 from imgrepl.service.errors import ArmError, from_exception
+from imgrepl.service.page.mount import page_routes
 from imgrepl.service.state import Service
 
 
@@ -36,7 +37,8 @@ def create_app(config: ServiceConfig, extra_routes: Sequence[BaseRoute] = ()) ->
         finally:
             await service.stop()
 
-    app = Starlette(routes=[*extra_routes, *arm.routes()], lifespan=lifespan)
+    routes = [*page_routes(service), *extra_routes, *arm.routes()]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = service
     app.add_exception_handler(ArmError, _arm_error)
     app.add_exception_handler(Exception, _arm_error)

@@ -10,6 +10,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from imgrepl.api.client import Client
+from imgrepl.api.identity import Authenticator
+from imgrepl.gallery.identity import Identity
 from imgrepl.service.config import ServiceConfig
 
 log = logging.getLogger("imgrepl.service")
@@ -37,11 +39,21 @@ class Service:
             await client.close()
         self._clients.clear()
 
+    async def authenticate(self, authorization: str | None) -> str:
+        """The principal an `Authorization: Bearer` header proves (imgrepl's
+        identity layer); AuthenticationError (401) for anything else."""
+        assert self.owner is not None
+        catalog, _ = await self.owner._open()
+        identity = await Authenticator(catalog).authenticate(authorization)
+        return identity.principal
+
     def client(self, principal: str) -> Client:
-        """The Client acting as `principal` (proven by its token)."""
+        """The Client acting as `principal` (proven by its token): its roles
+        only, never the home's owner's rights, whatever its name."""
         found = self._clients.get(principal)
         if found is None:
-            found = Client(self.config.home, principal=principal, catalog=self.config.catalog)
+            proven = Identity(principal, "token")
+            found = Client(self.config.home, identity=proven, catalog=self.config.catalog)
             self._clients[principal] = found
         return found
 

@@ -1,12 +1,12 @@
 "use strict";
 // The status page.  It signs in with a token (the server keeps it in an
 // HttpOnly cookie this script cannot read), then polls /page/data: every
-// second while something replicates, every five seconds otherwise.
+// second while something replicates, every three seconds otherwise.
 // Names, descriptions, tags and details come from users: they are only ever
 // set as text (append, textContent), never parsed as HTML.
 
 const FAST = 1000;
-const SLOW = 5000;
+const SLOW = 3000;
 let timer = null;
 let signedIn = false;
 
@@ -74,11 +74,11 @@ function version(v) {
   return el(
     "div",
     { class: "version", "data-version": v.name },
-    el("h4", {}, v.name + " ", badge(v.aggregatedState), " ", v.provisioningState),
+    el("h4", {}, v.name + " ", badge(v.aggregatedState)),
     el(
       "p",
       { class: "meta" },
-      "source " + v.location + " · size " + bytes(v.sizeBytes) + " · storage " +
+      "provisioning " + v.provisioningState + " · source " + v.location + " · size " + bytes(v.sizeBytes) + " · storage " +
         bytes(v.storageBytes) + " · egress " + bytes(v.egressBytes) + eol,
     ),
     el(
