@@ -121,7 +121,10 @@ def test_a_reader_sees_what_it_may_and_names_stay_text(
     expect(west.locator(".replicas")).to_have_text("2/2")
     expect(west.locator(".storage")).to_have_text("8.0 MiB")  # two 4 MiB replicas (+ footer)
     expect(east.locator(".egress")).to_have_text("4.0 MiB")
-    assert west.locator("progress").evaluate("p => p.value") == 100
+    bar = west.locator("progress")
+    expect(bar).to_be_visible()  # drawn, as wide as a bar, and full
+    assert (bar.bounding_box() or {}).get("width", 0) >= 40
+    assert bar.evaluate("p => p.value") == 100
     expect(north.locator(".state")).to_have_text("Failed")
     expect(north.locator(".replicas")).to_have_text("0/1 (1 failed)")
     expect(north.locator(".details")).to_contain_text("store unreachable")

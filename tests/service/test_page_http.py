@@ -82,6 +82,10 @@ def test_sign_in_sets_a_host_only_http_only_strict_cookie(http: httpx.Client, si
     assert data.status_code == 200 and data.json()["principal"] == "alice"
     assert [g["name"] for g in data.json()["galleries"]] == []  # alice holds no role
     assert data.headers["cache-control"] == "no-store" and token not in data.text
+    # another site cannot sign the browser out either
+    foreign = http.post("/page/signout", json={}, headers={"Origin": "https://evil.example"})
+    assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+    assert http.get("/page/data").status_code == 200
     out = http.post("/page/signout", json={}, headers={"Origin": site.url})
     assert out.status_code == 204 and f'{COOKIE}=""' in out.headers["set-cookie"]
     assert http.get("/page/data").status_code == 401
@@ -102,9 +106,10 @@ def test_sign_in_sets_a_host_only_http_only_strict_cookie(http: httpx.Client, si
         ({"token": "a b\r\nSet-Cookie: x=1"}, {}, 401, "not a token"),
         ({"token": "imgrepl_" + "z" * 43}, {}, 401, "no such token"),
         ({"token": "e30.e30.c2ln"}, {}, 401, "JWT"),
+        ({"token": "a" * 5000}, {}, 401, "takes up to"),
     ],
     ids=["foreign-origin", "null-origin", "form", "oversized", "deep", "malformed", "not-object",
-         "number", "blank", "header-injection", "forged", "jwt-without-issuer"],
+         "number", "blank", "header-injection", "forged", "jwt-without-issuer", "too-long"],
 )  # fmt: skip
 def test_refused_sign_ins_say_why_and_set_no_cookie(
     http: httpx.Client,

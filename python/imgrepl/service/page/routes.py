@@ -38,7 +38,8 @@ COOKIE = "__Host-imgrepl-token"
 SESSION_SECONDS = 8 * 3600  # the cookie's life; the token's own expiry still applies
 MAX_BODY = 16 * 1024
 # opaque tokens and JWTs are URL-safe text: anything else cannot be a token
-TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{1,8192}")
+TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]+")
+MAX_TOKEN = 3800  # browsers keep cookies of up to 4096 bytes, name and attributes included
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -136,6 +137,9 @@ class StatusPage:
     async def _client(self, token: str) -> Client | Response:
         """The Client of the token's principal, or the 401 that refuses it.
         The message is the authenticator's: it names the problem, never the token."""
+        if len(token) > MAX_TOKEN:
+            message = f"the token is {len(token)} characters long: the page takes up to {MAX_TOKEN}"
+            return _error(401, "InvalidAuthenticationToken", message)
         if not TOKEN_RE.fullmatch(token):
             return _error(401, "InvalidAuthenticationToken", "invalid token: that is not a token")
         try:

@@ -152,6 +152,10 @@ async function message(response) {
 
 async function load() {
   clearTimeout(timer);
+  if (document.hidden && signedIn) {
+    timer = setTimeout(load, SLOW); // a tab nobody looks at asks for nothing
+    return;
+  }
   let response;
   try {
     response = await fetch("/page/data", { credentials: "same-origin", cache: "no-store" });
@@ -215,5 +219,8 @@ async function signOut() {
 document.addEventListener("DOMContentLoaded", () => {
   $("signin").addEventListener("submit", signIn);
   $("signout").addEventListener("click", signOut);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && signedIn) load();
+  });
   load();
 });
