@@ -103,3 +103,22 @@ def start_serve(argv: list[str], env: dict[str, str] | None = None, wait: float 
     proc.kill()
     out = "".join(lines) + (proc.stdout.read() or "")
     raise AssertionError(f"imgrepl serve did not start: {out}")
+
+
+# --- principals -----------------------------------------------------------------------
+SUB = "00000000-0000-0000-0000-00000000aaaa"
+OTHER_SUB = "00000000-0000-0000-0000-00000000bbbb"
+RG = "rg"
+
+
+def token_for(home: Path, principal: str, role: str | None, scope: str | None = None, *,
+              expires_in: str = "1h") -> str:  # fmt: skip
+    """A token made by the home's owner with `imgrepl token create`, and, given
+    a role, its assignment at `scope` (default: the test subscription)."""
+    from helpers.gallery import cli
+
+    made = cli(home, "token", "create", "--principal", principal, "--expires-in", expires_in)
+    if role is not None:
+        cli(home, "role", "assignment", "create", "--assignee", principal, "--role", role,
+            "--scope", scope or f"/subscriptions/{SUB}")  # fmt: skip
+    return str(made["token"])

@@ -1,6 +1,6 @@
 """`imgrepl serve` as a process: HTTPS with the given certificate, the
-`listening on` line, ARM's api-version rule, a clean stop on SIGTERM and
-SIGINT, and plain HTTP refused off loopback."""
+`listening on` line, a request without a token refused, a clean stop on
+SIGTERM and SIGINT, and plain HTTP refused off loopback."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_serve_answers_over_tls_and_stops_cleanly(tmp_path: Path, sig: int) -> N
         # the certificate is checked against the test's CA: real TLS
         with httpx.Client(verify=ssl.create_default_context(cafile=tls.ca_pem)) as http:
             r = http.get(f"{served.url}/subscriptions/x/providers/Microsoft.Compute/galleries")
-        assert r.status_code == 400
-        assert r.json()["error"]["code"] == "InvalidApiVersionParameter"
+        assert r.status_code == 401
+        assert r.json()["error"]["code"] == "AuthenticationFailed"
         with pytest.raises(httpx.ConnectError):  # an unknown CA is refused
             httpx.get(served.url + "/", verify=True)
     finally:
@@ -47,7 +47,7 @@ def test_insecure_http_only_on_loopback(tmp_path: Path) -> None:
     served = start_serve([*argv, "--insecure-http"])
     try:
         assert served.url.startswith("http://127.0.0.1:")
-        r = httpx.get(served.url + "/subscriptions/x?api-version=2020-01-01")
-        assert r.status_code == 400
+        r = httpx.get(served.url + "/subscriptions/x?api-version=2026-03-03")
+        assert r.status_code == 401
     finally:
         assert served.stop() == 0

@@ -40,10 +40,13 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        replicate: bool = True,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
-        a background process replicates and this returns at once.  The source
-        is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
+        a background process replicates and this returns at once; with
+        `replicate=False` nothing replicates yet (the caller runs `replicate`,
+        as the service does in its own process).  The source is `os_vhd`
+        (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
         `cap_mbps` caps each copy job's source reads (MB/s)."""
         from imgrepl.api import publishing
 
@@ -64,6 +67,8 @@ class VersionApi(ClientBase):
             allow_replicated_location_deletion,
         )
         ref = await publishing.record(catalog, plan)
+        if not replicate:
+            return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
 
     async def _replicate(
@@ -127,9 +132,11 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        replicate: bool = True,
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
-        deleted, and failed ones retried.  `changes` takes Azure field names."""
+        deleted, and failed ones retried (with `replicate=False`, by the
+        caller's `replicate(retry_failed=True)`).  `changes` takes Azure names."""
         from imgrepl.api import publishing
 
         catalog, ref = await self._ref(
@@ -146,6 +153,8 @@ class VersionApi(ClientBase):
             dict(changes or {}),
         )
         await publishing.apply_edit(catalog, ref, edit)
+        if not replicate:
+            return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
 
     async def replicate(

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from imgrepl.cli.oidc import add_oidc_args
 from imgrepl.cli.parser import add_command
 
 
@@ -45,6 +46,7 @@ def register(sub: Any, summary: str) -> None:
         help="a directory `file://` sources may come from (repeatable); no other local "
         "file is ever read for a client",
     )
+    add_oidc_args(p)
     p.add_argument(
         "--insecure-http",
         action="store_true",
@@ -53,6 +55,7 @@ def register(sub: Any, summary: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from imgrepl.cli.oidc import oidc_config
     from imgrepl.home import resolve_home
     from imgrepl.service.config import ServiceConfig
     from imgrepl.service.server import serve
@@ -61,5 +64,5 @@ def run(args: argparse.Namespace) -> int:
     for root in roots:
         if not root.is_dir():
             raise ValueError(f"--import-root {root}: not a directory")
-    config = ServiceConfig(resolve_home(args.home), args.catalog, roots)
+    config = ServiceConfig(resolve_home(args.home), args.catalog, roots, oidc=oidc_config(args))
     return serve(config, args.host, args.port, args.tls_cert, args.tls_key, args.insecure_http)

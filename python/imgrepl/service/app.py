@@ -13,21 +13,23 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from imgrepl.service import arm
 from imgrepl.service.config import ServiceConfig
-from imgrepl.service.errors import ArmError, from_exception
 from imgrepl.service.page.mount import page_routes
-from imgrepl.service.state import Service
+from imgrepl.service.state import Authenticate, Service
 
 
-def create_app(config: ServiceConfig, extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def create_app(
+    config: ServiceConfig,
+    extra_routes: Sequence[BaseRoute] = (),
+    authenticate: Authenticate | None = None,
+) -> Starlette:
     """The service's app; `extra_routes` (the status page) are matched
-    before the ARM routes."""
-    service = Service(config)
+    before the ARM routes; `authenticate` (default: imgrepl's identity
+    layer) turns an Authorization header into a principal."""
+    service = Service(config, authenticate)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -40,10 +42,4 @@ def create_app(config: ServiceConfig, extra_routes: Sequence[BaseRoute] = ()) ->
     routes = [*page_routes(service), *extra_routes, *arm.routes()]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = service
-    app.add_exception_handler(ArmError, _arm_error)
-    app.add_exception_handler(Exception, _arm_error)
     return app
-
-
-async def _arm_error(request: Request, exc: Exception) -> Response:
-    return from_exception(exc).response()

@@ -9,6 +9,7 @@ import logging
 from starlette.responses import JSONResponse
 
 from imgrepl.exceptions import (
+    AuthenticationError,
     AuthorizationError,
     CatalogError,
     ConflictError,
@@ -36,10 +37,6 @@ class ArmError(Exception):
         return JSONResponse({"error": body}, status_code=self.status, headers=headers)
 
 
-def unauthenticated(message: str) -> ArmError:
-    return ArmError(401, "InvalidAuthenticationToken", message)
-
-
 def invalid(message: str, target: str | None = None) -> ArmError:
     return ArmError(400, "InvalidParameter", message, target)
 
@@ -61,6 +58,8 @@ def from_exception(exc: BaseException) -> ArmError:
     """The ARM error for anything a handler raised."""
     if isinstance(exc, ArmError):
         return exc
+    if isinstance(exc, AuthenticationError):  # its code says which (identity.py)
+        return ArmError(401, exc.code, one_line(str(exc)) or exc.code)
     for kind, status, code in _MAPPING:
         if isinstance(exc, kind):
             return ArmError(status, code, one_line(str(exc)) or code)

@@ -9,9 +9,11 @@ import asyncio
 import ipaddress
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from imgrepl.exceptions import ValidationError
 from imgrepl.service.app import create_app
@@ -51,11 +53,13 @@ def serve(
     cert: Path | None,
     key: Path | None,
     insecure_http: bool = False,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> int:
+    """Serves until SIGTERM or SIGINT; `extra_routes` go before the ARM API."""
     check_tls(cert, key, insecure_http, host)
     tls = {} if insecure_http else {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     uv = uvicorn.Config(
-        create_app(config),
+        create_app(config, extra_routes),
         host=host,
         port=port,
         log_level="warning",

@@ -1,70 +1,159 @@
 """What the running service holds: its configuration, one Client per
-proven principal, and the replications it runs as asyncio tasks (cancelled
-on stop, resumable: the catalog keeps where each one was)."""
+proven principal, and the work it runs in its own process as asyncio
+tasks: replications and deletions of versions, one at a time per version
+(cancelled on stop; the catalog keeps where each one was, and `start`
+resumes every version left Creating, Updating or Deleting)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+from imgrepl import stores
 from imgrepl.api.client import Client
 from imgrepl.api.identity import Authenticator
+from imgrepl.exceptions import ImgreplError
 from imgrepl.gallery.identity import Identity
+from imgrepl.gallery.models import Region
+from imgrepl.gallery.scope import ArmId
 from imgrepl.service.config import ServiceConfig
 
 log = logging.getLogger("imgrepl.service")
+UNFINISHED = ("Creating", "Updating", "Deleting")
+Authenticate = Callable[[str | None], Awaitable[Identity]]
 
 
 class Service:
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(self, config: ServiceConfig, authenticate: Authenticate | None = None) -> None:
         self.config = config
-        self._clients: dict[str, Client] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._authenticate = authenticate
+        self._clients: dict[Identity, Client] = {}
+        self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
+        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self._failures: dict[tuple[str, ...], str] = {}
         self.owner: Client | None = None
 
+    # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
-        """Opens the catalog as the home's owner (the user running the server)."""
+        """Opens the catalog as the home's owner (the user running the server)
+        and resumes the versions a stop or a crash left unfinished."""
         self.owner = Client(self.config.home, catalog=self.config.catalog)
-        await self.owner._open()
+        catalog, _ = await self.owner._open()
+        if self._authenticate is None:
+            self._authenticate = Authenticator(catalog, self.config.oidc).authenticate
+        for gallery in await self.owner.list_galleries():
+            for d in await self.owner.list_image_definitions(gallery.name):
+                for v in await self.owner.list_image_versions(gallery.name, d.name):
+                    if v.provisioning_state in UNFINISHED:
+                        scope = ArmId("-", "-", gallery.name, d.name, v.name)
+                        if v.provisioning_state == "Deleting":
+                            self.delete(self.owner, scope)
+                        else:
+                            self.replicate(self.owner, scope, retry_failed=False)
 
     async def stop(self) -> None:
-        """Cancels the running replications (each leaves its replicas
-        resumable), then closes every client."""
-        for task in list(self._tasks):
+        """Cancels the running work (each leaves its replicas resumable),
+        then closes every client."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         for client in [*self._clients.values(), *([self.owner] if self.owner else [])]:
             await client.close()
         self._clients.clear()
 
-    async def authenticate(self, authorization: str | None) -> str:
-        """The principal an `Authorization: Bearer` header proves (imgrepl's
-        identity layer); AuthenticationError (401) for anything else."""
-        assert self.owner is not None
-        catalog, _ = await self.owner._open()
-        identity = await Authenticator(catalog).authenticate(authorization)
-        return identity.principal
+    # --- callers ---------------------------------------------------------------------
+    async def authenticate(self, authorization: str | None) -> Identity:
+        """Who the request's bearer token proves (401 AuthenticationError if none)."""
+        assert self._authenticate is not None, "the service has not started"
+        return await self._authenticate(authorization)
 
-    def client(self, principal: str) -> Client:
-        """The Client acting as `principal` (proven by its token): its roles
-        only, never the home's owner's rights, whatever its name."""
-        found = self._clients.get(principal)
+    def client(self, identity: Identity) -> Client:
+        """The Client acting as the proven `identity`, with its roles only."""
+        found = self._clients.get(identity)
         if found is None:
-            proven = Identity(principal, "token")
-            found = Client(self.config.home, identity=proven, catalog=self.config.catalog)
-            self._clients[principal] = found
+            found = Client(self.config.home, catalog=self.config.catalog, identity=identity)
+            self._clients[identity] = found
         return found
 
-    def run_in_background(self, name: str, work: Coroutine[Any, Any, Any]) -> None:
-        """Runs `work` until it ends or the service stops; failures are
-        logged (they are recorded in the catalog by the replicator)."""
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+    async def regions(self) -> list[Region]:
+        """The registered regions (to check an object source's store)."""
+        assert self.owner is not None
+        return await self.owner.list_regions()
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("%s: %s", task.get_name(), task.exception())
+    async def stage(self, source: str) -> str:
+        """A local source as it is; an object-store source copied into the
+        home first (inspected, then read by every copy from there: the
+        object cannot change under a replication)."""
+        if not source.startswith(("s3://", "az://")):
+            return source
+        staging = self.config.home / "imports" / "service"
+        staging.mkdir(mode=0o700, parents=True, exist_ok=True)
+        dest = staging / f"{uuid.uuid4().hex}{Path(urlparse(source).path).suffix[:8]}"
+        try:
+            await stores.fetch(source, dest)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                dest.unlink()
+            raise
+        return str(dest)
+
+    # --- background work, one at a time per version ----------------------------------
+    def replicate(self, client: Client, scope: ArmId, *, retry_failed: bool) -> None:
+        async def work() -> None:
+            await client.replicate(*_names(scope), retry_failed=retry_failed)
+
+        self._run(scope, work)
+
+    def delete(self, client: Client, scope: ArmId) -> None:
+        """Stops the version's replication, then deletes its replicas and it."""
+        key = _key(scope)
+        running = self._tasks.get(key)
+        if running is not None:
+            running.cancel()
+
+        async def work() -> None:
+            await client.delete_image_version(*_names(scope))
+
+        self._run(scope, work)
+
+    def failure(self, scope: ArmId) -> str | None:
+        return self._failures.get(_key(scope))
+
+    def _run(self, scope: ArmId, work: Callable[[], Awaitable[None]]) -> None:
+        key = _key(scope)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        before = self._tasks.get(key)
+
+        async def guarded() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            async with lock:
+                self._failures.pop(key, None)
+                try:
+                    await work()
+                except Exception as exc:  # recorded in the catalog; said in the log
+                    self._failures[key] = str(exc) if isinstance(exc, ImgreplError) else "failed"
+                    log.warning("%s: %s", "/".join(key), exc)
+
+        task = asyncio.create_task(guarded(), name="/".join(key))
+        self._tasks[key] = task
+        task.add_done_callback(lambda done: self._forget(key, done))
+
+    def _forget(self, key: tuple[str, ...], task: asyncio.Task[Any]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+
+
+def _key(scope: ArmId) -> tuple[str, ...]:
+    return (str(scope.gallery), str(scope.definition), str(scope.version))
+
+
+def _names(scope: ArmId) -> tuple[str, str, str]:
+    return str(scope.gallery), str(scope.definition), str(scope.version)

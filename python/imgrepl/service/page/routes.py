@@ -21,6 +21,7 @@ SIGTERM as open event streams would."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from importlib import resources
@@ -34,6 +35,7 @@ from imgrepl.api.client import Client
 from imgrepl.exceptions import CatalogError, ImgreplError
 from imgrepl.service.page.data import overview
 
+log = logging.getLogger("imgrepl.service")
 COOKIE = "__Host-imgrepl-token"
 SESSION_SECONDS = 8 * 3600  # the cookie's life; the token's own expiry still applies
 MAX_BODY = 16 * 1024
@@ -133,6 +135,9 @@ class StatusPage:
             return _error(503, "ServiceUnavailable", f"the catalog cannot be read: {exc}")
         except ImgreplError as exc:
             return _error(500, "InternalServerError", f"the overview failed: {exc}")
+        except Exception as exc:  # said in the log; the page says only that it failed
+            log.warning("status page: the overview failed: %s: %s", type(exc).__name__, exc)
+            return _error(500, "InternalServerError", "the overview failed")
 
     async def _client(self, token: str) -> Client | Response:
         """The Client of the token's principal, or the 401 that refuses it.
