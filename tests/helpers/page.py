@@ -55,11 +55,11 @@ def make_home(root: Path) -> Path:
 
 
 @contextmanager
-def serving(home: Path, root: Path) -> Iterator[Site]:
+def serving(home: Path, root: Path, *extra: str) -> Iterator[Site]:
     """`imgrepl serve` on the home (TLS from a trustme CA), stopped after;
     a clean stop that printed no traceback is part of every test."""
     tls = make_tls(root / "tls")
-    served = start_serve(serve_argv(home, tls), env={"IMGREPL_PRINCIPAL": OWNER})
+    served = start_serve(serve_argv(home, tls, *extra), env={"IMGREPL_PRINCIPAL": OWNER})
     site = Site(home, tls, served)
     try:
         yield site
