@@ -73,3 +73,21 @@ def test_overview_shows_a_principal_what_it_may_see_with_replication_by_region(
     assert west["details"] == east["details"] == ""
     assert version["storageBytes"] == 3 * size
     assert version["egressBytes"] == west["egressBytes"] + size
+
+
+def test_zone_redundant_replicas_count_once_per_zone(definition: Path, image: Path) -> None:
+    """northeurope declares 3 zones: one ZRS replica there is three copies,
+    each stored, and only the first crossed into the region."""
+    size = image.stat().st_size
+
+    async def go() -> dict[str, Any]:
+        async with Client(definition, principal=OWNER) as c:
+            await publish(c, image, "westeurope", "northeurope=1=standard_zrs")
+            return await overview(c)
+
+    north = regions(run(go()))["northeurope"]
+    assert (north["state"], north["storageAccountType"], north["replicaCount"]) == (
+        "Completed", "Standard_ZRS", 1,
+    )  # fmt: skip
+    assert (north["replicas"], north["completedReplicas"]) == (3, 3)
+    assert north["storageBytes"] == 3 * size and north["egressBytes"] == size
