@@ -119,6 +119,7 @@ def test_sign_in_sets_a_host_only_http_only_strict_cookie(http: httpx.Client, si
         ({"token": "T"}, {"Origin": "https://evil.example"}, 403, "status page itself"),
         ({"token": "T"}, {"Origin": "null"}, 403, "status page itself"),
         ("token=T", {"Content-Type": "application/x-www-form-urlencoded"}, 403, "page itself"),
+        ('{"token": "T"}', {"Content-Type": "text/plain"}, 403, "page itself"),
         ("x" * 20_000, {"Content-Type": "application/json"}, 413, "over"),
         ("[" * 10_000, {"Content-Type": "application/json"}, 400, '{"token"'),
         ("{not json", {"Content-Type": "application/json"}, 400, '{"token"'),
@@ -130,8 +131,8 @@ def test_sign_in_sets_a_host_only_http_only_strict_cookie(http: httpx.Client, si
         ({"token": "e30.e30.c2ln"}, {}, 401, "invalid token"),
         ({"token": "a" * 5000}, {}, 401, "takes up to"),
     ],
-    ids=["foreign-origin", "null-origin", "form", "oversized", "deep", "malformed", "not-object",
-         "number", "blank", "header-injection", "forged", "jwt-garbage", "too-long"],
+    ids=["foreign-origin", "null-origin", "form", "text-plain", "oversized", "deep", "malformed",
+         "not-object", "number", "blank", "header-injection", "forged", "jwt-garbage", "too-long"],
 )  # fmt: skip
 def test_refused_sign_ins_say_why_and_set_no_cookie(
     http: httpx.Client,
