@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trustme
 
@@ -122,3 +123,27 @@ def token_for(home: Path, principal: str, role: str | None, scope: str | None = 
         cli(home, "role", "assignment", "create", "--assignee", principal, "--role", role,
             "--scope", scope or f"/subscriptions/{SUB}")  # fmt: skip
     return str(made["token"])
+
+
+def replica_digests(
+    home: Path, g: str = "G", d: str = "D", v: str = "1.0.0", s3: Any = None
+) -> dict[str, list[str]]:
+    """region -> the xxh3-128 of each of the version's replicas, read here
+    (files directly; s3:// objects from the rclone server's directory)."""
+    import xxhash
+    from helpers.gallery import OWNER, run
+    from helpers.store_servers import read_replica
+
+    from imgrepl import Client
+
+    async def rows() -> list[tuple[str, str]]:
+        async with Client(home, principal=OWNER) as c:
+            found = await c.list_replicas(g, d, v)
+        return [(r.region, r.location) for r in found]
+
+    out: dict[str, list[str]] = {}
+    for region, location in run(rows()):
+        data = read_replica(location, s3, None)  # type: ignore[arg-type]
+        assert data is not None, location
+        out.setdefault(region, []).append(xxhash.xxh3_128(data).hexdigest())
+    return out

@@ -49,6 +49,7 @@ _MAPPING: list[tuple[type[BaseException], int, str]] = [
     (ConflictError, 409, "Conflict"),
     (ImageFormatError, 400, "InvalidParameter"),
     (ValidationError, 400, "InvalidParameter"),
+    (FileNotFoundError, 400, "InvalidParameter"),  # a source that is not there
     (StoreError, 502, "StoreError"),
     (CatalogError, 503, "ServiceUnavailable"),
 ]
