@@ -102,6 +102,8 @@ def test_rs256_and_es256_prove_the_oid_else_the_sub(catalog: Any, jwks: Path, ke
     assert _check(catalog, jwks, _sign(keys["ec"], "e1", "ES256")) == Identity(OID, "oidc")
     token = _sign(keys["rsa"], "r1", oid=None, sub="ci-bot@example.test")
     assert _check(catalog, jwks, token) == Identity("ci-bot@example.test", "oidc")
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    assert _check(catalog, jwks, _sign(keys["rsa"], "r1", tid=tenant)).tenant == tenant
 
 
 def test_bad_signature_issuer_audience_or_lifetime_is_refused(

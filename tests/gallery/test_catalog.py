@@ -264,8 +264,8 @@ def test_a_version_recorded_without_a_source_manifest_is_verified(
 
 @pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
-    """Deleting a gallery takes its grants with it (ON DELETE CASCADE works
-    only with foreign keys on), and a row naming a missing region is refused."""
+    """Deleting a gallery takes the role assignments at it with it, and a row
+    naming a missing region is refused (foreign keys are on)."""
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
@@ -275,7 +275,7 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
             await c.delete_gallery("G")
 
     run(go())
-    assert table_count(home, "grants") == 0
+    assert table_count(home, "role_assignments") == 0
     from imgrepl.catalog import open_catalog
 
     catalog = open_catalog(home)

@@ -91,7 +91,7 @@ def test_enumerated_values_are_choices_in_any_case(definition: Path) -> None:
         "imgrepl sig image-definition create: error: argument --os-type: invalid choice: "
         "'BeOS' (choose from 'Linux', 'Windows')"
     )
-    role = _commands()["sig share add"].format_help()
+    role = _commands()["role assignment create"].format_help()
     assert "{Reader,Contributor,Owner}" in role
 
 

@@ -1,17 +1,23 @@
 """Who the caller is and what it may do in one home: the principal (`--as`,
-else $IMGREPL_PRINCIPAL, else the OS user), the home's owner, who may do
-everything, and the roles granted at gallery level (covering its
-definitions and versions) or definition level (covering its versions)."""
+else $IMGREPL_PRINCIPAL, else the OS user; or one proven by a token), the
+home's owner, who may do everything, and the roles assigned to the
+principal at ARM scopes (a subscription, resource group, gallery or image
+definition), each holding at its scope and below it, as in Azure.  A
+gallery shared with a subscription the principal is in (or its tenant)
+is readable to it (imgrepl.gallery.sharing)."""
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Sequence
 
 from imgrepl.catalog import Catalog
-from imgrepl.exceptions import AuthorizationError
-from imgrepl.gallery.access import rank
+from imgrepl.exceptions import AuthorizationError, NotFoundError
+from imgrepl.gallery.access import READ, RoleAssignment, held_role, rank, reaches_into
+from imgrepl.gallery.models import Gallery
 from imgrepl.gallery.rules import principal_name
+from imgrepl.gallery.scope import ArmId
 from imgrepl.home import ENV_PRINCIPAL
 
 
@@ -21,16 +27,25 @@ def current_principal(explicit: str | None = None) -> str:
     return principal_name(name)
 
 
+def _group_of(g: Gallery) -> tuple[str, str]:
+    """The gallery's subscription and resource group (until galleries carry
+    them, every gallery sits in one default group)."""
+    return ("00000000-0000-0000-0000-000000000000", "default")
+
+
 class Access:
     """The caller's rights over one home's catalog."""
 
-    def __init__(self, catalog: Catalog, principal: str, *, proven: bool = False) -> None:
+    def __init__(
+        self, catalog: Catalog, principal: str, *, proven: bool = False, tenant: str | None = None
+    ) -> None:
         """`proven`: the principal comes from a credential (a token, a JWT),
         not from the local user: it holds its roles only, and never becomes
         (nor is) the home's owner, whatever its name."""
         self.catalog = catalog
         self.principal = principal
         self.proven = proven
+        self.tenant = tenant
         if proven:
             self.owner = catalog.settings.owner()
         else:  # on one machine the file system is the boundary: the first user owns it
@@ -39,6 +54,9 @@ class Access:
     @property
     def is_owner(self) -> bool:
         return not self.proven and self.principal == self.owner
+
+    def _assignments(self) -> list[RoleAssignment]:
+        return self.catalog.role_assignments.all(self.principal)
 
     def require_owner(self, what: str) -> None:
         if not self.is_owner:
@@ -49,35 +67,81 @@ class Access:
 
     def require_member(self, what: str) -> None:
         """Refuses principals that hold no role anywhere in the home."""
-        if not self.is_owner and not self.catalog.grants.has_any(self.principal):
+        if not self.is_owner and not self._assignments():
             raise AuthorizationError(
                 f"principal {self.principal!r} may not {what}: it holds no role in this home"
             )
 
-    def role(self, gallery: str, definition: str | None = None) -> str | None:
+    def gallery_scope(self, gallery: str, definition: str | None = None) -> ArmId | None:
+        """The ARM id of a gallery (or definition) named in this home; None
+        if there is none."""
+        try:
+            g = self.catalog.galleries.get(gallery)
+        except NotFoundError:
+            return None
+        return ArmId(*_group_of(g), g.name, definition)
+
+    def role_at(
+        self, target: ArmId, assignments: Sequence[RoleAssignment] | None = None
+    ) -> str | None:
         if self.is_owner:
             return "Owner"
-        roles = self.catalog.grants.roles_of(self.principal, gallery, definition)
-        return max(roles, key=rank) if roles else None
+        mine = self._assignments() if assignments is None else assignments
+        held = held_role(mine, target)
+        if held is None and target.gallery is not None and self._shared(target, mine):
+            held = READ
+        return held
+
+    def _shared(self, target: ArmId, mine: Sequence[RoleAssignment]) -> bool:
+        """Whether the gallery is shared with a subscription the principal
+        is in (holds a role somewhere in) or with its tenant."""
+        assert target.gallery is not None
+        try:
+            g = self.catalog.galleries.get(target.gallery)
+        except NotFoundError:
+            return False
+        if ArmId(*_group_of(g), g.name).key() != target.key()[:3]:
+            return False
+        return g.sharing_profile.admits({a.scope.subscription for a in mine}, self.tenant)
+
+    def require_at(self, needed: str, what: str, target: ArmId) -> None:
+        """Refuses unless the caller holds `needed` (or more) over `target`."""
+        held = self.role_at(target)
+        if rank(held) < rank(needed):
+            raise AuthorizationError(
+                f"principal {self.principal!r} may not {what}: it needs role {needed} at "
+                f"scope {target} and holds {held or 'no role'} there"
+            )
 
     def require(self, needed: str, what: str, gallery: str, definition: str | None = None) -> None:
-        """Refuses unless the caller holds `needed` (or more) on the scope."""
+        """require_at() on a gallery (or definition) named in this home; one
+        that does not exist is refused like one the caller may not see, so
+        a refusal tells nothing of what exists."""
         if self.is_owner:
             return
-        held = self.role(gallery, definition)
-        if rank(held) < rank(needed):
-            scope = f"gallery {gallery!r}" + (
-                f", image definition {definition!r}" if definition else ""
-            )
+        target = self.gallery_scope(gallery, definition)
+        if target is None:
             raise AuthorizationError(
                 f"principal {self.principal!r} may not {what}: it needs role {needed} on "
-                f"{scope} and holds {held or 'no role'}"
+                f"gallery {gallery!r}"
+                + (f", image definition {definition!r}" if definition else "")
+                + " and holds no role there"
             )
+        self.require_at(needed, what, target)
 
     def can_see(self, gallery: str, definition: str | None = None) -> bool:
-        """Whether anything in the scope is visible (a grant below it counts)."""
-        if self.is_owner or self.role(gallery, definition) is not None:
+        """Whether anything in the scope is visible (a role below it counts)."""
+        if self.is_owner:
             return True
-        if definition is None:
-            return bool(self.catalog.grants.definitions_granted(self.principal, gallery))
-        return False
+        target = self.gallery_scope(gallery, definition)
+        if target is None:
+            return False
+        mine = self._assignments()
+        return self.role_at(target, mine) is not None or reaches_into(mine, target)
+
+    def readable(self, scopes: Sequence[ArmId]) -> list[bool]:
+        """For each scope, whether the caller may read it (one catalog read)."""
+        if self.is_owner:
+            return [True] * len(scopes)
+        mine = self._assignments()
+        return [rank(self.role_at(s, mine)) >= rank(READ) for s in scopes]

@@ -14,9 +14,11 @@ from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
+from imgrepl.gallery.access import READ
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.rules import principal_name
+from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.status import with_status
 from imgrepl.home import private_home, resolve_home
 
@@ -72,7 +74,10 @@ class ClientBase:
             )
             self._catalog = catalog
             proven = self.identity is not None
-            self._access = await asyncio.to_thread(Access, catalog, self.principal, proven=proven)
+            tenant = self.identity.tenant if self.identity else None
+            self._access = await asyncio.to_thread(
+                Access, catalog, self.principal, proven=proven, tenant=tenant
+            )
         return self._catalog, self._access
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
@@ -95,6 +100,32 @@ class ClientBase:
         catalog, acc = await self._open()
         await self._run(acc.require, role, what, gallery, definition)
         return catalog
+
+    async def _require_at(self, role: str, what: str, target: ArmId) -> Catalog:
+        catalog, acc = await self._open()
+        await self._run(acc.require_at, role, what, target)
+        return catalog
+
+    async def _scope(
+        self,
+        gallery: str,
+        definition: str | None = None,
+        *,
+        needed: str = READ,
+        what: str = "read the gallery",
+    ) -> ArmId:
+        """The ARM id of a gallery or definition of this home, to a caller
+        holding `needed` there (to others it is refused, whether it exists
+        or not)."""
+        catalog, acc = await self._open()
+        await self._run(acc.require, needed, what, gallery, definition)
+        if definition is not None:
+            await self._run(catalog.definitions.get, gallery, definition)  # NotFound
+        scope = await self._run(acc.gallery_scope, gallery, definition)
+        if scope is None:
+            await self._run(catalog.galleries.get, gallery)  # NotFound
+        assert scope is not None
+        return scope
 
     async def _ref(
         self, role: str, what: str, gallery: str, definition: str, version: str

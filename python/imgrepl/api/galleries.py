@@ -4,22 +4,25 @@ them), galleries, image definitions and sharing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from imgrepl import stores
 from imgrepl.api import region_stores, store_secrets
-from imgrepl.api.base import ClientBase
-from imgrepl.catalog import Catalog
-from imgrepl.gallery import access, rules
-from imgrepl.gallery.access import READ, SHARE, WRITE
+from imgrepl.api.roles import RoleApi
+from imgrepl.catalog import Catalog, Repositories
+from imgrepl.exceptions import ValidationError
+from imgrepl.gallery import rules
+from imgrepl.gallery.access import READ, SHARE, WRITE, RoleAssignment
 from imgrepl.gallery.builders import build_definition, check_recommended, definition_changes
-from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, Region
+from imgrepl.gallery.models import Gallery, ImageDefinition, Region
 from imgrepl.gallery.regions import normalise_region, normalise_store, zone_count
 from imgrepl.gallery.rules import Limits
+from imgrepl.gallery.scope import ArmId
+from imgrepl.gallery.sharing import SharingProfile
 
 
-class CatalogApi(ClientBase):
+class CatalogApi(RoleApi):
     # --- regions and limits -----------------------------------------------------------
     async def add_region(
         self,
@@ -123,7 +126,8 @@ class CatalogApi(ClientBase):
 
     async def delete_gallery(self, name: str) -> None:
         catalog = await self._require(SHARE, "delete the gallery", name)
-        await self._run(catalog.galleries.delete, name)
+        scope = await self._scope(name, needed=SHARE, what="delete the gallery")
+        await self._run(_delete, catalog, scope, lambda tx: tx.galleries.delete(name))
 
     # --- image definitions ------------------------------------------------------------
     async def create_image_definition(
@@ -158,25 +162,77 @@ class CatalogApi(ClientBase):
 
     async def delete_image_definition(self, gallery: str, name: str) -> None:
         catalog = await self._require(WRITE, "delete the image definition", gallery, name)
-        await self._run(catalog.definitions.delete, gallery, name)
+        scope = await self._scope(gallery, name, needed=WRITE, what="delete the image definition")
+        await self._run(_delete, catalog, scope, lambda tx: tx.definitions.delete(gallery, name))
 
     # --- sharing ------------------------------------------------------------------------
+    async def share_gallery(
+        self, gallery: str, subscription_ids: Sequence[str] = (), tenant_ids: Sequence[str] = ()
+    ) -> Gallery:
+        """Adds subscriptions and tenants to the gallery's sharingProfile:
+        their principals may read it (imgrepl.gallery.sharing)."""
+        catalog = await self._require(WRITE, "share the gallery", gallery)
+        if not subscription_ids and not tenant_ids:
+            raise ValidationError("name what to share with: --subscription-ids or --tenant-ids")
+        return await self._run(
+            _edit_sharing, catalog, gallery, lambda p: p.add(subscription_ids, tenant_ids)
+        )
+
+    async def unshare_gallery(
+        self, gallery: str, subscription_ids: Sequence[str] = (), tenant_ids: Sequence[str] = ()
+    ) -> Gallery:
+        catalog = await self._require(WRITE, "share the gallery", gallery)
+        if not subscription_ids and not tenant_ids:
+            raise ValidationError(
+                "name what to stop sharing with: --subscription-ids or --tenant-ids"
+            )
+        return await self._run(
+            _edit_sharing, catalog, gallery, lambda p: p.remove(subscription_ids, tenant_ids)
+        )
+
+    async def reset_gallery_sharing(self, gallery: str) -> Gallery:
+        """Makes the gallery private: shared with nobody."""
+        catalog = await self._require(WRITE, "share the gallery", gallery)
+        return await self._run(_edit_sharing, catalog, gallery, lambda p: SharingProfile())
+
+    # --- roles on a gallery or definition (shorthands of imgrepl.api.roles) --------------
     async def grant(
         self, principal: str, role: str, gallery: str, definition: str | None = None
-    ) -> Grant:
-        """Gives `principal` a role (Reader, Contributor, Owner) on the gallery
-        or one of its definitions; needs Owner there."""
-        catalog = await self._require(SHARE, "share", gallery, definition)
-        grant = Grant(rules.principal_name(principal), access.parse_role(role), gallery, definition)
-        return await self._run(catalog.grants.put, grant)
+    ) -> RoleAssignment:
+        """Assigns `principal` a role (Reader, Contributor, Owner) at the
+        gallery or one of its definitions; needs Owner there."""
+        scope = await self._scope(gallery, definition, needed=SHARE, what="assign roles")
+        return await self.create_role_assignment(principal, role, str(scope))
 
     async def revoke(self, principal: str, gallery: str, definition: str | None = None) -> None:
-        catalog = await self._require(SHARE, "remove a share", gallery, definition)
-        await self._run(catalog.grants.remove, principal, gallery, definition)
+        """Deletes the principal's assignments at exactly this scope."""
+        scope = await self._scope(gallery, definition, needed=SHARE, what="delete role assignments")
+        await self.delete_role_assignments(assignee=principal, scope=str(scope))
 
-    async def list_grants(self, gallery: str, definition: str | None = None) -> list[Grant]:
-        catalog = await self._require(READ, "list shares", gallery, definition)
-        return await self._run(catalog.grants.all, gallery, definition)
+    async def list_grants(
+        self, gallery: str, definition: str | None = None
+    ) -> list[RoleAssignment]:
+        """Assignments at the gallery (or definition) and below it."""
+        scope = await self._scope(gallery, definition, what="list role assignments")
+        return await self.list_role_assignments(scope=str(scope))
+
+
+def _delete(catalog: Catalog, scope: ArmId, delete: Callable[[Repositories], None]) -> None:
+    """A resource goes with the role assignments at it and below it (as in
+    Azure): one made again with the same name starts with none."""
+    with catalog.transaction() as tx:
+        delete(tx)
+        tx.role_assignments.delete_under(scope)
+
+
+def _edit_sharing(
+    catalog: Catalog, gallery: str, edit: Callable[[SharingProfile], SharingProfile]
+) -> Gallery:
+    """Read, edit and write back in one transaction: two edits do not cross."""
+    with catalog.transaction() as tx:
+        current = tx.galleries.get(gallery)
+        tx.galleries.set_sharing(current.name, edit(current.sharing_profile))
+        return tx.galleries.get(gallery)
 
 
 def _add_region(catalog: Catalog, region: Region) -> Region:

@@ -56,7 +56,7 @@ class Authenticator:
                     "invalid token: a JWT, but this service trusts no OIDC issuer "
                     "(start it with --oidc-issuer, --oidc-audience and --oidc-jwks)",
                 )
-            return Identity(self.oidc.verify(credential), "oidc")
+            return self.oidc.verify(credential)
         raise AuthenticationError(
             "InvalidAuthenticationToken",
             "invalid token: neither an imgrepl token nor a JWT",

@@ -11,7 +11,9 @@ Entra ID puts the object id of the user or service principal in `oid`
 (stable across applications, and what Azure role assignments name as
 `principalId`) while its `sub` differs per application; other issuers
 (Keycloak, Dex, GitHub Actions...) carry only `sub`.  One issuer is
-configured, so its subjects cannot collide with another issuer's.
+configured, so its subjects cannot collide with another issuer's.  The
+`tid` claim, when present, is the principal's tenant (galleries shared with
+a tenant: imgrepl.gallery.sharing).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from imgrepl.exceptions import AuthenticationError, ValidationError
+from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.rules import principal_name
 
 ALGORITHMS = {"RS256": "RSA", "ES256": "EC"}  # alg -> the key type it needs
@@ -105,7 +108,7 @@ class OidcVerifier:
             raise _invalid(f"no key {kid!r} in the issuer's keys")
         return keys[kid or ""]
 
-    def verify(self, token: str) -> str:
+    def verify(self, token: str) -> Identity:
         import jwt
 
         try:
@@ -136,7 +139,9 @@ class OidcVerifier:
         if not isinstance(subject, str):
             raise _invalid("it names no principal (no oid or sub claim)")
         try:
-            return principal_name(subject)
+            principal = principal_name(subject)
         except ValidationError:
             shown = json.dumps(subject)[:80]
             raise _invalid(f"its principal {shown} is not a valid name") from None
+        tenant = claims.get("tid")
+        return Identity(principal, "oidc", tenant if isinstance(tenant, str) else None)

@@ -2,8 +2,8 @@
 in this package, and the layers above see only `Catalog`.
 
     protocol  Catalog: one repository per aggregate (settings, regions,
-              galleries, definitions, grants, versions, replicas, jobs,
-              leases) and `transaction()`, the unit of work they share
+              galleries, definitions, tokens, role assignments, versions,
+              replicas, jobs, leases) and `transaction()`, the unit of work they share
     records   VersionRef, ReplicaRow: what it returns besides domain models
     schema    the migrations, one list for every backend
     urls      which catalog a process opens; URLs without their passwords

@@ -20,10 +20,13 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.gallery.access import RoleAssignment
 from imgrepl.gallery.identity import Token
-from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
+from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
+from imgrepl.gallery.scope import ArmId
+from imgrepl.gallery.sharing import SharingProfile
 from imgrepl.gallery.status import StoredVersion
 
 
@@ -61,6 +64,7 @@ class Galleries(Protocol):
     def get(self, name: str) -> Gallery: ...
     def all(self) -> list[Gallery]: ...
     def update(self, name: str, description: str | None) -> Gallery: ...
+    def set_sharing(self, name: str, profile: SharingProfile) -> None: ...
     def delete(self, name: str) -> None:
         """Refused while the gallery has image definitions."""
         ...
@@ -79,26 +83,15 @@ class Definitions(Protocol):
         ...
 
 
-class Grants(Protocol):
-    def put(self, grant: Grant) -> Grant:
-        """Gives the principal this role on the scope, replacing its old one there."""
+class RoleAssignments(Protocol):
+    def create(self, assignment: RoleAssignment) -> RoleAssignment:
+        """Records it; an equal one (principal, role, scope) is returned instead."""
         ...
 
-    def remove(self, principal: str, gallery: str, definition: str | None) -> None: ...
-    def all(self, gallery: str, definition: str | None = None) -> list[Grant]:
-        """Grants at the gallery, and at the definition if one is named."""
-        ...
-
-    def roles_of(self, principal: str, gallery: str, definition: str | None) -> list[str]:
-        """The roles a principal holds that cover this gallery or definition."""
-        ...
-
-    def definitions_granted(self, principal: str, gallery: str) -> list[str]:
-        """Definitions of a gallery on which the principal holds a definition-level role."""
-        ...
-
-    def has_any(self, principal: str) -> bool:
-        """Whether the principal holds a role anywhere in the home."""
+    def all(self, principal: str | None = None) -> list[RoleAssignment]: ...
+    def delete(self, assignment_id: str) -> None: ...
+    def delete_under(self, scope: ArmId) -> int:
+        """Those at the scope or below it (the resource is gone); how many."""
         ...
 
 
@@ -221,9 +214,9 @@ class Repositories(Protocol):
     @property
     def definitions(self) -> Definitions: ...
     @property
-    def grants(self) -> Grants: ...
-    @property
     def tokens(self) -> Tokens: ...
+    @property
+    def role_assignments(self) -> RoleAssignments: ...
     @property
     def versions(self) -> Versions: ...
     @property

@@ -185,7 +185,58 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_by_principal ON tokens (principal);
 """
 
-MIGRATIONS: list[Sequence[Part]] = [[NOCASE, V1], [V2], [V3], V4, [TOKENS]]
+# Azure's role assignments: a role at a scope (an ARM id: subscription,
+# resource group, gallery, definition) and below it.  `scope_key`: the id's
+# parts case-folded, each ending in '/' (imgrepl.catalog.sql.role_assignments).
+ROLE_ASSIGNMENTS = """
+CREATE TABLE role_assignments (
+    id TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scope_key TEXT NOT NULL,
+    UNIQUE (principal, role, scope_key)
+);
+"""
+
+# Grants (a role on a gallery or definition by row id) become role
+# assignments at the ARM id of their scope; each gets a random GUID.
+_GUID = {
+    "sqlite": "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
+    "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || "
+    "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))",
+    "postgresql": "gen_random_uuid()::text",
+}
+GRANTS_TO_ASSIGNMENTS = {
+    dialect: f"""
+INSERT INTO role_assignments (id, principal, role, scope, scope_key)
+SELECT {guid}, gr.principal, gr.role,
+    '/subscriptions/' || s.sub || '/resourceGroups/' || s.rg ||
+    '/providers/Microsoft.Compute/galleries/' || g.name ||
+    CASE WHEN d.name IS NULL THEN '' ELSE '/images/' || d.name END,
+    lower(s.sub || '/' || s.rg || '/' || g.name || '/' ||
+    CASE WHEN d.name IS NULL THEN '' ELSE d.name || '/' END)
+FROM grants gr JOIN galleries g ON g.id = gr.gallery_id
+LEFT JOIN definitions d ON d.id = gr.definition_id
+CROSS JOIN (SELECT '00000000-0000-0000-0000-000000000000' AS sub, 'default' AS rg) s;
+DROP TABLE grants;
+"""
+    for dialect, guid in _GUID.items()
+}
+
+# A gallery's sharingProfile (groups of subscription and tenant ids) as JSON.
+SHARING = """
+ALTER TABLE galleries ADD COLUMN sharing_profile TEXT NOT NULL DEFAULT '{}';
+"""
+
+MIGRATIONS: list[Sequence[Part]] = [
+    [NOCASE, V1],
+    [V2],
+    [V3],
+    V4,
+    [TOKENS],
+    [ROLE_ASSIGNMENTS, GRANTS_TO_ASSIGNMENTS, SHARING],
+]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)
 _POSTGRESQL = [

@@ -25,6 +25,7 @@ _COMMANDS = {
     "sig": ("sig", "galleries, image definitions and versions (like `az sig`)"),
     "disk": ("disk", "make disks from image versions"),
     "token": ("token", "access tokens that prove a principal to the service"),
+    "role": ("role", "role assignments: who may do what, and where (like `az role`)"),
     "configure": ("config", "set or list defaults, such as the location"),
     "serve": ("serve", "serve the gallery over HTTPS with Azure's ARM API"),
 }

@@ -1,6 +1,7 @@
-"""`imgrepl sig share ...` (roles of principals on a gallery or an image
-definition, as Azure's role assignments) and `imgrepl sig recommend-replicas`
-(Azure's replica-count guidance)."""
+"""`imgrepl sig share add|remove|reset` (Azure's direct sharing: the
+gallery's `sharingProfile`, groups of subscription and tenant ids whose
+principals may read it) and `imgrepl sig recommend-replicas` (Azure's
+replica-count guidance).  Roles are `imgrepl role assignment`."""
 
 from __future__ import annotations
 
@@ -8,25 +9,27 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import add_common, emit, home_command
-from imgrepl.cli.parser import add_command, add_group, choice
+from imgrepl.cli.parser import add_command, add_group
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
 
 HOME = "imgrepl sig"
-SHARE_COLUMNS = ["principalId", "roleDefinitionName", "scope"]
+SHARE_COLUMNS = ["name", "sharingProfile.permissions"]
+SUB = "00000000-0000-0000-0000-000000000001"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
 async def _share_add(c: Client, a: argparse.Namespace) -> Any:
-    return await c.grant(a.principal_id, a.role, a.gallery_name, a.gallery_image_definition)
+    return await c.share_gallery(a.gallery_name, a.subscription_ids or (), a.tenant_ids or ())
 
 
 async def _share_remove(c: Client, a: argparse.Namespace) -> Any:
-    await c.revoke(a.principal_id, a.gallery_name, a.gallery_image_definition)
+    return await c.unshare_gallery(a.gallery_name, a.subscription_ids or (), a.tenant_ids or ())
 
 
-async def _share_list(c: Client, a: argparse.Namespace) -> Any:
-    return await c.list_grants(a.gallery_name, a.gallery_image_definition)
+async def _share_reset(c: Client, a: argparse.Namespace) -> Any:
+    return await c.reset_gallery_sharing(a.gallery_name)
 
 
 def _recommend(a: argparse.Namespace) -> int:
@@ -41,51 +44,33 @@ def _register_share(sub: Any) -> None:
     cmds = add_group(
         sub,
         "share",
-        "grant roles on a gallery or image definition",
-        "Roles (Reader, Contributor, Owner) of principals on a gallery or one "
-        "image definition, as Azure's role assignments.",
+        "share a gallery with subscriptions or tenants",
+        "Direct sharing, as Azure's: principals in a shared subscription (holding a "
+        "role somewhere in it) or tenant (proven by a JWT of that tenant) may read the "
+        "gallery, its image definitions and versions.",
     )
     for name, help_, action, example in (
-        (
-            "add",
-            "grant a role",
-            _share_add,
-            ("Let bob read the gallery.", "--principal-id bob --role Reader"),
-        ),
-        (
-            "remove",
-            "remove a principal's role",
-            _share_remove,
-            ("Take bob's role away.", "--principal-id bob"),
-        ),
-        ("list", "list the roles granted", _share_list, ("List who may do what.", "")),
-    ):
+        ("add", "share with more subscriptions or tenants", _share_add,
+         ("Share with a subscription and a tenant.",
+          f"--subscription-ids {SUB} --tenant-ids {TENANT}")),
+        ("remove", "stop sharing with some", _share_remove,
+         ("Stop sharing with a subscription.", f"--subscription-ids {SUB}")),
+        ("reset", "make the gallery private again", _share_reset,
+         ("Share with nobody.", "")),
+    ):  # fmt: skip
         c = home_command(
             cmds,
             name,
             action,
             columns=SHARE_COLUMNS,
             help=help_,
-            description=f"{help_[:1].upper()}{help_[1:]} on a gallery, or on one of its image "
-            "definitions with -i.",
+            description=f"{help_[:1].upper()}{help_[1:]} (needs Contributor on the gallery).",
             example=[(example[0], f"{HOME} share {name} -r MyGallery {example[1]}".rstrip())],
         )
         c.add_argument("--gallery-name", "-r", required=True, help="gallery name")
-        c.add_argument("--gallery-image-definition", "-i", help="scope: one image definition")
-        if name != "list":
-            c.add_argument(
-                "--principal-id",
-                "--principal",
-                required=True,
-                help="the principal (a user or service name)",
-            )
-        if name == "add":
-            c.add_argument(
-                "--role",
-                required=True,
-                help="the role to grant",
-                **choice("Reader", "Contributor", "Owner"),
-            )
+        if name != "reset":
+            c.add_argument("--subscription-ids", nargs="+", metavar="ID", help="subscriptions")
+            c.add_argument("--tenant-ids", nargs="+", metavar="ID", help="Entra tenants")
 
 
 def register(cmds: Any) -> None:

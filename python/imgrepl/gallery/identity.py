@@ -113,10 +113,12 @@ class NewToken:
 class Identity:
     """A principal proven by a credential (`via`: `token` or `oidc`), as
     imgrepl.api.identity.Authenticator returns it.  Such a principal holds
-    what its role assignments give and never becomes the home's owner."""
+    what its role assignments give and never becomes the home's owner.
+    `tenant`: the Entra tenant (a JWT's `tid`), for galleries shared with it."""
 
     principal: str
     via: str
+    tenant: str | None = None
 
 
 def bearer(authorization: str | None) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from imgrepl.gallery.sharing import SharingProfile
+
 JSON = dict[str, Any]
 
 
@@ -54,6 +56,7 @@ class Gallery:
     description: str | None
     unique_name: str
     provisioning_state: str = "Succeeded"
+    sharing_profile: SharingProfile = field(default_factory=SharingProfile)
 
     def to_azure(self) -> JSON:
         return {
@@ -63,6 +66,7 @@ class Gallery:
             "location": self.location,
             "description": self.description,
             "identifier": {"uniqueName": self.unique_name},
+            "sharingProfile": self.sharing_profile.to_azure(),
             "provisioningState": self.provisioning_state,
         }
 
@@ -278,22 +282,6 @@ class Replica:
             "egress": self.egress,
             "details": self.details,
         }
-
-
-@dataclass(frozen=True)
-class Grant:
-    principal: str
-    role: str
-    gallery: str
-    definition: str | None = None
-
-    def to_azure(self) -> JSON:
-        scope = (
-            definition_id(self.gallery, self.definition)
-            if self.definition
-            else gallery_id(self.gallery)
-        )
-        return {"principalId": self.principal, "roleDefinitionName": self.role, "scope": scope}
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ same statements on SQLite (imgrepl.catalog.sqlite) and PostgreSQL
     settings  the home's owner and limits
     regions   regions
     galleries galleries and image definitions
-    grants    roles of principals
     tokens    access tokens (hashes of their secrets)
+    role_assignments  roles of principals at ARM scopes
     versions  image versions, their disks and target regions
     replicas  replica rows, and reconciling them with the plan
     jobs      the job replicating a version; deployment leases
@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from imgrepl.catalog.sql.galleries import SqlDefinitions, SqlGalleries
-from imgrepl.catalog.sql.grants import SqlGrants
 from imgrepl.catalog.sql.jobs import SqlJobs, SqlLeases
 from imgrepl.catalog.sql.regions import SqlRegions
 from imgrepl.catalog.sql.replicas import SqlReplicas
+from imgrepl.catalog.sql.role_assignments import SqlRoleAssignments
 from imgrepl.catalog.sql.session import Session
 from imgrepl.catalog.sql.settings import SqlSettings
 from imgrepl.catalog.sql.tokens import SqlTokens
@@ -40,8 +40,8 @@ class SqlCatalog:
         self.regions = SqlRegions(session)
         self.galleries = SqlGalleries(session)
         self.definitions = SqlDefinitions(session)
-        self.grants = SqlGrants(session)
         self.tokens = SqlTokens(session)
+        self.role_assignments = SqlRoleAssignments(session)
         self.versions = SqlVersions(session)
         self.replicas = SqlReplicas(session)
         self.jobs = SqlJobs(session)

@@ -11,6 +11,7 @@ from imgrepl.catalog.sql.session import Db, Row, Session, check_quota, insert, r
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import Gallery, ImageDefinition
 from imgrepl.gallery.rules import Limits
+from imgrepl.gallery.sharing import SharingProfile
 
 # the ImageDefinition fields an update may touch (each is its own column)
 UPDATABLE_COLUMNS = (
@@ -46,6 +47,11 @@ def definition_row(db: Db, gallery: str, name: str) -> Row:
     return row  # type: ignore[no-any-return]
 
 
+def _gallery(row: Row) -> Gallery:
+    sharing = SharingProfile.from_azure(json.loads(row["sharing_profile"]))
+    return record(Gallery, row, sharing_profile=sharing)
+
+
 def _definition(row: Row) -> ImageDefinition:
     return record(ImageDefinition, row, **{c: json.loads(row[c]) for c in _JSON_COLUMNS})
 
@@ -67,22 +73,31 @@ class SqlGalleries:
                 limits.galleries,
             )
             values = {k: v for k, v in vars(gallery).items() if k != "provisioning_state"}
+            values["sharing_profile"] = json.dumps(gallery.sharing_profile.to_azure())
             insert(db, "galleries", values)
         return gallery
 
     def get(self, name: str) -> Gallery:
         with self._s.read() as db:
-            return record(Gallery, gallery_row(db, name))
+            return _gallery(gallery_row(db, name))
 
     def all(self) -> list[Gallery]:
         with self._s.read() as db:
-            return [record(Gallery, r) for r in db.execute("SELECT * FROM galleries ORDER BY name")]
+            return [_gallery(r) for r in db.execute("SELECT * FROM galleries ORDER BY name")]
+
+    def set_sharing(self, name: str, profile: SharingProfile) -> None:
+        with self._s.write() as db:
+            gid = gallery_row(db, name)["id"]
+            db.execute(
+                "UPDATE galleries SET sharing_profile = ? WHERE id = ?",
+                (json.dumps(profile.to_azure()), gid),
+            )
 
     def update(self, name: str, description: str | None) -> Gallery:
         with self._s.write() as db:
             gallery_row(db, name)
             db.execute("UPDATE galleries SET description = ? WHERE name = ?", (description, name))
-            return record(Gallery, gallery_row(db, name))
+            return _gallery(gallery_row(db, name))
 
     def delete(self, name: str) -> None:
         with self._s.write() as db:
