@@ -131,10 +131,10 @@ def replica_digests(
     """region -> the xxh3-128 of each of the version's replicas, read here
     (files directly; s3:// objects from the rclone server's directory)."""
     import xxhash
+    from imgrepl import Client
+
     from helpers.gallery import OWNER, run
     from helpers.store_servers import read_replica
-
-    from imgrepl import Client
 
     async def rows() -> list[tuple[str, str]]:
         async with Client(home, principal=OWNER) as c:
