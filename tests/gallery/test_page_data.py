@@ -47,6 +47,8 @@ def test_overview_shows_a_principal_what_it_may_see_with_replication_by_region(
 
     mine, alice, bob = run(go())
     assert [g["name"] for g in mine["galleries"]] == ["G", "Hidden"]
+    assert mine["galleries"][1]["id"].endswith("/galleries/Hidden")
+    assert mine["galleries"][1]["description"] == "not for alice"
     assert [d["name"] for d in mine["galleries"][0]["definitions"]] == ["D", "D2"]
     d2 = mine["galleries"][0]["definitions"][1]
     assert (d2["description"], d2["tags"], d2["versions"]) == ("second", {"team": "blue"}, [])

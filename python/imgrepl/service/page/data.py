@@ -46,6 +46,8 @@ def _gallery(g: Gallery) -> JSON:
     shown = g.to_azure()
     return {
         "name": g.name,
+        "id": str(shown.get("id") or ""),  # its ARM id once galleries live in resource groups
+        "resourceGroup": str(shown.get("resourceGroup") or ""),
         "location": g.location,
         "description": g.description or "",
         "tags": dict(shown.get("tags") or {}),

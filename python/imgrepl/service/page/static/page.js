@@ -106,9 +106,14 @@ function definition(d) {
 function gallery(g) {
   return el(
     "section",
-    { class: "gallery", "data-gallery": g.name },
+    { class: "gallery", "data-gallery": g.name, title: g.id },
     el("h2", {}, g.name),
-    el("p", { class: "meta" }, "home region " + g.location),
+    el(
+      "p",
+      { class: "meta" },
+      (g.resourceGroup ? "resource group " + g.resourceGroup + " · " : "") +
+        "home region " + g.location,
+    ),
     description(g.description),
     tags(g.tags),
     ...(g.definitions.length
