@@ -136,6 +136,12 @@ def test_a_reader_sees_what_it_may_and_names_stay_text(
     assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (True, True, "Strict")
     assert token not in page.url and page.evaluate("document.cookie") == ""
 
+    # polls that bring nothing new leave the page as it is (a selection survives)
+    page.evaluate("document.querySelector('[data-gallery=\"G\"]').dataset.seen = 'yes'")
+    before = page.locator("#updated").inner_text()
+    expect(page.locator("#updated")).not_to_have_text(before, timeout=10_000)
+    expect(page.locator('[data-gallery="G"]')).to_have_attribute("data-seen", "yes")
+
 
 def test_a_progress_bar_fills_while_a_real_replication_runs(
     site: Site, page: Page, tmp_path: Path

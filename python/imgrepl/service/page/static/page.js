@@ -9,6 +9,7 @@ const FAST = 1000;
 const SLOW = 3000;
 let timer = null;
 let signedIn = false;
+let shown = ""; // the overview on screen, as the server sent it
 
 const $ = (id) => document.getElementById(id);
 
@@ -124,11 +125,10 @@ function gallery(g) {
 
 function render(data) {
   $("principal").textContent = data.principal;
-  $("updated").textContent = "updated " + new Date().toLocaleTimeString();
-  const shown = data.galleries.length
+  const sections = data.galleries.length
     ? data.galleries.map(gallery)
     : [el("p", { class: "empty" }, "No galleries are visible to " + data.principal + ".")];
-  $("galleries").replaceChildren(...shown);
+  $("galleries").replaceChildren(...sections);
 }
 
 function problem(text) {
@@ -138,6 +138,7 @@ function problem(text) {
 
 function showSignIn(text) {
   signedIn = false;
+  shown = "";
   clearTimeout(timer);
   $("session").hidden = true;
   $("galleries").replaceChildren();
@@ -179,12 +180,15 @@ async function load() {
     timer = setTimeout(load, SLOW);
     return;
   }
-  const data = await response.json();
+  const text = await response.text();
+  const data = JSON.parse(text);
   signedIn = true;
   $("signin").hidden = true;
   $("session").hidden = false;
   problem("");
-  render(data);
+  if (text !== shown) render(data); // unchanged: keep the DOM, and what a person selected in it
+  shown = text;
+  $("updated").textContent = "updated " + new Date().toLocaleTimeString();
   timer = setTimeout(load, data.busy ? FAST : SLOW);
 }
 
