@@ -93,7 +93,8 @@ class StatusPage:
             return refused
         body = await _read_body(request)
         if body is None:
-            return _error(413, "InvalidParameter", f"the sign-in body is over {MAX_BODY} bytes")
+            message = f"the sign-in body is over {MAX_BODY} bytes"
+            return _error(413, "RequestEntityTooLarge", message)
         try:
             token = json.loads(body)["token"]
         except (ValueError, TypeError, KeyError, RecursionError):
