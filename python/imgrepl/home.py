@@ -9,12 +9,20 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    import configparser
 
 ENV_HOME = "IMGREPL_HOME"
 # the principal a process acts as (`--as`); background workers inherit it
 ENV_PRINCIPAL = "IMGREPL_PRINCIPAL"
 CATALOG_FILE = "catalog.db"
+# defaults (`imgrepl configure --defaults`): the config file's [defaults]
+# section, each overridden by $IMGREPL_DEFAULTS_<KEY> (az: AZURE_DEFAULTS_GROUP)
+CONFIG_FILE = "config"
+DEFAULTS_SECTION = "defaults"
+ENV_DEFAULTS_PREFIX = "IMGREPL_DEFAULTS_"
 
 
 def default_home() -> Path:
@@ -35,6 +43,32 @@ def resolve_home(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def catalog_path(home: Path) -> Path:
     return home / CATALOG_FILE
+
+
+def config_path(home: Path) -> Path:
+    return home / CONFIG_FILE
+
+
+def read_config(path: Path) -> configparser.ConfigParser:
+    """The config file's settings; none when it does not exist."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    try:
+        config.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise ValueError(f"{path}: not a valid config file: {exc.message}") from None
+    return config
+
+
+def configured_default(home: Path, key: str) -> str | None:
+    """A default: `$IMGREPL_DEFAULTS_<KEY>`, else the config file's; None
+    when neither gives one (an empty value clears it)."""
+    env = os.environ.get(ENV_DEFAULTS_PREFIX + key.upper())
+    if env is not None:
+        return env.strip() or None
+    value = read_config(config_path(home)).get(DEFAULTS_SECTION, key, fallback="")
+    return value.strip() or None
 
 
 def logs_dir(home: Path) -> Path:

@@ -14,11 +14,15 @@ from helpers.gallery import OWNER, catalog_state, cli, cli_proc, cli_run, publis
 from imgrepl import Client
 from imgrepl.exceptions import AuthorizationError, NotFoundError, ValidationError
 from imgrepl.gallery.rules import Limits
+from imgrepl.gallery.scope import ArmId
 
 DEF = {"publisher": "acme", "offer": "os", "sku": "2", "os_type": "Linux"}
 SUB = "00000000-0000-0000-0000-000000000000"
-G_ID = f"/subscriptions/{SUB}/resourceGroups/default/providers/Microsoft.Compute/galleries/G"
-D_ID = f"{G_ID}/images/D"
+
+
+def d_id(c: Client) -> str:
+    """The ARM id of G/D in the client's subscription."""
+    return str(ArmId(c.subscription, "default", "G", "D"))
 
 
 def as_(home: Path, principal: str) -> Client:
@@ -114,6 +118,7 @@ def test_cli_role_commands_and_the_caller_from_as_or_env(definition: Path) -> No
     assert refused.returncode == 1
     assert "error: principal 'eve' may not read the gallery" in refused.stderr
     roles = ["role", "assignment"]
+    G_ID = cli(definition, "sig", "show", "-r", "G")["id"]
     added = cli_proc(
         definition, *roles, "create", "--assignee", "eve", "--role", "Reader", "--scope", G_ID
     )
@@ -143,6 +148,7 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "set_limits": (HOME, lambda c: c.set_limits(Limits())),
     "create_gallery": (HOME, lambda c: c.create_gallery("H", "westeurope")),
     "create_token": (HOME, lambda c: c.create_token("x")),
+    "unfinished_versions": (HOME, lambda c: c.unfinished_versions()),
     "list_tokens": (HOME, lambda c: c.list_tokens()),
     "revoke_token": (HOME, lambda c: c.revoke_token("tok-x")),
     "list_regions": ("Member", lambda c: c.list_regions()),
@@ -166,9 +172,9 @@ NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "grant": ("Owner", lambda c: c.grant("x", "Reader", "G", "D")),
     "revoke": ("Owner", lambda c: c.revoke("x", "G", "D")),
     "list_grants": ("Reader", lambda c: c.list_grants("G", "D")),
-    "create_role_assignment": ("Owner", lambda c: c.create_role_assignment("x", "Reader", D_ID)),
+    "create_role_assignment": ("Owner", lambda c: c.create_role_assignment("x", "Reader", d_id(c))),
     "delete_role_assignments": ("Owner", lambda c: c.delete_role_assignments(assignee="rita")),
-    "list_role_assignments": ("Reader", lambda c: c.list_role_assignments(scope=D_ID)),
+    "list_role_assignments": ("Reader", lambda c: c.list_role_assignments(scope=d_id(c))),
     "share_gallery": ("Contributor", lambda c: c.share_gallery("G", [SUB])),
     "unshare_gallery": ("Contributor", lambda c: c.unshare_gallery("G", [SUB])),
     "reset_gallery_sharing": ("Contributor", lambda c: c.reset_gallery_sharing("G")),

@@ -200,10 +200,15 @@ def test_catalog_is_sqlite_in_wal_mode_and_refuses_a_newer_schema(
         run(Client(home, principal=OWNER).__aenter__())
 
 
+PROVIDER = "providers/Microsoft.Compute/galleries"
+
+
 @pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: Path) -> None:
-    """A catalog written by the first schema (no source manifests) opens,
-    is migrated, and keeps its rows."""
+    """A catalog written by the first schema (no source manifests, no
+    scopes) opens, is migrated, and keeps its rows: its gallery moves into
+    the catalog's default subscription and the resource group `default`,
+    keeping its definition (copying the galleries table cascades nothing)."""
     home.mkdir()
     db = sqlite3.connect(home / "catalog.db")
     for statement in migrations("sqlite")[0]:
@@ -215,6 +220,11 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.execute(
         "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
     )
+    db.execute(
+        "INSERT INTO definitions (gallery_id, name, publisher, offer, sku, os_type, os_state, "
+        "hyper_v_generation, architecture) VALUES (1, 'D', 'P', 'O', 'S', 'Linux', "
+        "'Generalized', 'V1', 'x64')"
+    )
     for region in ("westeurope", "eastus"):  # a version's targets, in the order given
         db.execute("INSERT INTO target_regions (version_id, region) VALUES (1, ?)", (region,))
     db.commit()
@@ -222,8 +232,11 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
 
     async def go() -> None:
         async with Client(home, principal=OWNER) as c:
-            assert [g.name for g in await c.list_galleries()] == ["G"]
+            (g,) = await c.list_galleries()
+            sub = await c._run(c._catalog.settings.default_subscription)  # type: ignore[union-attr]
+            assert g.id == f"/subscriptions/{sub}/resourceGroups/default/{PROVIDER}/G"
             assert (await c.get_region("westeurope")).display_name == "West Europe"
+            assert [d.name for d in await c.list_image_definitions("G")] == ["D"]
 
     run(go())
     db = sqlite3.connect(home / "catalog.db")
@@ -285,7 +298,8 @@ def test_foreign_keys_cascade_and_refuse(home: Path, tmp_path: Path) -> None:
             catalog.session.write() as db,
         ):
             db.execute(
-                "INSERT INTO galleries (name, location, unique_name) VALUES ('x', 'mars', 'u')"
+                "INSERT INTO galleries (subscription, resource_group, name, location, "
+                "unique_name) VALUES ('s', 'g', 'x', 'mars', 'u')"
             )
     finally:
         catalog.close()

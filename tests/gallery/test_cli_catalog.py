@@ -14,7 +14,8 @@ from helpers.gallery import IDS, cli, cli_argv, cli_env, cli_run, create_cli
 # versions; "Galleries - Get", "Gallery Images - Get", "Gallery Image
 # Versions - Get" with $expand=ReplicationStatus), `properties` flattened to
 # the top level as `az sig ... -o json` prints them.
-AZURE_RESOURCE = {"id", "name", "type", "location", "tags", "provisioningState"}
+# az adds `resourceGroup` to every resource it prints
+AZURE_RESOURCE = {"id", "name", "type", "location", "tags", "provisioningState", "resourceGroup"}
 AZURE_GALLERY = AZURE_RESOURCE | {"description", "identifier", "sharingProfile"}
 AZURE_IMAGE = AZURE_RESOURCE | {
     "description", "eula", "privacyStatementUri", "releaseNoteUri", "osType", "osState",
@@ -62,10 +63,13 @@ def test_region_commands(home: Path, tmp_path: Path) -> None:
 def test_sig_json_is_shaped_like_azure(definition: Path, image: Path) -> None:
     g = cli(definition, "sig", "show", "-r", "G")
     assert keys(g) <= AZURE_GALLERY and {"name", "location", "identifier"} <= keys(g)
-    assert (g["id"], g["type"], g["location"]) == (
-        "/galleries/G",
+    sub = g["id"].split("/")[2]
+    assert (g["id"], g["type"], g["location"], g["tags"], g["resourceGroup"]) == (
+        f"/subscriptions/{sub}/resourceGroups/default/providers/Microsoft.Compute/galleries/G",
         "Microsoft.Compute/galleries",
         "westeurope",
+        {},
+        "default",
     )
     assert set(g["identifier"]) == {"uniqueName"}
     d = cli(

@@ -43,18 +43,35 @@ def test_tsv_is_values_only_in_az_order(two: Path) -> None:
     out = cli_run(two, "sig", "list", output="tsv").stdout
     rows = [line.split("\t") for line in out.splitlines()]
     # az's order: keys sorted; a nested object is an empty field; null is None
-    # description, id, identifier, location, name, provisioningState, type
+    # description, id, identifier, location, name, provisioningState,
+    # resourceGroup, sharingProfile, tags, type
+    ids = [g["id"] for g in cli(two, "sig", "list")]
+    assert ids[0].endswith("/resourceGroups/default/providers/Microsoft.Compute/galleries/G")
     assert rows == [
         [
             "first",
-            "/galleries/G",
+            ids[0],
             "",
             "westeurope",
             "G",
             "Succeeded",
+            "default",
+            "",
+            "",
             "Microsoft.Compute/galleries",
         ],
-        ["None", "/galleries/H", "", "eastus", "H", "Succeeded", "Microsoft.Compute/galleries"],
+        [
+            "None",
+            ids[1],
+            "",
+            "eastus",
+            "H",
+            "Succeeded",
+            "default",
+            "",
+            "",
+            "Microsoft.Compute/galleries",
+        ],
     ]
     # a query's multiselect keeps its own order; a list is written as its length
     picked = cli_run(two, "sig", "image-definition", "list", "-r", "G", "--query",

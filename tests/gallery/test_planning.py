@@ -136,8 +136,10 @@ def test_latest_per_region() -> None:
         _version("3.0.0", {"we": "Completed", "ne": "Completed"}, eol="2001-01-01T00:00:00Z"),
         _version("4.0.0", {"ne": "Failed"}),
     ]
-    assert resolve_latest(versions, "we").name == "1.10.0"  # numeric, not string order
-    assert resolve_latest(versions, "ne").name == "2.0.0"
+    # end of life is informational, as in Azure: 3.0.0 is past it and still latest
+    assert resolve_latest(versions, "we").name == resolve_latest(versions, "ne").name == "3.0.0"
+    assert resolve_latest(versions[:4], "we").name == "1.10.0"  # numeric, not string order
+    assert resolve_latest(versions[:4], "ne").name == "2.0.0"
     assert resolve_latest(versions[:3], "ne").name == "1.9.0"  # region flag beats version's
     with pytest.raises(NotFoundError, match="in region 'us'"):
         resolve_latest(versions, "us")

@@ -23,11 +23,6 @@ OTHER_SUB = "11111111-2222-3333-4444-555555555555"
 def scopes(home: Path) -> dict[str, str]:
     """The ARM ids of G, of D, of their resource group and subscription."""
     gallery: str = cli(home, "sig", "show", "-r", "G")["id"]
-    if not gallery.startswith("/subscriptions/"):  # TEMP until galleries carry their scope
-        gallery = (
-            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/default"
-            "/providers/Microsoft.Compute" + gallery
-        )
     group = gallery.split("/providers/")[0]
     return {
         "subscription": "/".join(group.split("/")[:3]),

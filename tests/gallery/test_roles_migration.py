@@ -34,8 +34,11 @@ def test_grants_become_role_assignments(
             db.execute("INSERT INTO meta VALUES ('owner', ?)", (OWNER,))
             db.execute("INSERT INTO regions (name, display_name, store) VALUES "
                        "('westeurope', 'West Europe', ?)", (f"file://{tmp_path}/s",))  # fmt: skip
-            db.execute("INSERT INTO galleries (id, name, location, unique_name) VALUES "
-                       "(7, 'G', 'westeurope', 'u')")  # fmt: skip
+            db.execute(
+                "INSERT INTO galleries (id, subscription, resource_group, name, location, "
+                "unique_name) SELECT 7, value, 'Team-A', 'G', 'westeurope', 'u' FROM meta "
+                "WHERE key = 'subscription'"
+            )
             db.execute(
                 "INSERT INTO definitions (id, gallery_id, name, publisher, offer, sku, os_type, "
                 "os_state, hyper_v_generation, architecture) VALUES "
@@ -46,20 +49,18 @@ def test_grants_become_role_assignments(
         old.close()
 
     async def go() -> None:
-        async with Client(home, principal=OWNER) as c:
+        async with Client(home, principal=OWNER, resource_group="team-a") as c:
             found = {(a.principal, a.role, str(a.scope)) for a in await c.list_role_assignments()}
             gallery = (await c.get_gallery("G")).to_azure()["id"]
-            if not gallery.startswith("/subscriptions/"):  # TEMP until galleries carry scopes
-                gallery = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
-                           "default/providers/Microsoft.Compute" + gallery)  # fmt: skip
+            assert "/resourceGroups/Team-A/" in gallery
             assert found == {("rita", "Reader", gallery), ("dora", "Owner", f"{gallery}/images/D")}
             names = [a.id for a in await c.list_role_assignments()]
             assert len(set(names)) == 2 and all(len(n) == 36 and n[14] == "4" for n in names)
-        async with Client(home, identity=Identity("rita", "token")) as c:
+        async with Client(home, identity=Identity("rita", "token"), resource_group="Team-A") as c:
             assert (await c.get_image_definition("G", "D")).name == "D"
             with pytest.raises(AuthorizationError, match="needs role Contributor"):
                 await c.update_gallery("G", {"description": "x"})
-        async with Client(home, identity=Identity("dora", "token")) as c:
+        async with Client(home, identity=Identity("dora", "token"), resource_group="Team-A") as c:
             await c.update_image_definition("G", "D", {"description": "mine"})
             with pytest.raises(AuthorizationError, match="may not read the gallery"):
                 await c.get_gallery("G")

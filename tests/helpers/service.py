@@ -137,7 +137,7 @@ def replica_digests(
     from helpers.store_servers import read_replica
 
     async def rows() -> list[tuple[str, str]]:
-        async with Client(home, principal=OWNER) as c:
+        async with Client(home, principal=OWNER, subscription=SUB, resource_group=RG) as c:
             found = await c.list_replicas(g, d, v)
         return [(r.region, r.location) for r in found]
 

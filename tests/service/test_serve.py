@@ -4,6 +4,7 @@ SIGTERM and SIGINT, and plain HTTP refused off loopback."""
 
 from __future__ import annotations
 
+import os
 import signal
 import ssl
 import subprocess
@@ -51,3 +52,20 @@ def test_insecure_http_only_on_loopback(tmp_path: Path) -> None:
         assert r.status_code == 401
     finally:
         assert served.stop() == 0
+
+
+def test_only_the_homes_owner_may_serve_it(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    made = subprocess.run(
+        [sys.executable, "-m", "imgrepl", "token", "list", "--home", str(home), "--as", "owner"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr  # the home exists, owned by `owner`
+    argv = [sys.executable, "-m", "imgrepl", "serve", "--home", str(home), "--port", "0"]
+    refused = subprocess.run(
+        [*argv, "--insecure-http"],
+        capture_output=True, text=True, env={**os.environ, "IMGREPL_PRINCIPAL": "mallory"},
+    )  # fmt: skip
+    assert refused.returncode == 1 and "listening" not in refused.stdout
+    assert "mallory" in refused.stderr and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

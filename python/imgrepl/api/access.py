@@ -8,6 +8,7 @@ is readable to it (imgrepl.gallery.sharing)."""
 
 from __future__ import annotations
 
+import copy
 import getpass
 import os
 from collections.abc import Sequence
@@ -15,7 +16,6 @@ from collections.abc import Sequence
 from imgrepl.catalog import Catalog
 from imgrepl.exceptions import AuthorizationError, NotFoundError
 from imgrepl.gallery.access import READ, RoleAssignment, held_role, rank, reaches_into
-from imgrepl.gallery.models import Gallery
 from imgrepl.gallery.rules import principal_name
 from imgrepl.gallery.scope import ArmId
 from imgrepl.home import ENV_PRINCIPAL
@@ -25,12 +25,6 @@ def current_principal(explicit: str | None = None) -> str:
     """`--as`, else `$IMGREPL_PRINCIPAL`, else the operating-system user."""
     name = explicit or os.environ.get(ENV_PRINCIPAL) or getpass.getuser()
     return principal_name(name)
-
-
-def _group_of(g: Gallery) -> tuple[str, str]:
-    """The gallery's subscription and resource group (until galleries carry
-    them, every gallery sits in one default group)."""
-    return ("00000000-0000-0000-0000-000000000000", "default")
 
 
 class Access:
@@ -50,6 +44,12 @@ class Access:
             self.owner = catalog.settings.owner()
         else:  # on one machine the file system is the boundary: the first user owns it
             self.owner = catalog.settings.ensure_owner(principal)
+
+    def scoped(self, catalog: Catalog) -> Access:
+        """The same caller's rights, looked up in another scope's catalog."""
+        other = copy.copy(self)
+        other.catalog = catalog
+        return other
 
     @property
     def is_owner(self) -> bool:
@@ -79,7 +79,7 @@ class Access:
             g = self.catalog.galleries.get(gallery)
         except NotFoundError:
             return None
-        return ArmId(*_group_of(g), g.name, definition)
+        return ArmId(g.subscription, g.resource_group, g.name, definition)
 
     def role_at(
         self, target: ArmId, assignments: Sequence[RoleAssignment] | None = None
@@ -100,7 +100,7 @@ class Access:
             g = self.catalog.galleries.get(target.gallery)
         except NotFoundError:
             return False
-        if ArmId(*_group_of(g), g.name).key() != target.key()[:3]:
+        if ArmId(g.subscription, g.resource_group, g.name).key() != target.key()[:3]:
             return False
         return g.sharing_profile.admits({a.scope.subscription for a in mine}, self.tenant)
 

@@ -1,6 +1,14 @@
 """What every part of `imgrepl.Client` shares: the home, the caller, the
-catalog connection (opened on first use: `catalog=URL`, else
-$IMGREPL_CATALOG, else the home's catalog.db) and the role checks."""
+scope (subscription and resource group), the catalog connection (opened on
+first use: `catalog=URL`, else $IMGREPL_CATALOG, else the home's
+catalog.db) and the role checks.
+
+The scope: `subscription=` else $IMGREPL_DEFAULTS_SUBSCRIPTION else the
+config file's `subscription` else the catalog's own; `resource_group=` else
+$IMGREPL_DEFAULTS_GROUP else the config file's `group`, else none: galleries
+are then made and found in the resource group `default`, and listed across
+the subscription.  One client is one scope: the ARM service makes one per
+request."""
 
 from __future__ import annotations
 
@@ -18,9 +26,14 @@ from imgrepl.gallery.access import READ
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.rules import principal_name
-from imgrepl.gallery.scope import ArmId
+from imgrepl.gallery.scope import (
+    DEFAULT_RESOURCE_GROUP,
+    ArmId,
+    resource_group_name,
+    subscription_id,
+)
 from imgrepl.gallery.status import with_status
-from imgrepl.home import private_home, resolve_home
+from imgrepl.home import configured_default, private_home, resolve_home
 
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
@@ -34,6 +47,8 @@ class ClientBase:
         principal: str | None = None,
         catalog: str | None = None,
         identity: Identity | None = None,
+        subscription: str | None = None,
+        resource_group: str | None = None,
     ) -> None:
         """`principal`: the local caller acting as someone (`--as`);
         `identity`: a principal proven by imgrepl.api.identity.Authenticator
@@ -46,8 +61,27 @@ class ClientBase:
         self.principal = (
             principal_name(identity.principal) if identity else current_principal(principal)
         )
+        sub = subscription or configured_default(self.home, "subscription")
+        group = resource_group or configured_default(self.home, "group")
+        self._subscription = None if sub is None else subscription_id(sub)
+        # None: not given (lists span the subscription)
+        self.resource_group = None if group is None else resource_group_name(group)
+        self._root: Catalog | None = None
         self._catalog: Catalog | None = None
+        self._listing: Catalog | None = None
         self._access: Access | None = None
+
+    @property
+    def subscription(self) -> str:
+        """The client's subscription (known once the catalog is open)."""
+        if self._subscription is None:
+            raise RuntimeError("the client's subscription is known once it is opened")
+        return self._subscription
+
+    @property
+    def scope(self) -> ArmId:
+        """The resource group galleries are made and found in."""
+        return ArmId(self.subscription, self.resource_group or DEFAULT_RESOURCE_GROUP)
 
     async def __aenter__(self) -> ClientBase:
         await self._open()
@@ -57,9 +91,9 @@ class ClientBase:
         await self.close()
 
     async def close(self) -> None:
-        if self._catalog is not None:
-            self._catalog.close()
-            self._catalog = None
+        if self._root is not None:
+            self._root.close()
+            self._root = self._catalog = self._listing = None
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
@@ -68,10 +102,13 @@ class ClientBase:
             in_home = isinstance(self.catalog_url, Path)
             if in_home or self.home.is_dir():
                 await asyncio.to_thread(private_home, self.home, catalog=in_home)
-            catalog = await asyncio.to_thread(open_catalog, self.catalog_url)
-            stores.register_region_stores(
-                await asyncio.to_thread(engine_stores, self.home, catalog)
-            )
+            root = await asyncio.to_thread(open_catalog, self.catalog_url)
+            self._root = root
+            stores.register_region_stores(await asyncio.to_thread(engine_stores, self.home, root))
+            if self._subscription is None:
+                self._subscription = await asyncio.to_thread(root.settings.default_subscription)
+            catalog = root.scoped(self.scope)
+            self._listing = root.scoped(ArmId(self.subscription, self.resource_group))
             self._catalog = catalog
             proven = self.identity is not None
             tenant = self.identity.tenant if self.identity else None
@@ -79,6 +116,13 @@ class ClientBase:
                 Access, catalog, self.principal, proven=proven, tenant=tenant
             )
         return self._catalog, self._access
+
+    async def _list_scope(self) -> Catalog:
+        """The catalog scoped to the client's resource group, or with none
+        given, to its whole subscription (what a list shows)."""
+        await self._open()
+        assert self._listing is not None
+        return self._listing
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
         """Catalog calls block (sqlite3, psycopg): they run on a worker thread."""
@@ -137,6 +181,12 @@ class ClientBase:
         """The version with its replication status, derived by the domain."""
         return with_status(await self._run(catalog.versions.get, ref))
 
-    async def _can_see(self, gallery: str, definition: str | None = None) -> bool:
+    async def _can_see(
+        self, gallery: str, definition: str | None = None, *, group: str | None = None
+    ) -> bool:
+        """Whether the caller sees the gallery (of resource `group`, when a
+        list spans the subscription) or its definition."""
         _, acc = await self._open()
+        if group is not None and self._root is not None and not acc.is_owner:
+            acc = acc.scoped(self._root.scoped(ArmId(self.subscription, group)))
         return await self._run(acc.can_see, gallery, definition)

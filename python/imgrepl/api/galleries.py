@@ -104,6 +104,8 @@ class CatalogApi(RoleApi):
             normalise_region(location),
             rules.text_field("description", description),
             f"{uuid.uuid4()}-{name.upper()}",
+            subscription=self.scope.subscription,
+            resource_group=str(self.scope.resource_group),
         )
         return await self._run(catalog.galleries.create, gallery, catalog.settings.limits())
 
@@ -112,10 +114,11 @@ class CatalogApi(RoleApi):
         return await self._run(catalog.galleries.get, name)
 
     async def list_galleries(self) -> list[Gallery]:
-        """The galleries the caller may see (others are left out, not refused)."""
-        catalog, _ = await self._open()
+        """The galleries the caller may see (others are left out, not refused):
+        the client's resource group's, or given none, its subscription's."""
+        catalog = await self._list_scope()
         galleries = await self._run(catalog.galleries.all)
-        return [g for g in galleries if await self._can_see(g.name)]
+        return [g for g in galleries if await self._can_see(g.name, group=g.resource_group)]
 
     async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
         """`changes` uses Azure's names; only `description` may change."""

@@ -52,7 +52,7 @@ async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
         storage_account_type=profile.storage_type,
         exclude_from_latest=new.exclude_from_latest,
         end_of_life_date=profile.end_of_life_date,
-        published_date=datetime.now(UTC).isoformat(),
+        published_date=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         allow_deletion_of_replicated_locations=new.allow_deletion,
         disks=disks,
         source_version=source_id,

@@ -31,7 +31,10 @@ class RoleApi(ClientBase):
             str(uuid.uuid4()), principal_name(assignee), parse_role(role), target
         )
         catalog = await self._require_at(SHARE, "assign roles", target)
-        await self._run(_check_exists, catalog, target)
+        if target.resource_group is not None:
+            assert self._root is not None  # opened by _require_at
+            group = ArmId(target.subscription, target.resource_group)
+            await self._run(_check_exists, self._root.scoped(group), target)
         return await self._run(catalog.role_assignments.create, assignment)
 
     async def list_role_assignments(

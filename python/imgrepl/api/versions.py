@@ -12,10 +12,17 @@ from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
-from imgrepl.gallery.cost import Recommendation, VersionCost, recommend_replicas, version_cost
+from imgrepl.gallery.cost import (
+    Recommendation,
+    VersionCost,
+    billed,
+    recommend_replicas,
+    version_cost,
+)
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
+from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.status import with_status
 from imgrepl.replication.replicator import ProgressCallback
 
@@ -174,6 +181,22 @@ class VersionApi(ClientBase):
         )
         return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
 
+    async def unfinished_versions(self) -> list[ImageVersion]:
+        """Versions left Creating, Updating or Deleting, in every subscription
+        and resource group of the home (what a stopped server resumes); the
+        home's owner only."""
+        await self._owner("list unfinished replications")
+        assert self._root is not None
+        root, found = self._root, []
+        for g in await self._run(root.scoped(None).galleries.all):
+            scoped = root.scoped(ArmId(g.subscription, g.resource_group))
+            for d in await self._run(scoped.definitions.all, g.name):
+                for stored in await self._run(scoped.versions.all, g.name, d.name):
+                    v = with_status(stored)
+                    if v.provisioning_state in ("Creating", "Updating", "Deleting"):
+                        found.append(v)
+        return found
+
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None
     ) -> ImageVersion:
@@ -194,8 +217,11 @@ class VersionApi(ClientBase):
         await publishing.delete(catalog, ref)
 
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
+        """Every replica; `egress` marks those whose bytes crossed into their
+        region (not the source region's)."""
         catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
-        return [r.to_model() for r in await self._run(catalog.replicas.rows, ref)]
+        rows = await self._run(catalog.replicas.rows, ref)
+        return billed([r.to_model() for r in rows], ref.location)
 
     async def verify_image_version(
         self, gallery: str, definition: str, version: str, *, repair: bool = False

@@ -31,7 +31,7 @@ from imgrepl.gallery.status import StoredVersion
 
 
 class Settings(Protocol):
-    """The home's own settings: its owner and its limits."""
+    """The home's own settings: its owner, its default subscription and its limits."""
 
     def ensure_owner(self, principal: str) -> str:
         """The home's owner: whoever opened it first."""
@@ -39,6 +39,11 @@ class Settings(Protocol):
 
     def owner(self) -> str | None:
         """The home's owner, if it has one yet (reading never sets it)."""
+        ...
+
+    def default_subscription(self) -> str:
+        """The subscription (a GUID) made with the catalog: where galleries
+        go that name none, and those from before subscriptions."""
         ...
 
     def limits(self) -> Limits: ...
@@ -60,11 +65,32 @@ class Regions(Protocol):
 
 
 class Galleries(Protocol):
-    def create(self, gallery: Gallery, limits: Limits) -> Gallery: ...
-    def get(self, name: str) -> Gallery: ...
-    def all(self) -> list[Gallery]: ...
-    def update(self, name: str, description: str | None) -> Gallery: ...
+    """Galleries of the repository's scope (Catalog.scoped): names are
+    unique in a resource group, and looked up in the scope."""
+
+    def create(self, gallery: Gallery, limits: Limits) -> Gallery:
+        """In the gallery's subscription and resource group; a gallery that
+        names none goes in the scope's, else the catalog's default ones.
+        Limits count per subscription and region."""
+        ...
+
+    def get(self, name: str) -> Gallery:
+        """Refused when the scope is wider than a resource group and the name
+        is in more than one."""
+        ...
+
+    def all(self) -> list[Gallery]:
+        """The scope's: a subscription's lists all its resource groups."""
+        ...
+
+    def update(
+        self, name: str, description: str | None, tags: dict[str, str] | None = None
+    ) -> Gallery:
+        """Sets the description, and the tags unless None."""
+        ...
+
     def set_sharing(self, name: str, profile: SharingProfile) -> None: ...
+
     def delete(self, name: str) -> None:
         """Refused while the gallery has image definitions."""
         ...
@@ -236,6 +262,12 @@ class Catalog(Repositories, Protocol):
     def transaction(self) -> AbstractContextManager[Repositories]:
         """One unit of work: the repositories it yields write all or nothing,
         serialised against every other writer; an exception rolls it back."""
+        ...
+
+    def scoped(self, scope: ArmId | None) -> Catalog:
+        """The same catalog with its gallery names looked up in `scope` (a
+        subscription or resource group id; None: anywhere, as opened).  The
+        ARM service makes one per request; every view shares the connection."""
         ...
 
     def close(self) -> None: ...

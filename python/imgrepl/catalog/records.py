@@ -23,6 +23,8 @@ class VersionRef:
     definition: str
     name: str
     location: str
+    subscription: str = ""
+    resource_group: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -171,6 +171,60 @@ NOCASE: Part = {
     "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)"
 }
 
+# Scope, as in Azure: every gallery lives in a subscription (a GUID) and a
+# resource group, and its name is unique there (not in the whole catalog).
+# The catalog's default subscription is made here, once, and the galleries
+# made before move into it, in the resource group `default`.  Galleries and
+# versions get tags (definitions had them).  SQLite cannot drop the old
+# UNIQUE(name), so it copies the table (its session turns foreign keys off
+# while migrating, or dropping the old table would cascade to definitions).
+_SQLITE_GUID = (
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+    "substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1)"
+    " || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))"
+)
+V5: list[Part] = [
+    {
+        "sqlite": f"INSERT INTO meta VALUES ('subscription', {_SQLITE_GUID})",
+        "postgresql": "INSERT INTO meta VALUES ('subscription', gen_random_uuid()::text)",
+    },
+    {
+        "sqlite": """
+CREATE TABLE galleries_v5 (
+    id INTEGER PRIMARY KEY,
+    subscription TEXT NOT NULL,
+    resource_group TEXT NOT NULL COLLATE NOCASE,
+    name TEXT NOT NULL COLLATE NOCASE,
+    location TEXT NOT NULL REFERENCES regions(name),
+    description TEXT,
+    unique_name TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (subscription, resource_group, name)
+);
+INSERT INTO galleries_v5 (id, subscription, resource_group, name, location, description,
+    unique_name)
+SELECT id, (SELECT value FROM meta WHERE key = 'subscription'), 'default', name, location,
+    description, unique_name FROM galleries;
+DROP TABLE galleries;
+ALTER TABLE galleries_v5 RENAME TO galleries
+""",
+        "postgresql": """
+ALTER TABLE galleries ADD COLUMN subscription TEXT;
+ALTER TABLE galleries ADD COLUMN resource_group TEXT COLLATE nocase;
+ALTER TABLE galleries ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+UPDATE galleries SET subscription = (SELECT value FROM meta WHERE key = 'subscription'),
+    resource_group = 'default';
+ALTER TABLE galleries ALTER COLUMN subscription SET NOT NULL;
+ALTER TABLE galleries ALTER COLUMN resource_group SET NOT NULL;
+ALTER TABLE galleries DROP CONSTRAINT galleries_name_key;
+ALTER TABLE galleries ADD CONSTRAINT galleries_scope_name_key
+    UNIQUE (subscription, resource_group, name)
+""",
+    },
+    "ALTER TABLE versions ADD COLUMN tags TEXT NOT NULL DEFAULT '{}'",
+]
+
+
 # Access tokens (`imgrepl token create`): only the SHA-256 of each secret is
 # kept (imgrepl.gallery.identity says why that hash); times are epoch seconds.
 TOKENS = """
@@ -201,24 +255,18 @@ CREATE TABLE role_assignments (
 
 # Grants (a role on a gallery or definition by row id) become role
 # assignments at the ARM id of their scope; each gets a random GUID.
-_GUID = {
-    "sqlite": "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || "
-    "substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) || "
-    "substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))",
-    "postgresql": "gen_random_uuid()::text",
-}
+_GUID = {"sqlite": _SQLITE_GUID, "postgresql": "gen_random_uuid()::text"}
 GRANTS_TO_ASSIGNMENTS = {
     dialect: f"""
 INSERT INTO role_assignments (id, principal, role, scope, scope_key)
 SELECT {guid}, gr.principal, gr.role,
-    '/subscriptions/' || s.sub || '/resourceGroups/' || s.rg ||
+    '/subscriptions/' || g.subscription || '/resourceGroups/' || g.resource_group ||
     '/providers/Microsoft.Compute/galleries/' || g.name ||
     CASE WHEN d.name IS NULL THEN '' ELSE '/images/' || d.name END,
-    lower(s.sub || '/' || s.rg || '/' || g.name || '/' ||
+    lower(g.subscription || '/' || g.resource_group || '/' || g.name || '/' ||
     CASE WHEN d.name IS NULL THEN '' ELSE d.name || '/' END)
 FROM grants gr JOIN galleries g ON g.id = gr.gallery_id
-LEFT JOIN definitions d ON d.id = gr.definition_id
-CROSS JOIN (SELECT '00000000-0000-0000-0000-000000000000' AS sub, 'default' AS rg) s;
+LEFT JOIN definitions d ON d.id = gr.definition_id;
 DROP TABLE grants;
 """
     for dialect, guid in _GUID.items()
@@ -234,6 +282,7 @@ MIGRATIONS: list[Sequence[Part]] = [
     [V2],
     [V3],
     V4,
+    V5,
     [TOKENS],
     [ROLE_ASSIGNMENTS, GRANTS_TO_ASSIGNMENTS, SHARING],
 ]

@@ -83,7 +83,13 @@ def runner(action: Action) -> Callable[[argparse.Namespace], int]:
 
             async with contextlib.AsyncExitStack() as stack:
                 with step("opening the home"):
-                    client = Client(args.home, principal=args.principal, catalog=args.catalog)
+                    client = Client(
+                        args.home,
+                        principal=args.principal,
+                        catalog=args.catalog,
+                        subscription=getattr(args, "subscription", None),
+                        resource_group=getattr(args, "resource_group", None),
+                    )
                     await stack.enter_async_context(client)
                 with step("running the request"):
                     return await action(client, args)

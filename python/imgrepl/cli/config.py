@@ -1,10 +1,13 @@
 """`imgrepl configure`: defaults kept in the home's config file
 (`$IMGREPL_HOME/config`, INI like az's `~/.azure/config`, section
 `[defaults]`), and how commands take them: an option a command was not given
-takes the default of its name (`--location` from `location`), as az does.
+takes the default of its name (`--location` from `location`, `-g` from
+`group`, `--subscription` from `subscription`), as az does.  An environment
+variable `IMGREPL_DEFAULTS_<KEY>` (az: `AZURE_DEFAULTS_<KEY>`) beats the file.
 
     [defaults]
     location = westeurope
+    group = prod
 """
 
 from __future__ import annotations
@@ -20,63 +23,88 @@ from imgrepl.cli.parser import add_command
 if TYPE_CHECKING:
     import configparser
 
-CONFIG_FILE = "config"
 SECTION = "defaults"
 # defaults imgrepl knows, and the option each fills
-KNOWN = {"location": "--location"}
+KNOWN = {"location": "--location", "group": "--resource-group", "subscription": "--subscription"}
+# the argparse dest of each default's option
+DEST = {"location": "location", "group": "resource_group", "subscription": "subscription"}
 
 
 def config_path(home: str | None) -> Path:
-    from imgrepl.home import resolve_home
+    from imgrepl.home import config_path, resolve_home
 
-    return resolve_home(home) / CONFIG_FILE
-
-
-def _read(path: Path) -> configparser.ConfigParser:
-    """The config file's settings; none when it does not exist."""
-    import configparser
-
-    config = configparser.ConfigParser()
-    try:
-        config.read(path, encoding="utf-8")
-    except configparser.Error as exc:
-        raise ValueError(f"{path}: not a valid config file: {exc.message}") from None
-    return config
+    return config_path(resolve_home(home))
 
 
 def apply_defaults(args: argparse.Namespace) -> None:
-    """Fills the options in `args.defaultable` that were not given from the
-    config file; one still missing and required is an error naming it."""
-    wanted = [d for d in getattr(args, "defaultable", ()) if getattr(args, d, None) is None]
+    """Fills the options in `args.defaultable` (default keys) that were not
+    given from the environment or the config file; one still missing and
+    required is an error naming it."""
+    wanted = [k for k in getattr(args, "defaultable", ()) if getattr(args, DEST[k], None) is None]
     if not wanted:
         return
-    config = _read(config_path(getattr(args, "home", None)))
-    for dest in wanted:
-        value = config.get(SECTION, dest, fallback="")
+    from imgrepl.home import configured_default, resolve_home
+
+    home = resolve_home(getattr(args, "home", None))
+    for key in wanted:
+        value = configured_default(home, key)
         if value:
-            setattr(args, dest, value)
-        elif dest in getattr(args, "required_defaults", ()):
+            setattr(args, DEST[key], value)
+        elif key in getattr(args, "required_defaults", ()):
             raise ValueError(
-                f"{KNOWN[dest]} is required: give it, or set a default with "
-                f"`imgrepl configure --defaults {dest}=VALUE`"
+                f"{KNOWN[key]} is required: give it, or set a default with "
+                f"`imgrepl configure --defaults {key}=VALUE`"
             )
+
+
+def _defaultable(p: argparse.ArgumentParser, key: str, *, required: bool = False) -> None:
+    keys = (*(p.get_default("defaultable") or ()), key)
+    needed = (*(p.get_default("required_defaults") or ()), *((key,) if required else ()))
+    p.set_defaults(defaultable=keys, required_defaults=needed)
 
 
 def add_location(p: argparse.ArgumentParser, help: str, *, required: bool) -> None:
     """`--location`/`-l`, which may come from the `location` default."""
     p.add_argument("--location", "-l", help=f"{help} (default: the configured location)")
-    p.set_defaults(defaultable=("location",), required_defaults=("location",) if required else ())
+    _defaultable(p, "location", required=required)
+
+
+def add_scope(p: argparse.ArgumentParser) -> None:
+    """`--subscription` and `-g/--resource-group`, from the `subscription`
+    and `group` defaults; with neither, the home's own subscription and the
+    resource group `default` (a list without one lists the subscription)."""
+    p.add_argument(
+        "--subscription",
+        metavar="ID",
+        help="subscription (a GUID) (default: the configured subscription, else the home's own)",
+    )
+    p.add_argument(
+        "--resource-group",
+        "-g",
+        metavar="NAME",
+        help="resource group (default: the configured group, else `default`; "
+        "a list given none lists the whole subscription)",
+    )
+    _defaultable(p, "subscription")
+    _defaultable(p, "group")
 
 
 def _configure(args: argparse.Namespace) -> int:
     from imgrepl.cli.common import emit, key_values
+    from imgrepl.gallery.scope import resource_group_name, subscription_id
+    from imgrepl.home import read_config
 
     path = config_path(args.home)
-    config = _read(path)
+    config = read_config(path)
     changes = key_values(args.defaults, "--defaults item")
     unknown = sorted(set(changes) - set(KNOWN))
     if unknown:
         raise ValueError(f"unknown default {unknown[0]!r}: imgrepl knows {', '.join(KNOWN)}")
+    # checked before anything is written: a bad default would fail every command
+    if changes.get("subscription"):
+        changes["subscription"] = subscription_id(changes["subscription"])
+    if changes.get("group"):
+        resource_group_name(changes["group"])
     if changes:
         if not config.has_section(SECTION):
             config.add_section(SECTION)
@@ -109,11 +137,16 @@ def register(sub: Any, summary: str) -> None:
         _configure,
         help=summary,
         description="Keep defaults in the home's config file ($IMGREPL_HOME/config, INI like "
-        "az's ~/.azure/config).  A command that takes --location and is not given it uses "
-        "the configured location.  `KEY=` clears a default.",
+        "az's ~/.azure/config).  A command that takes --location, --resource-group or "
+        "--subscription and is not given it uses the configured location, group or "
+        "subscription.  IMGREPL_DEFAULTS_LOCATION, IMGREPL_DEFAULTS_GROUP and "
+        "IMGREPL_DEFAULTS_SUBSCRIPTION override the file.  `KEY=` clears a default.",
         example=[
             ("Use West Europe unless a command says otherwise.",
              "imgrepl configure --defaults location=westeurope"),
+            ("Work in resource group prod of a subscription.",
+             "imgrepl configure --defaults group=prod "
+             "subscription=00000000-0000-0000-0000-000000000001"),
             ("List the defaults.", "imgrepl configure --list-defaults"),
             ("Clear the location default.", "imgrepl configure --defaults location="),
         ],

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli import sig_share, sig_versions
 from imgrepl.cli.common import add_version_args, home_command, key_values
-from imgrepl.cli.config import add_location
-from imgrepl.cli.parser import add_group, choice
+from imgrepl.cli.config import add_location, add_scope
+from imgrepl.cli.parser import add_group, choice, commands
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
@@ -179,12 +179,14 @@ def _register_galleries(cmds: Any) -> None:
         _list,
         columns=GALLERY_COLUMNS,
         help="list galleries",
-        description="List the galleries in the home that you may read.",
+        description="List the galleries you may read in a resource group, or given none "
+        "(and no configured group), in the whole subscription.",
         example=[
             (
                 "List the names of the galleries, one a line.",
                 f"{HOME} list --query '[].name' -o tsv",
-            )
+            ),
+            ("List the galleries of one resource group.", f"{HOME} list -g prod"),
         ],
     )
     update = home_command(
@@ -351,3 +353,6 @@ def register(sub: Any, summary: str) -> None:
     _register_definitions(cmds)
     sig_versions.register(cmds)
     sig_share.register(cmds)
+    for group in dict.fromkeys(cmds.choices.values()):
+        for command in commands(group):
+            add_scope(command)

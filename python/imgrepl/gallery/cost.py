@@ -2,11 +2,13 @@
 the scaling guidance recommends.
 
 Billing model: storage = replica size x replicas x regions (each ZRS zone
-holds its own copies); egress = the first replica copied into each region.
+holds its own copies); egress = the first replica copied into each region
+other than the source region (the source region's copy never leaves it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,6 +57,16 @@ class VersionCost:
             "storageBytes": self.storage_bytes,
             "egressBytes": self.egress_bytes,
         }
+
+
+def billed(replicas: Iterable[Replica], source_region: str) -> list[Replica]:
+    """The replicas as billed: a replica's `egress` flag marks the first copy
+    of each region, made from the source; in the source region it crossed
+    nothing."""
+    return [
+        dataclasses.replace(r, egress=False) if r.egress and r.region == source_region else r
+        for r in replicas
+    ]
 
 
 def version_cost(replicas: Iterable[Replica]) -> VersionCost:

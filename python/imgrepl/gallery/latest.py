@@ -1,15 +1,15 @@
 """`latest`: per region, the highest MAJOR.MINOR.PATCH that is not excluded
-from latest (a region's own flag beats the version's), is not past its end
-of life, and whose replicas in that region are all complete."""
+from latest (a region's own flag beats the version's) and whose replicas in
+that region are all complete.  End of life is informational, as in Azure:
+a version past it is still `latest`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from imgrepl.exceptions import NotFoundError
 from imgrepl.gallery.models import ImageVersion
-from imgrepl.gallery.rules import is_past, parse_version
+from imgrepl.gallery.rules import parse_version
 
 
 def excluded_in(version: ImageVersion, region: str) -> bool:
@@ -25,23 +25,20 @@ def completed_in(version: ImageVersion, region: str) -> bool:
     return entry is not None and entry.state == "Completed"
 
 
-def eligible(version: ImageVersion, region: str, now: datetime | None = None) -> bool:
+def eligible(version: ImageVersion, region: str) -> bool:
     return (
         version.provisioning_state != "Deleting"
         and completed_in(version, region)
         and not excluded_in(version, region)
-        and not is_past(version.end_of_life_date, now)
     )
 
 
-def resolve_latest(
-    versions: Sequence[ImageVersion], region: str, now: datetime | None = None
-) -> ImageVersion:
-    candidates = [v for v in versions if eligible(v, region, now)]
+def resolve_latest(versions: Sequence[ImageVersion], region: str) -> ImageVersion:
+    candidates = [v for v in versions if eligible(v, region)]
     if not candidates:
         where = f"{versions[0].gallery}/{versions[0].definition}" if versions else "the definition"
         raise NotFoundError(
             f"no image version of {where} qualifies as 'latest' in region {region!r}: none is "
-            "completely replicated there, not excluded from latest and not past end of life"
+            "completely replicated there and not excluded from latest"
         )
     return max(candidates, key=lambda v: parse_version(v.name))

@@ -12,16 +12,41 @@ from imgrepl.gallery.sharing import SharingProfile
 JSON = dict[str, Any]
 
 
-def gallery_id(gallery: str) -> str:
-    return f"/galleries/{gallery}"
+PROVIDER = "Microsoft.Compute"
 
 
-def definition_id(gallery: str, definition: str) -> str:
-    return f"{gallery_id(gallery)}/images/{definition}"
+def arm_id(
+    subscription: str,
+    resource_group: str | None = None,
+    gallery: str | None = None,
+    definition: str | None = None,
+    version: str | None = None,
+) -> str:
+    """An ARM resource id as Azure spells it (gallery.scope.ArmId parses them);
+    without a subscription (a record made outside the catalog) it starts at
+    the gallery."""
+    text = f"/subscriptions/{subscription}" if subscription else ""
+    if subscription and resource_group is not None:
+        text += f"/resourceGroups/{resource_group}"
+    if gallery is not None:
+        text += f"/providers/{PROVIDER}" if subscription else ""
+        text += f"/galleries/{gallery}"
+    if definition is not None:
+        text += f"/images/{definition}"
+    if version is not None:
+        text += f"/versions/{version}"
+    return text
+
+
+def utc_text(moment: str) -> str:
+    """An ISO-8601 UTC time as Azure writes it, ending in `Z` (catalogs keep
+    some written with `+00:00`)."""
+    return moment[: -len("+00:00")] + "Z" if moment.endswith("+00:00") else moment
 
 
 def version_id(gallery: str, definition: str, version: str) -> str:
-    return f"{definition_id(gallery, definition)}/versions/{version}"
+    """A version's id relative to its scope (`source.id` of a copied version)."""
+    return arm_id("", None, gallery, definition, version)
 
 
 @dataclass(frozen=True)
@@ -56,14 +81,23 @@ class Gallery:
     description: str | None
     unique_name: str
     provisioning_state: str = "Succeeded"
+    subscription: str = ""
+    resource_group: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
     sharing_profile: SharingProfile = field(default_factory=SharingProfile)
+
+    @property
+    def id(self) -> str:
+        return arm_id(self.subscription, self.resource_group, self.name)
 
     def to_azure(self) -> JSON:
         return {
-            "id": gallery_id(self.name),
+            "id": self.id,
             "name": self.name,
             "type": "Microsoft.Compute/galleries",
             "location": self.location,
+            "resourceGroup": self.resource_group,
+            "tags": dict(self.tags),
             "description": self.description,
             "identifier": {"uniqueName": self.unique_name},
             "sharingProfile": self.sharing_profile.to_azure(),
@@ -94,13 +128,20 @@ class ImageDefinition:
     disallowed_disk_types: list[str] = field(default_factory=list)
     hyper_v_generation: str = "V1"
     architecture: str = "x64"
+    subscription: str = ""
+    resource_group: str = ""
+
+    @property
+    def id(self) -> str:
+        return arm_id(self.subscription, self.resource_group, self.gallery, self.name)
 
     def to_azure(self) -> JSON:
         return {
-            "id": definition_id(self.gallery, self.name),
+            "id": self.id,
             "name": self.name,
             "type": "Microsoft.Compute/galleries/images",
             "location": self.location,
+            "resourceGroup": self.resource_group,
             "tags": dict(self.tags),
             "identifier": {"publisher": self.publisher, "offer": self.offer, "sku": self.sku},
             "osType": self.os_type,
@@ -171,16 +212,17 @@ class DiskImage:
 
 @dataclass(frozen=True)
 class RegionStatus:
-    region: str
+    region: str  # the region's name, what lookups use
     state: str
     details: str | None
     progress: int
+    display_name: str = ""  # what Azure shows, as targetRegions[].name
 
     def to_azure(self) -> JSON:
         return {
-            "region": self.region,
+            "region": self.display_name or self.region,
             "state": self.state,
-            "details": self.details,
+            "details": self.details or "",  # Azure: "" when there is nothing to say
             "progress": self.progress,
         }
 
@@ -217,10 +259,15 @@ class ImageVersion:
     disks: list[DiskImage]
     source_version: str | None = None
     replication_status: ReplicationStatus | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    subscription: str = ""
+    resource_group: str = ""
 
     @property
     def id(self) -> str:
-        return version_id(self.gallery, self.definition, self.name)
+        return arm_id(
+            self.subscription, self.resource_group, self.gallery, self.definition, self.name
+        )
 
     def to_azure(self) -> JSON:
         os_disk = next((d for d in self.disks if d.lun is None), None)
@@ -229,13 +276,15 @@ class ImageVersion:
             "name": self.name,
             "type": "Microsoft.Compute/galleries/images/versions",
             "location": self.location,
+            "resourceGroup": self.resource_group,
+            "tags": dict(self.tags),
             "provisioningState": self.provisioning_state,
             "publishingProfile": {
                 "targetRegions": [t.to_azure() for t in self.target_regions],
                 "replicaCount": self.replica_count,
                 "excludeFromLatest": self.exclude_from_latest,
                 "endOfLifeDate": self.end_of_life_date,
-                "publishedDate": self.published_date,
+                "publishedDate": utc_text(self.published_date),
                 "storageAccountType": self.storage_account_type,
                 "replicationMode": "Full",
             },

@@ -60,6 +60,9 @@ class PlanState:
     regions: dict[str, Region]  # every target region
     default_count: int
     default_type: str
+    # the gallery's subscription and resource group as path parts; none for
+    # the catalog's default ones, whose replicas keep the layout they had
+    scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def desired_replicas(
     regions: Mapping[str, Region],
     default_count: int,
     default_type: str,
+    scope: Sequence[str] = (),
 ) -> list[Desired]:
     gallery, definition, version = names
     result: list[Desired] = []
@@ -106,7 +110,7 @@ def desired_replicas(
             for zi, zone in enumerate(zones):
                 for index in range(count):
                     location = replica_location(
-                        region.store, gallery, definition, version, disk.label, index, zone
+                        region.store, gallery, definition, version, disk.label, index, zone, scope
                     )
                     egress = zi == 0 and index == 0
                     result.append(
@@ -123,6 +127,7 @@ def desired_for(state: PlanState) -> list[Desired]:
         state.regions,
         state.default_count,
         state.default_type,
+        state.scope,
     )
 
 

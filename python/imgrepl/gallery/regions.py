@@ -15,6 +15,7 @@ regions have disjoint zones too.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -126,20 +127,27 @@ def replica_location(
     disk: str,
     index: int,
     zone: str = "",
+    scope: Sequence[str] = (),
 ) -> str:
-    """Where one replica lives: `<store>/[zone-Z/]<gallery>/<def>/<ver>/<disk>-<i>.vhd`.
+    """Where one replica lives: `<store>/[zone-Z/][<subscription>/<resource
+    group>/]<gallery>/<def>/<ver>/<disk>-<i>.vhd` (`scope`: none for the
+    catalog's default subscription and resource group).
 
     The names were validated (no `/`, `..`), so they are safe path parts.
     """
-    parts = ([f"zone-{zone}"] if zone else []) + [gallery, definition, version]
+    parts = ([f"zone-{zone}"] if zone else []) + [*scope, gallery, definition, version]
     parts.append(f"{disk}-{index}.vhd")
     return store.rstrip("/") + "/" + "/".join(parts)
+
+
+# a subscription (GUID) and resource group ending a path (no gallery name is a GUID)
+_SCOPE_TAIL = re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[^/]+$")
 
 
 def store_of(location: str) -> str:
     """The store URL of a `replica_location` (what errors name): the
     location without its gallery/definition/version/disk parts and zone."""
-    store = location.rsplit("/", 4)[0]
+    store = _SCOPE_TAIL.sub("", location.rsplit("/", 4)[0])
     head, _, last = store.rpartition("/")
     return head if re.fullmatch(r"zone-[1-9]", last) and "://" in head else store
 

@@ -14,12 +14,16 @@ import uuid
 from dataclasses import dataclass
 
 from imgrepl.exceptions import ValidationError
+from imgrepl.gallery.models import PROVIDER, arm_id
 from imgrepl.gallery.rules.fields import definition_name, gallery_name, parse_version
 
-PROVIDER = "Microsoft.Compute"
 GALLERY_TYPE = f"{PROVIDER}/galleries"
 DEFINITION_TYPE = f"{GALLERY_TYPE}/images"
 VERSION_TYPE = f"{DEFINITION_TYPE}/versions"
+# the resource group of a gallery made without one (and of every gallery a
+# catalog held before resource groups): see README, "Subscriptions and
+# resource groups"
+DEFAULT_RESOURCE_GROUP = "default"
 
 # Azure: letters, digits, '_', '-', '.', '(' and ')'; not ending in '.'
 _GROUP_RE = re.compile(r"^[\w\-.()]{0,89}[\w\-()]$", re.ASCII)
@@ -65,16 +69,8 @@ class ArmId:
             raise ValidationError(f"invalid resource id: {parts!r} skips a level")
 
     def __str__(self) -> str:
-        text = f"/subscriptions/{self.subscription}"
-        if self.resource_group is not None:
-            text += f"/resourceGroups/{self.resource_group}"
-        if self.gallery is not None:
-            text += f"/providers/{PROVIDER}/galleries/{self.gallery}"
-        if self.definition is not None:
-            text += f"/images/{self.definition}"
-        if self.version is not None:
-            text += f"/versions/{self.version}"
-        return text
+        parts = (self.resource_group, self.gallery, self.definition, self.version)
+        return arm_id(self.subscription, *parts)
 
     @property
     def kind(self) -> str:

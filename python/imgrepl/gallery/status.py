@@ -78,6 +78,10 @@ class StoredVersion:
 
 
 def with_status(stored: StoredVersion) -> ImageVersion:
-    regions = [t.name for t in stored.version.target_regions]
-    status = replication_status(regions, stored.replicas, stored.job_alive)
+    targets = stored.version.target_regions
+    status = replication_status([t.name for t in targets], stored.replicas, stored.job_alive)
+    # each region under the name targetRegions[] shows it by, as in Azure
+    shown = {t.name: t.display_name for t in targets}
+    summary = [dataclasses.replace(s, display_name=shown[s.region]) for s in status.summary]
+    status = dataclasses.replace(status, summary=summary)
     return dataclasses.replace(stored.version, replication_status=status)

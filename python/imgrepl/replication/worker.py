@@ -12,7 +12,7 @@ from pathlib import Path
 
 from imgrepl.catalog import ENV_CATALOG, Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
-from imgrepl.home import ENV_PRINCIPAL, logs_dir, open_private
+from imgrepl.home import ENV_DEFAULTS_PREFIX, ENV_PRINCIPAL, logs_dir, open_private
 
 # the entry point, above this layer: named, never imported from here
 WORKER_MODULE = "imgrepl.api.background"
@@ -24,6 +24,14 @@ def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None
     argv = [sys.executable, "-m", WORKER_MODULE, str(home), ref.gallery]
     argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
     return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
+
+
+def scope_env(ref: VersionRef) -> dict[str, str]:
+    """The worker finds the version in the scope it was recorded in."""
+    return {
+        ENV_DEFAULTS_PREFIX + "SUBSCRIPTION": ref.subscription,
+        ENV_DEFAULTS_PREFIX + "GROUP": ref.resource_group,
+    }
 
 
 def spawn(
@@ -46,7 +54,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url},
+            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url} | scope_env(ref),
         )
     _children[:] = [c for c in _children if c.poll() is None] + [child]
     # hand it the job now so `wait` sees it at once; if another process is

@@ -63,7 +63,15 @@ async def _dispatch(request: Request) -> Response:
     target = parse_path(request.url.path)
     raw = await read_body(request, service.config.max_body_bytes)
     body = parse_body(raw) if request.method in ("PUT", "PATCH") else {}
-    call = Call(request, service, target, service.client(identity), api_version, body)
+    call = Call(
+        request,
+        service,
+        target,
+        identity,
+        service.client(identity, target.scope),
+        api_version,
+        body,
+    )
     handler = _handler(target, request.method)
     return await handler(call)
 

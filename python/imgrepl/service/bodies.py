@@ -14,7 +14,7 @@ from imgrepl.gallery.scope import ArmId
 from imgrepl.service.errors import ArmError, invalid
 
 JSON = dict[str, Any]
-_TOP = ("id", "name", "type", "location", "tags")
+_TOP = ("id", "name", "type", "location", "tags", "resourceGroup")
 
 
 def arm_resource(flat: Mapping[str, Any], arm_id: ArmId, *, expand: bool = True) -> JSON:

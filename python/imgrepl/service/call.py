@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from imgrepl.api.client import Client
+from imgrepl.gallery.identity import Identity
 from imgrepl.service.bodies import JSON
 from imgrepl.service.paths import Target
 from imgrepl.service.state import Service
@@ -23,6 +24,7 @@ class Call:
     request: Request
     service: Service
     target: Target
+    identity: Identity
     client: Client
     api_version: str
     body: JSON

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imgrepl.exceptions import ValidationError
-from imgrepl.gallery.scope import PROVIDER, ArmId
+from imgrepl.gallery.models import PROVIDER
+from imgrepl.gallery.scope import ArmId
 from imgrepl.service.errors import ArmError, invalid
 
 

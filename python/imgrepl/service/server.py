@@ -57,6 +57,7 @@ def serve(
 ) -> int:
     """Serves until SIGTERM or SIGINT; `extra_routes` go before the ARM API."""
     check_tls(cert, key, insecure_http, host)
+    asyncio.run(preflight(config))
     tls = {} if insecure_http else {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     uv = uvicorn.Config(
         create_app(config, extra_routes),
@@ -75,6 +76,16 @@ def serve(
     ok = asyncio.run(_run(server, "http" if insecure_http else "https"))
     print("imgrepl serve: stopped", file=sys.stderr, flush=True)
     return 0 if ok else 1
+
+
+async def preflight(config: ServiceConfig) -> None:
+    """Refuses, in one line before anything listens, a catalog that cannot
+    be opened or a user who is not the home's owner (the server resumes
+    and runs replications as the owner)."""
+    from imgrepl.api.client import Client
+
+    async with Client(config.home, catalog=config.catalog) as owner:
+        await owner.unfinished_versions()
 
 
 async def _run(server: uvicorn.Server, scheme: str) -> bool:

@@ -33,7 +33,7 @@ class Service:
     def __init__(self, config: ServiceConfig, authenticate: Authenticate | None = None) -> None:
         self.config = config
         self._authenticate = authenticate
-        self._clients: dict[Identity, Client] = {}
+        self._clients: dict[tuple[Identity | None, str, str | None], Client] = {}
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         self._failures: dict[tuple[str, ...], str] = {}
@@ -47,15 +47,13 @@ class Service:
         catalog, _ = await self.owner._open()
         if self._authenticate is None:
             self._authenticate = Authenticator(catalog, self.config.oidc).authenticate
-        for gallery in await self.owner.list_galleries():
-            for d in await self.owner.list_image_definitions(gallery.name):
-                for v in await self.owner.list_image_versions(gallery.name, d.name):
-                    if v.provisioning_state in UNFINISHED:
-                        scope = ArmId("-", "-", gallery.name, d.name, v.name)
-                        if v.provisioning_state == "Deleting":
-                            self.delete(self.owner, scope)
-                        else:
-                            self.replicate(self.owner, scope, retry_failed=False)
+        for v in await self.owner.unfinished_versions():
+            scope = ArmId(v.subscription, v.resource_group, v.gallery, v.definition, v.name)
+            client = self.owner_in(scope)
+            if v.provisioning_state == "Deleting":
+                self.delete(client, scope)
+            else:
+                self.replicate(client, scope, retry_failed=False)
 
     async def stop(self) -> None:
         """Cancels the running work (each leaves its replicas resumable),
@@ -74,13 +72,25 @@ class Service:
         assert self._authenticate is not None, "the service has not started"
         return await self._authenticate(authorization)
 
-    def client(self, identity: Identity) -> Client:
-        """The Client acting as the proven `identity`, with its roles only."""
-        found = self._clients.get(identity)
+    def client(self, identity: Identity | None, scope: ArmId) -> Client:
+        """The Client acting as the proven `identity` (None: the home's
+        owner, for resumed work) in the scope's subscription and resource
+        group (none: a list spans the subscription)."""
+        key = (identity, scope.subscription, scope.resource_group)
+        found = self._clients.get(key)
         if found is None:
-            found = Client(self.config.home, catalog=self.config.catalog, identity=identity)
-            self._clients[identity] = found
+            found = Client(
+                self.config.home,
+                catalog=self.config.catalog,
+                identity=identity,
+                subscription=scope.subscription,
+                resource_group=scope.resource_group,
+            )
+            self._clients[key] = found
         return found
+
+    def owner_in(self, scope: ArmId) -> Client:
+        return self.client(None, scope)
 
     async def regions(self) -> list[Region]:
         """The registered regions (to check an object source's store)."""
@@ -152,7 +162,7 @@ class Service:
 
 
 def _key(scope: ArmId) -> tuple[str, ...]:
-    return (str(scope.gallery), str(scope.definition), str(scope.version))
+    return scope.key()  # ARM ids compare case-insensitively
 
 
 def _names(scope: ArmId) -> tuple[str, str, str]:

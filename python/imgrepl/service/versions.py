@@ -70,7 +70,13 @@ async def _create(call: Call) -> Response:
     if source_id is not None:
         if os_uri is not None or data:
             raise invalid(f"{SP}source.id goes alone, without source URIs", f"{SP}source")
-        kwargs["source_version"] = sources.source_version(source_id, f"{SP}source.id")[1]
+        arm, names = sources.source_version(source_id, f"{SP}source.id")
+        if arm.key()[:2] != scope.key()[:2]:
+            raise invalid(
+                f"{SP}source.id: a source version must be in the same resource group",
+                f"{SP}source.id",
+            )
+        kwargs["source_version"] = names
     elif os_uri is not None:
         regions = await call.service.regions()
         roots = call.service.config.import_roots
@@ -140,8 +146,9 @@ async def operation_status(call: Call) -> Response:
     action, resource = operations.parse_operation(op)
     if resource.subscription != call.target.scope.subscription or resource.kind != "version":
         raise ArmError(404, "ResourceNotFound", f"no operation {op[:80]!r}")
+    client = call.service.client(call.identity, resource)
     try:
-        v = await call.client.get_image_version(*_names(resource))
+        v = await client.get_image_version(*_names(resource))
     except NotFoundError:
         done = "Succeeded" if action == "delete" else "Failed"
         error = None if action == "delete" else {"code": "ResourceNotFound", "message": "gone"}

@@ -27,25 +27,31 @@ from imgrepl.catalog.sql.session import Session
 from imgrepl.catalog.sql.settings import SqlSettings
 from imgrepl.catalog.sql.tokens import SqlTokens
 from imgrepl.catalog.sql.versions import SqlVersions
+from imgrepl.gallery.scope import ArmId
 
 
 class SqlCatalog:
     """Every repository over one Session.  A transaction yields the catalog
     itself: the calls the thread makes inside it join the open transaction."""
 
-    def __init__(self, session: Session, url: str) -> None:
+    def __init__(self, session: Session, url: str, scope: ArmId | None = None) -> None:
         self.session = session
         self.url = url
+        self.scope = scope
         self.settings = SqlSettings(session)
         self.regions = SqlRegions(session)
-        self.galleries = SqlGalleries(session)
-        self.definitions = SqlDefinitions(session)
+        self.galleries = SqlGalleries(session, scope)
+        self.definitions = SqlDefinitions(session, scope)
         self.tokens = SqlTokens(session)
         self.role_assignments = SqlRoleAssignments(session)
-        self.versions = SqlVersions(session)
+        self.versions = SqlVersions(session, scope)
         self.replicas = SqlReplicas(session)
         self.jobs = SqlJobs(session)
         self.leases = SqlLeases(session)
+
+    def scoped(self, scope: ArmId | None) -> SqlCatalog:
+        """The same connection, its gallery names looked up in `scope`."""
+        return SqlCatalog(self.session, self.url, scope)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlCatalog]:

@@ -149,11 +149,15 @@ def lun_value(column: int) -> int | None:
     return None if column < 0 else column
 
 
-def check_quota(db: Db, count_sql: str, region: str, kind: str, limit: int) -> None:
-    """Refuses a new resource when `region` holds `limit` of its kind already
-    (exact: every writer holds the write lock while it counts and inserts)."""
-    n = db.execute(count_sql, (region,)).fetchone()[0]
+def check_quota(
+    db: Db, count_sql: str, subscription: str, region: str, kind: str, limit: int
+) -> None:
+    """Refuses a new resource when the subscription holds `limit` of its kind
+    in `region` already (exact: every writer holds the write lock while it
+    counts and inserts).  `count_sql` takes the subscription, then the region."""
+    n = db.execute(count_sql, (subscription, region)).fetchone()[0]
     if n >= limit:
         raise LimitExceededError(
-            f"region {region!r} has {n} {kind}: the limit is {limit} per region"
+            f"region {region!r} has {n} {kind}: the limit is {limit} per region "
+            f"in subscription {subscription}"
         )

@@ -1,4 +1,5 @@
-"""The home's settings in the `meta` table: its owner and its limits."""
+"""The home's settings in the `meta` table: its owner, its default
+subscription and its limits."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ class SqlSettings:
     def owner(self) -> str | None:
         with self._s.read() as db:
             return _meta(db, "owner")
+
+    def default_subscription(self) -> str:
+        """The catalog's own subscription, made once by its migration."""
+        with self._s.read() as db:
+            return str(_meta(db, "subscription"))
 
     def limits(self) -> Limits:
         with self._s.read() as db:

@@ -4,14 +4,16 @@ lives) and as the PlanState its replica plan is computed from."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Unpack
 
 from imgrepl.catalog.records import VersionRef, pid_alive
-from imgrepl.catalog.sql.galleries import definition_row
+from imgrepl.catalog.sql.galleries import default_subscription, definition_row
 from imgrepl.catalog.sql.regions import get_region
 from imgrepl.catalog.sql.session import (
     Db,
+    Row,
     Session,
     check_quota,
     insert,
@@ -23,6 +25,7 @@ from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
 from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
+from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP, ArmId
 from imgrepl.gallery.status import ReplicaState, StoredVersion
 
 # the columns set_fields may set (each key goes into the SQL as a name)
@@ -74,24 +77,48 @@ def _load(db: Db, ref: VersionRef) -> StoredVersion:
         allow_deletion_of_replicated_locations=bool(row["allow_deletion"]),
         disks=disks,
         source_version=row["source_version"],
+        tags=json.loads(row["tags"]),
+        subscription=ref.subscription,
+        resource_group=ref.resource_group,
     )
     return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]))
 
 
+def _ref(drow: Row, gallery: str, row: Row) -> VersionRef:
+    return VersionRef(
+        row["id"],
+        gallery,
+        drow["name"],
+        row["name"],
+        row["location"],
+        drow["subscription"],
+        drow["resource_group"],
+    )
+
+
+def _path_scope(db: Db, subscription: str, group: str) -> tuple[str, ...]:
+    """Replica path parts of a gallery's scope: none for the catalog's
+    default subscription and resource group (the layout before scopes)."""
+    if group.casefold() == DEFAULT_RESOURCE_GROUP and subscription == default_subscription(db):
+        return ()
+    return (subscription, group)
+
+
 class SqlVersions:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, scope: ArmId | None = None) -> None:
         self._s = session
+        self._scope = scope
 
     def find(self, gallery: str, definition: str, name: str) -> VersionRef:
         with self._s.read() as db:
-            drow = definition_row(db, gallery, definition)
+            drow = definition_row(db, self._scope, gallery, definition)
             row = db.execute(
                 "SELECT id, name, location FROM versions WHERE definition_id = ? AND name = ?",
                 (drow["id"], name),
             ).fetchone()
             if row is None:
                 raise NotFoundError(f"image version {gallery}/{definition}/{name} not found")
-            return VersionRef(row["id"], gallery, drow["name"], row["name"], row["location"])
+            return _ref(drow, gallery, row)
 
     def get(self, ref: VersionRef) -> StoredVersion:
         with self._s.read() as db:
@@ -99,23 +126,20 @@ class SqlVersions:
 
     def all(self, gallery: str, definition: str) -> list[StoredVersion]:
         with self._s.read() as db:
-            drow = definition_row(db, gallery, definition)
+            drow = definition_row(db, self._scope, gallery, definition)
             rows = db.execute(
                 "SELECT id, name, location FROM versions WHERE definition_id = ? "
                 "ORDER BY major, minor, patch",
                 (drow["id"],),
             ).fetchall()
-            return [
-                _load(db, VersionRef(r["id"], gallery, drow["name"], r["name"], r["location"]))
-                for r in rows
-            ]
+            return [_load(db, _ref(drow, gallery, r)) for r in rows]
 
     def create(
         self, version: ImageVersion, targets: Sequence[TargetRegionSpec], limits: Limits
     ) -> VersionRef:
         v = version
         with self._s.write() as db:
-            drow = definition_row(db, v.gallery, v.definition)
+            drow = definition_row(db, self._scope, v.gallery, v.definition)
             get_region(db, v.location)
             major, minor, patch = (int(p) for p in v.name.split("."))
             if db.execute(
@@ -126,7 +150,10 @@ class SqlVersions:
                 raise ConflictError(f"image version {v.id} exists already")
             check_quota(
                 db,
-                "SELECT COUNT(*) FROM versions WHERE location = ?",
+                "SELECT COUNT(*) FROM versions v JOIN definitions d ON d.id = v.definition_id "
+                "JOIN galleries g ON g.id = d.gallery_id WHERE g.subscription = ? "
+                "AND v.location = ?",
+                drow["subscription"],
                 v.location,
                 "image versions",
                 limits.versions,
@@ -149,12 +176,21 @@ class SqlVersions:
                     "published_date": v.published_date,
                     "allow_deletion": int(v.allow_deletion_of_replicated_locations),
                     "source_version": v.source_version,
+                    "tags": json.dumps(v.tags),
                 },
             )
             for disk in v.disks:
                 values = vars(disk) | {"version_id": vid, "lun": lun_column(disk.lun)}
                 insert(db, "disks", {k: x for k, x in values.items() if k != "digest"})
-            ref = VersionRef(vid, v.gallery, v.definition, v.name, v.location)
+            ref = VersionRef(
+                vid,
+                v.gallery,
+                drow["name"],
+                v.name,
+                v.location,
+                drow["subscription"],
+                drow["resource_group"],
+            )
             for t in targets:
                 self.put_target(ref, t, keep_count=False)
             return ref
@@ -204,7 +240,8 @@ class SqlVersions:
         with self._s.read() as db:
             # the stored names (a caller may spell them in another case): replica paths
             v = db.execute(
-                "SELECT v.*, d.name AS definition, g.name AS gallery FROM versions v "
+                "SELECT v.*, d.name AS definition, g.name AS gallery, g.subscription, "
+                "g.resource_group FROM versions v "
                 "JOIN definitions d ON d.id = v.definition_id JOIN galleries g ON g.id = "
                 "d.gallery_id WHERE v.id = ?",
                 (ref.id,),
@@ -227,6 +264,7 @@ class SqlVersions:
                 regions,
                 v["replica_count"],
                 v["storage_type"],
+                _path_scope(db, v["subscription"], v["resource_group"]),
             )
 
     def delete(self, ref: VersionRef) -> None:

@@ -9,6 +9,7 @@ read-then-write.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from imgrepl.catalog.schema import migrations
@@ -41,6 +42,17 @@ class SqliteSession(Session):
         conn.execute("PRAGMA secure_delete = ON")
         super().__init__(conn, str(path))
         self.migrate(migrations("sqlite"))
+
+    def migrate(self, migrations: Sequence[Sequence[str]]) -> None:
+        """With foreign keys off (they can only change outside a transaction):
+        a migration that copies a table drops the old one, which would
+        otherwise cascade to the rows referring to it (ids are copied, so
+        the references hold)."""
+        self._conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            super().migrate(migrations)
+        finally:
+            self._conn.execute("PRAGMA foreign_keys = ON")
 
 
 class SqliteCatalog(SqlCatalog):

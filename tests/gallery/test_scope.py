@@ -1,0 +1,177 @@
+"""Subscriptions and resource groups, as in Azure: a gallery's name is unique
+in its resource group (case-insensitively), lists span a resource group or
+a whole subscription, limits count per subscription and region, replicas of
+same-named galleries never share a path, and every resource carries its full
+ARM id.  Every test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from helpers.gallery import OWNER, local, publish, run
+from helpers.postgres import PostgresServer
+from imgrepl import Client
+from imgrepl.exceptions import ConflictError, LimitExceededError, NotFoundError, ValidationError
+from imgrepl.gallery.rules import Limits
+from imgrepl.gallery.scope import ArmId
+
+SUB_A = "0000000a-0000-4000-8000-000000000001"
+SUB_B = "0000000b-0000-4000-8000-000000000002"
+PROVIDER_PATH = "/providers/Microsoft.Compute/galleries"
+
+
+def client(home: Path, sub: str | None = None, group: str | None = None) -> Client:
+    return Client(home, principal=OWNER, subscription=sub, resource_group=group)
+
+
+def test_the_same_gallery_name_lives_in_two_resource_groups(definition: Path) -> None:
+    """G in `default` (the fixture) and G in `prod` are two galleries with
+    their own definitions; names compare case-insensitively per group."""
+
+    async def go() -> None:
+        async with client(definition, group="prod") as prod:
+            g = await prod.create_gallery("G", "eastus", description="prod's")
+            assert ArmId.parse(g.id) == ArmId(prod.subscription, "prod", "G")
+            assert (
+                g.id == f"/subscriptions/{prod.subscription}/resourceGroups/prod{PROVIDER_PATH}/G"
+            )
+            # the same identifier as default/G/D: another gallery, so allowed
+            d = await prod.create_image_definition(
+                "G", "D", publisher="acme", offer="os", sku="1", os_type="Windows"
+            )
+            assert d.to_azure()["id"] == f"{g.id}/images/D"
+            with pytest.raises(ConflictError, match=r"exists already in resource group 'PROD'"):
+                async with client(definition, group="PROD") as upper:
+                    await upper.create_gallery("g", "westeurope")
+        async with client(definition) as default:
+            assert (await default.get_gallery("G")).location == "westeurope"
+            assert (await default.get_image_definition("G", "D")).os_type == "Linux"
+            everywhere = await default.list_galleries()  # no group: the subscription
+            assert sorted((g.resource_group, g.location) for g in everywhere) == [
+                ("default", "westeurope"),
+                ("prod", "eastus"),
+            ]
+        async with client(definition, group="Prod") as prod:
+            assert [g.description for g in await prod.list_galleries()] == ["prod's"]
+            assert (await prod.get_image_definition("g", "d")).os_type == "Windows"
+            await prod.delete_image_definition("G", "D")
+            await prod.delete_gallery("G")
+        async with client(definition) as default:  # untouched by the other group's delete
+            assert (await default.get_image_definition("G", "D")).name == "D"
+        async with client(definition, group="nowhere") as nowhere:
+            with pytest.raises(NotFoundError, match=r"'G' not found in resource group 'nowhere'"):
+                await nowhere.get_gallery("G")
+            assert await nowhere.list_galleries() == []
+
+    run(go())
+
+
+def test_limits_count_per_subscription_and_region(definition: Path) -> None:
+    async def go() -> None:
+        async with client(definition, SUB_A, "a") as a:
+            await a.set_limits(Limits(galleries=1))
+            await a.create_gallery("G", "westeurope")
+            async with client(definition, SUB_A, "other") as same_sub:
+                with pytest.raises(
+                    LimitExceededError, match=rf"per region in subscription {SUB_A}"
+                ):
+                    await same_sub.create_gallery("H", "westeurope")
+                await same_sub.create_gallery("H", "eastus")  # another region
+            async with client(definition, SUB_B, "a") as b:
+                await b.create_gallery("G", "westeurope")  # another subscription
+                assert [g.subscription for g in await b.list_galleries()] == [SUB_B]
+        async with client(definition, SUB_A) as whole:
+            assert sorted(g.name for g in await whole.list_galleries()) == ["G", "H"]
+
+    run(go())
+
+
+def test_replicas_of_same_named_versions_never_share_a_path(
+    definition: Path, image: Path, stores: Path
+) -> None:
+    """default/G/D/1.0.0 keeps the layout it had before scopes; prod/G/D/1.0.0
+    is under its subscription and group, and both are complete."""
+
+    async def go() -> None:
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "westeurope")
+            await prod.create_image_definition(
+                "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
+            )
+            theirs = await publish(prod, image)
+            mine_rows = await prod.list_replicas("G", "D", "1.0.0")
+        async with client(definition) as default:
+            mine = await publish(default, image)
+            default_rows = await default.list_replicas("G", "D", "1.0.0")
+        assert {
+            theirs.replication_status.aggregated_state,
+            mine.replication_status.aggregated_state,
+        } == {"Completed"}  # type: ignore[union-attr]
+        assert [r.location for r in default_rows] == [
+            (stores / "westeurope" / "G" / "D" / "1.0.0" / "os-0.vhd").as_uri()
+        ]
+        (row,) = mine_rows
+        assert f"/westeurope/{theirs.subscription}/prod/G/D/1.0.0/os-0.vhd" in row.location
+        assert local(row.location).is_file() and local(default_rows[0].location).is_file()
+        assert theirs.id.split("/")[4] == "prod" and mine.id.split("/")[4] == "default"
+
+    run(go())
+
+
+def test_a_bad_subscription_or_group_is_refused_by_name(home: Path) -> None:
+    with pytest.raises(ValidationError, match=r"invalid subscription id 'nope'"):
+        client(home, "nope")
+    with pytest.raises(ValidationError, match=r"invalid resource group name 'a/b'"):
+        client(home, group="a/b")
+
+
+def test_the_default_subscription_is_made_once_per_catalog(definition: Path) -> None:
+    async def go() -> str:
+        async with client(definition) as c:
+            return c.subscription
+
+    first, second = run(go()), run(go())
+    assert first == second == str(uuid.UUID(first))
+
+
+def test_a_postgresql_catalog_from_before_scopes_is_migrated(postgres: PostgresServer) -> None:
+    """PostgreSQL alters the galleries table in place (SQLite copies it:
+    test_catalog): the old unique name gives way to one per resource group,
+    and the gallery keeps its definition."""
+    import psycopg
+    from imgrepl.catalog import open_catalog
+    from imgrepl.catalog.schema import migrations
+
+    name = f"before_scopes_{uuid.uuid4().hex[:8]}"
+    postgres.sql(f"CREATE DATABASE {name}")
+    url = postgres.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in [s for m in migrations("postgresql")[:4] for s in m]:
+            conn.execute(statement)
+        conn.execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (4)")
+        conn.execute("INSERT INTO regions VALUES ('westeurope', 'West Europe', 'file:///s')")
+        conn.execute(
+            "INSERT INTO galleries (name, location, unique_name) VALUES ('G', 'westeurope', 'u')"
+        )
+        conn.execute(
+            "INSERT INTO definitions (gallery_id, name, publisher, offer, sku, os_type, os_state, "
+            "hyper_v_generation, architecture) VALUES (1, 'D', 'P', 'O', 'S', 'Linux', "
+            "'Generalized', 'V1', 'x64')"
+        )
+    catalog = open_catalog(url)
+    try:
+        sub = catalog.settings.default_subscription()
+        (g,) = catalog.galleries.all()
+        assert (g.subscription, g.resource_group, g.tags) == (sub, "default", {})
+        assert [d.name for d in catalog.definitions.all("G")] == ["D"]
+        other = catalog.scoped(ArmId(sub, "other"))
+        other.galleries.create(replace(g, resource_group="other"), Limits())
+        with pytest.raises(ConflictError, match=r"exists already"):
+            other.galleries.create(replace(g, name="g", resource_group="OTHER"), Limits())
+        assert len(catalog.scoped(ArmId(sub)).galleries.all()) == 2
+    finally:
+        catalog.close()
