@@ -1,11 +1,17 @@
 """What the status page shows, read through the api as the signed-in
 principal: the galleries it may see, their definitions and versions, and per
 version its replication state by region with replica counts, storage and
-egress.  Plain JSON-ready dicts; the browser renders them as text."""
+egress.  Plain JSON-ready dicts; the browser renders them as text.
+
+One Client reads one scope, so the overview asks the viewer for a client
+per subscription (to list its galleries) and per resource group (to read a
+gallery's definitions and versions).  The subscriptions are the home's own
+and those where the principal holds a role."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from imgrepl.api.client import Client
@@ -18,20 +24,40 @@ T = TypeVar("T")
 P = ParamSpec("P")
 # provisioning states that mean work is under way: the page polls faster
 BUSY = {"Creating", "Updating", "Deleting"}
+# (subscription, resource group or None for the whole subscription) -> the
+# principal's Client there
+ClientIn = Callable[[str, str | None], Client]
 
 
-async def overview(client: Client) -> JSON:
-    """Everything visible to the client's principal, galleries first."""
+@dataclass(frozen=True)
+class Viewer:
+    """A signed-in principal: its Client in the home's own subscription, and
+    how to reach it in any other scope."""
+
+    home: Client
+    client_in: ClientIn
+
+    async def subscriptions(self) -> list[str]:
+        """The home's subscription first, then those of the principal's roles."""
+        mine = await self.home.list_role_assignments(assignee=self.home.principal)
+        own = self.home.subscription
+        return [own, *sorted({a.scope.subscription for a in mine} - {own})]
+
+
+async def overview(viewer: Viewer) -> JSON:
+    """Everything visible to the viewer, galleries by subscription, resource
+    group and name."""
     galleries = []
-    for g in await client.list_galleries():
-        definitions = await _visible(client.list_image_definitions, g.name)
-        if definitions is None:
-            continue
-        galleries.append(
-            _gallery(g) | {"definitions": [await _definition(client, d) for d in definitions]}
-        )
+    for subscription in await viewer.subscriptions():
+        found = await viewer.client_in(subscription, None).list_galleries()
+        for g in sorted(found, key=lambda g: (g.resource_group.lower(), g.name.lower())):
+            client = viewer.client_in(subscription, g.resource_group or None)
+            definitions = await _visible(client.list_image_definitions, g.name)
+            if definitions is not None:
+                shown = [await _definition(client, d) for d in definitions]
+                galleries.append(_gallery(g) | {"definitions": shown})
     busy = any(v["busy"] for g in galleries for d in g["definitions"] for v in d["versions"])
-    return {"principal": client.principal, "busy": busy, "galleries": galleries}
+    return {"principal": viewer.home.principal, "busy": busy, "galleries": galleries}
 
 
 async def _visible(read: Callable[P, Awaitable[T]], *args: P.args, **kw: P.kwargs) -> T | None:
@@ -43,14 +69,14 @@ async def _visible(read: Callable[P, Awaitable[T]], *args: P.args, **kw: P.kwarg
 
 
 def _gallery(g: Gallery) -> JSON:
-    shown = g.to_azure()
     return {
         "name": g.name,
-        "id": str(shown.get("id") or ""),  # its ARM id once galleries live in resource groups
-        "resourceGroup": str(shown.get("resourceGroup") or ""),
+        "id": g.id,
+        "subscription": g.subscription,
+        "resourceGroup": g.resource_group,
         "location": g.location,
         "description": g.description or "",
-        "tags": dict(shown.get("tags") or {}),
+        "tags": dict(g.tags),
     }
 
 

@@ -31,9 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from imgrepl.api.client import Client
 from imgrepl.exceptions import CatalogError, ImgreplError
-from imgrepl.service.page.data import overview
+from imgrepl.service.page.data import Viewer, overview
 
 log = logging.getLogger("imgrepl.service")
 COOKIE = "__Host-imgrepl-token"
@@ -58,16 +57,16 @@ ASSETS = {
     "page.css": "text/css; charset=utf-8",
 }
 
-# token -> the Client acting as the principal it proves (the service's
-# authenticator); raises ImgreplError or PermissionError for a token it refuses
-ClientFor = Callable[[str], Awaitable[Client]]
+# token -> the principal it proves, as a Viewer (the service's authenticator);
+# raises ImgreplError or PermissionError for a token it refuses
+ViewerFor = Callable[[str], Awaitable[Viewer]]
 
 
 class StatusPage:
     """The page's routes, for the service app to mount at its root."""
 
-    def __init__(self, client_for: ClientFor) -> None:
-        self.client_for = client_for
+    def __init__(self, viewer_for: ViewerFor) -> None:
+        self.viewer_for = viewer_for
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -102,10 +101,10 @@ class StatusPage:
         if not isinstance(token, str) or not token.strip():
             return _error(400, "InvalidParameter", "enter a token to sign in")
         token = token.strip()
-        client = await self._client(token)
-        if isinstance(client, Response):
-            return client
-        response = _json({"principal": client.principal})
+        viewer = await self._viewer(token)
+        if isinstance(viewer, Response):
+            return viewer
+        response = _json({"principal": viewer.home.principal})
         response.set_cookie(
             COOKIE,
             token,
@@ -127,11 +126,11 @@ class StatusPage:
         token = request.cookies.get(COOKIE)
         if not token:
             return _error(401, "InvalidAuthenticationToken", "sign in with a token")
-        client = await self._client(token)
-        if isinstance(client, Response):
-            return _signed_out(client) if client.status_code == 401 else client
+        viewer = await self._viewer(token)
+        if isinstance(viewer, Response):
+            return _signed_out(viewer) if viewer.status_code == 401 else viewer
         try:
-            return _json(await overview(client))
+            return _json(await overview(viewer))
         except CatalogError as exc:
             return _error(503, "ServiceUnavailable", f"the catalog cannot be read: {exc}")
         except ImgreplError as exc:
@@ -140,8 +139,8 @@ class StatusPage:
             log.warning("status page: the overview failed: %s: %s", type(exc).__name__, exc)
             return _error(500, "InternalServerError", "the overview failed")
 
-    async def _client(self, token: str) -> Client | Response:
-        """The Client of the token's principal, or the 401 that refuses it.
+    async def _viewer(self, token: str) -> Viewer | Response:
+        """The token's principal, or the 401 that refuses it.
         The message is the authenticator's: it names the problem, never the token."""
         if len(token) > MAX_TOKEN:
             message = f"the token is {len(token)} characters long: the page takes up to {MAX_TOKEN}"
@@ -149,7 +148,7 @@ class StatusPage:
         if not TOKEN_RE.fullmatch(token):
             return _error(401, "InvalidAuthenticationToken", "invalid token: that is not a token")
         try:
-            return await self.client_for(token)
+            return await self.viewer_for(token)
         except CatalogError as exc:  # the token may be fine: keep the session
             return _error(503, "ServiceUnavailable", f"the catalog cannot be read: {exc}")
         except (ImgreplError, PermissionError) as exc:

@@ -112,8 +112,8 @@ function gallery(g) {
     el(
       "p",
       { class: "meta" },
-      (g.resourceGroup ? "resource group " + g.resourceGroup + " · " : "") +
-        "home region " + g.location,
+      "subscription " + g.subscription + " · resource group " + g.resourceGroup +
+        " · home region " + g.location,
     ),
     description(g.description),
     tags(g.tags),
