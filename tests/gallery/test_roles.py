@@ -223,3 +223,29 @@ def test_grant_shorthands_and_missing_scopes(definition: Path) -> None:
                     await c.list_grants(name)
 
     run(go())
+
+
+def test_a_contributor_of_a_resource_group_creates_galleries_and_is_told_what_is_missing(
+    definition: Path,
+) -> None:
+    """As in Azure: Contributor at a resource group may create galleries in
+    it, and a gallery missing there is not found (not refused) to it;
+    to a caller with no role there it stays refused, telling nothing."""
+
+    async def go() -> None:
+        async with Client(definition, principal=OWNER) as c:
+            sub = c.subscription
+            scope = f"/subscriptions/{sub}/resourceGroups/team"
+            await c.create_role_assignment("carl", "Contributor", scope)
+        async with Client(definition, principal="carl", resource_group="team") as c:
+            with pytest.raises(NotFoundError, match="'H' not found"):
+                await c.get_gallery("H")
+            made = await c.create_gallery("H", "westeurope")
+            assert made.resource_group == "team"
+        async with Client(definition, principal="carl") as c:  # the default group
+            with pytest.raises(AuthorizationError, match="create galleries"):
+                await c.create_gallery("H2", "westeurope")
+            with pytest.raises(AuthorizationError):
+                await c.get_gallery("nothing-here")
+
+    run(go())

@@ -22,7 +22,8 @@ from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
-from imgrepl.gallery.access import READ
+from imgrepl.exceptions import AuthorizationError, NotFoundError
+from imgrepl.gallery.access import READ, rank
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.rules import principal_name
@@ -142,8 +143,23 @@ class ClientBase:
         self, role: str, what: str, gallery: str, definition: str | None = None
     ) -> Catalog:
         catalog, acc = await self._open()
-        await self._run(acc.require, role, what, gallery, definition)
+        try:
+            await self._run(acc.require, role, what, gallery, definition)
+        except AuthorizationError:
+            await self._run(self._missing, acc, gallery)
+            raise
         return catalog
+
+    def _missing(self, acc: Access, gallery: str) -> None:
+        """A gallery that does not exist is not found (ARM's 404) to a caller
+        who may read where it would be, as a Contributor of its resource
+        group; to anyone else it stays refused, telling nothing."""
+        if acc.gallery_scope(gallery) is None:
+            would_be = ArmId(self.scope.subscription, self.scope.resource_group, gallery)
+            if rank(acc.role_at(would_be)) >= rank(READ):
+                raise NotFoundError(
+                    f"gallery {gallery!r} not found in resource group {self.scope.resource_group!r}"
+                )
 
     async def _require_at(self, role: str, what: str, target: ArmId) -> Catalog:
         catalog, acc = await self._open()

@@ -98,7 +98,8 @@ class CatalogApi(RoleApi):
     async def create_gallery(
         self, name: str, location: str, *, description: str | None = None
     ) -> Gallery:
-        catalog = await self._owner("create galleries")
+        # Contributor (or more) at the resource group, as in Azure
+        catalog = await self._require_at(WRITE, "create galleries", self.scope)
         gallery = Gallery(
             rules.gallery_name(name),
             normalise_region(location),

@@ -57,8 +57,14 @@ def register(sub: Any, summary: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from imgrepl.cli.oidc import oidc_config
     from imgrepl.home import resolve_home
-    from imgrepl.service.config import ServiceConfig
-    from imgrepl.service.server import serve
+
+    try:
+        from imgrepl.service.config import ServiceConfig
+        from imgrepl.service.server import serve
+    except ImportError as exc:  # starlette, uvicorn: the `service` extra
+        raise ValueError(
+            f"imgrepl serve needs {exc.name or 'its web server'}: pip install 'imgrepl[service]'"
+        ) from None
 
     roots = tuple(r.expanduser().resolve() for r in args.import_root)
     for root in roots:

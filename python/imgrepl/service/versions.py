@@ -21,6 +21,8 @@ from imgrepl.service.call import Call, Handler, json_response
 from imgrepl.service.errors import ArmError, invalid
 
 SP = "properties.storageProfile."
+# seconds a poller waits between reads (without it the Azure SDKs wait 30)
+RETRY_AFTER = "1"
 
 
 def version_body(v: ImageVersion, scope: ArmId, *, expand: bool) -> dict[str, Any]:
@@ -49,7 +51,7 @@ async def get(call: Call) -> Response:
 def _async_headers(call: Call, location: str, action: str) -> dict[str, str]:
     scope = call.target.scope
     url = operations.status_url(call.base, scope, location, action, call.api_version)
-    return {"Azure-AsyncOperation": url, "Location": url}
+    return {"Azure-AsyncOperation": url, "Location": url, "Retry-After": RETRY_AFTER}
 
 
 async def put(call: Call) -> Response:
@@ -159,7 +161,8 @@ async def operation_status(call: Call) -> Response:
             operations.status_body(op, "Failed", {"code": "DeleteFailed", "message": failure})
         )
     if action == "delete" or v.provisioning_state in ("Creating", "Updating", "Deleting"):
-        return json_response(operations.status_body(op, "InProgress"))
+        body = operations.status_body(op, "InProgress")
+        return json_response(body, headers={"Retry-After": RETRY_AFTER})
     if v.provisioning_state == "Succeeded":
         return json_response(operations.status_body(op, "Succeeded"))
     status = v.replication_status

@@ -1,0 +1,292 @@
+"""Service load benchmark (issue 10): C concurrent clients GET an image
+version with `$expand=ReplicationStatus` while the server replicates it,
+against a static file served by the same uvicorn process in the same run,
+and the replication's throughput with and without that load.
+
+    python3 benches/bench_service.py [--size 512MiB] [--clients 64] [--reps 3]
+
+One `imgrepl serve` process (the service's own `serve()`, with one extra
+route: /static/, Starlette's StaticFiles) on TLS from a trustme CA; the
+load comes from another process (httpx, one keep-alive connection per
+client).  Each repetition, interleaved: a version replicated with no load;
+one replicated while the clients GET it; one replicated while they GET the
+static file.  Throughput is bytes written to replicas per second from the
+PUT to Succeeded.  The best repetition of each counts.  Targets: p99 of
+the API GETs under 50 ms at 64 clients; replication under load within
+10 % of the same replication with no load.  Writes
+bench-results/service.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+SUB = "00000000-0000-0000-0000-0000000000b0"
+RG = f"/subscriptions/{SUB}/resourceGroups/bench"
+GALLERY = f"{RG}/providers/Microsoft.Compute/galleries/G"
+API = "api-version=2026-03-03"
+MiB = 1 << 20
+
+
+def size_arg(text: str) -> int:
+    units = {"MIB": MiB, "GIB": 1 << 30}
+    for unit, factor in units.items():
+        if text.upper().endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(text)
+
+
+# --- the server process -------------------------------------------------------------
+def run_server(work: Path) -> int:
+    """`imgrepl serve` as the CLI runs it, plus /static/ for the baseline."""
+    from imgrepl.service.config import ServiceConfig
+    from imgrepl.service.server import serve
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    config = ServiceConfig(work / "home", None, ((work / "imports").resolve(),))
+    static = [Mount("/static", StaticFiles(directory=work / "static"))]
+    tls = work / "tls"
+    return serve(config, "127.0.0.1", 0, tls / "cert.pem", tls / "key.pem", False, static)
+
+
+# --- the load process ---------------------------------------------------------------
+async def _load(clients: int, ca: str, token: str) -> None:
+    """Keeps `clients` keep-alive connections; on `GO URL` (stdin) they GET
+    URL until `STOP`, and the latencies of that window are printed as JSON."""
+    import httpx
+
+    ctx = ssl.create_default_context(cafile=ca)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=1)
+    https = [httpx.AsyncClient(verify=ctx, headers=headers, limits=limits, timeout=60)
+             for _ in range(clients)]  # fmt: skip
+    print("ready", flush=True)
+    while (line := (await reader.readline()).decode().split()) and line[0] == "GO":
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_client(h, line[1], stop)) for h in https]
+        started = time.perf_counter()
+        await reader.readline()  # STOP
+        stop.set()
+        results = await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        latencies = sorted(x for lat, _ in results for x in lat)
+        n = len(latencies)
+        print(json.dumps({
+            "requests": n, "errors": sum(e for _, e in results), "rps": n / elapsed,
+            "p50_ms": 1000 * latencies[n // 2] if n else None,
+            "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else None,
+        }), flush=True)  # fmt: skip
+    for http in https:
+        await http.aclose()
+
+
+async def _client(http: Any, url: str, stop: asyncio.Event) -> tuple[list[float], int]:
+    """GETs `url` until `stop`: each latency, and how many were not 200."""
+    latencies, errors = [], 0
+    await http.get(url)  # a connection made (TLS) or reused: not counted
+    while not stop.is_set():
+        start = time.perf_counter()
+        r = await http.get(url)
+        latencies.append(time.perf_counter() - start)
+        errors += r.status_code != 200
+    return latencies, errors
+
+
+def run_load(argv: list[str]) -> int:
+    clients, ca, token = int(argv[0]), argv[1], argv[2]
+    asyncio.run(_load(clients, ca, token))
+    return 0
+
+
+# --- the harness --------------------------------------------------------------------
+def prepare(work: Path, size: int) -> str:
+    """Home, regions, import root, the image, a static file, TLS, and a token
+    for an Owner of the subscription.  Returns the token."""
+    from helpers.service import make_tls
+    from imgrepl import Client
+
+    for d in ("imports", "static", "stores"):
+        (work / d).mkdir(parents=True, exist_ok=True)
+    block = os.urandom(4 * MiB)
+    with (work / "imports" / "os.raw").open("wb") as f:
+        for i in range(size // (4 * MiB)):
+            f.write(block[i % 7 :] + block[: i % 7])  # distinct chunks, no zeros
+    (work / "static" / "version.json").write_bytes(os.urandom(2048).hex().encode())
+    make_tls(work / "tls")
+
+    async def regions() -> None:
+        async with Client(work / "home") as c:
+            for name in ("westeurope", "eastus"):
+                await c.add_region(name, str(work / "stores" / name))
+
+    asyncio.run(regions())
+    return make_token(work / "home")
+
+
+def make_token(home: Path) -> str:
+    """An opaque token for principal `bench`, Owner of the subscription."""
+    imgrepl = [sys.executable, "-m", "imgrepl"]
+    where = ["--home", str(home)]
+    made = subprocess.run(
+        [*imgrepl, "token", "create", "--principal", "bench", *where, "-o", "json"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*imgrepl, "role", "assignment", "create", "--assignee", "bench", "--role", "Owner",
+         "--scope", f"/subscriptions/{SUB}", *where],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return str(json.loads(made.stdout)["token"])
+
+
+class Bench:
+    def __init__(self, work: Path, token: str, clients: int, replicas: int, size: int) -> None:
+        import httpx
+        from helpers.service import start_serve
+
+        self.work, self.token, self.clients, self.size = work, token, clients, size
+        self.replicas = replicas
+        argv = [sys.executable, __file__, "--serve", str(work)]
+        self.server = start_serve(argv)
+        self.ca = str(work / "tls" / "ca.pem")
+        ctx = ssl.create_default_context(cafile=self.ca)
+        self.http = httpx.Client(
+            base_url=self.server.url, verify=ctx, timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+        self.count = 0
+        self.loader = subprocess.Popen(
+            [sys.executable, __file__, "--load", str(clients), self.ca, token],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.loader.stdin is not None and self.loader.stdout is not None
+        assert self.loader.stdout.readline().strip() == "ready"
+        self._put(f"{GALLERY}", {"location": "westeurope"})
+        image = {"osType": "Linux", "identifier": {"publisher": "p", "offer": "o", "sku": "s"}}
+        self._put(f"{GALLERY}/images/D", {"location": "westeurope", "properties": image})
+
+    def _put(self, path: str, body: dict[str, Any]) -> Any:
+        r = self.http.put(f"{path}?{API}", json=body)
+        assert r.status_code in (200, 201), r.text
+        return r
+
+    def replicate(self, load: str | None) -> dict[str, Any]:
+        """One new version, replicated under `load` (None, "api", "static")."""
+        self.count += 1
+        path = f"{GALLERY}/images/D/versions/1.0.{self.count}"
+        half = self.replicas // 2
+        targets = [{"name": "westeurope", "regionalReplicaCount": self.replicas - half},
+                   {"name": "eastus", "regionalReplicaCount": half}]  # fmt: skip
+        source = (self.work / "imports" / "os.raw").resolve().as_uri()
+        body = {"location": "westeurope", "properties": {
+            "publishingProfile": {"targetRegions": targets},
+            "storageProfile": {"osDiskImage": {"source": {"uri": source}}}}}  # fmt: skip
+        started = time.perf_counter()
+        op = self._put(path, body).headers["Azure-AsyncOperation"]
+        url = {"api": f"{path}?{API}&$expand=ReplicationStatus",
+               "static": "/static/version.json"}.get(load or "")  # fmt: skip
+        url = url and self.server.url + url
+        if url:
+            self._tell(f"GO {url}")
+        while (status := self.http.get(op).json()["status"]) == "InProgress":
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+        result: dict[str, Any] = {"load": load or "none", "seconds": seconds, "status": status}
+        result["MBps"] = self.size * self.replicas / seconds / 1e6
+        if url:
+            self._tell("STOP")
+            result |= json.loads(self.loader.stdout.readline())  # type: ignore[union-attr]
+        self.http.delete(f"{path}?{API}")
+        while self.http.get(f"{path}?{API}").status_code != 404:
+            time.sleep(0.1)
+        subprocess.run(["sync"], check=False)
+        return result
+
+    def _tell(self, line: str) -> None:
+        assert self.loader.stdin is not None
+        self.loader.stdin.write(line + "\n")
+        self.loader.stdin.flush()
+
+    def close(self) -> None:
+        self.loader.communicate("")
+        self.http.close()
+        self.server.stop()
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--serve"]:
+        return run_server(Path(sys.argv[2]))
+    if sys.argv[1:2] == ["--load"]:
+        return run_load(sys.argv[2:])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=size_arg, default=512 * MiB)
+    p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--replicas", type=int, default=2)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--dir", default="/var/tmp")
+    p.add_argument("--out", type=Path, default=ROOT / "bench-results")
+    a = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="imgrepl-bench-service-", dir=a.dir) as tmp:
+        work = Path(tmp)
+        os.environ["IMGREPL_HOME"] = str(work / "home")
+        token = prepare(work, a.size)
+        bench = Bench(work, token, a.clients, a.replicas, a.size)
+        samples: list[dict[str, Any]] = []
+        try:
+            for rep in range(a.reps):
+                for load in (None, "api", "static"):
+                    sample = bench.replicate(load) | {"rep": rep}
+                    print(json.dumps(sample), flush=True)
+                    samples.append(sample)
+        finally:
+            bench.close()
+    report(samples, a)
+    return 0
+
+
+def report(samples: list[dict[str, Any]], a: argparse.Namespace) -> None:
+    def best(load: str, key: str, low: bool) -> Any:
+        values = [s[key] for s in samples if s["load"] == load and s.get(key) is not None]
+        return (min if low else max)(values)
+
+    idle = best("none", "MBps", False)
+    summary = {
+        "clients": a.clients, "size": a.size, "replicas": a.replicas, "reps": a.reps,
+        "replication_MBps_no_load": idle,
+        "replication_MBps_api_load": best("api", "MBps", False),
+        "replication_MBps_static_load": best("static", "MBps", False),
+        "api": {k: best("api", k, k != "rps") for k in ("rps", "p50_ms", "p99_ms")},
+        "static": {k: best("static", k, k != "rps") for k in ("rps", "p50_ms", "p99_ms")},
+    }  # fmt: skip
+    summary["api_vs_static_rps"] = summary["api"]["rps"] / summary["static"]["rps"]
+    summary["replication_under_api_load_vs_idle"] = summary["replication_MBps_api_load"] / idle
+    summary["targets"] = {
+        "p99_under_50ms": summary["api"]["p99_ms"] < 50,
+        "replication_within_10pct": summary["replication_under_api_load_vs_idle"] >= 0.9,
+    }
+    a.out.mkdir(parents=True, exist_ok=True)
+    (a.out / "service.json").write_text(
+        json.dumps({"summary": summary, "samples": samples}, indent=1)
+    )
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
