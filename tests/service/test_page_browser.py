@@ -96,6 +96,8 @@ def test_a_reader_sees_what_it_may_and_names_stay_text(
     site: Site, page: Page, context: BrowserContext
 ) -> None:
     token, _ = site.token("alice")
+    asked: list[str] = []  # every URL the browser asks for
+    page.on("request", lambda r: asked.append(r.url))
     sign_in(page, site, token)
     expect(page.locator("#principal")).to_have_text("alice")
     galleries = page.locator(".gallery h2")
@@ -135,6 +137,9 @@ def test_a_reader_sees_what_it_may_and_names_stay_text(
     assert cookie["value"] == token and cookie["name"].startswith("__Host-")
     assert (cookie["httpOnly"], cookie["secure"], cookie["sameSite"]) == (True, True, "Strict")
     assert token not in page.url and page.evaluate("document.cookie") == ""
+    # nothing is fetched from elsewhere, and no URL carries the token
+    assert asked and all(u.startswith(site.url + "/") for u in asked), asked
+    assert not [u for u in asked if token in u]
 
     # polls that bring nothing new leave the page as it is (a selection survives)
     page.evaluate("document.querySelector('[data-gallery=\"G\"]').dataset.seen = 'yes'")
