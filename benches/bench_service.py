@@ -1,7 +1,8 @@
 """Service load benchmark (issue 10): C concurrent clients GET an image
 version with `$expand=ReplicationStatus` while the server replicates it,
 against a static file served by the same uvicorn process in the same run,
-and the replication's throughput with and without that load.
+and the replication's throughput with and without that load; then the same
+loads with nothing replicating, with the server's CPU time per request.
 
     python3 benches/bench_service.py [--size 512MiB] [--clients 64] [--reps 3]
 
@@ -156,6 +157,12 @@ def make_token(home: Path) -> str:
     return str(json.loads(made.stdout)["token"])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Bench:
     def __init__(self, work: Path, token: str, clients: int, replicas: int, size: int) -> None:
         import httpx
@@ -219,6 +226,30 @@ class Bench:
         subprocess.run(["sync"], check=False)
         return result
 
+    def quiet(self, seconds: float) -> list[dict[str, Any]]:
+        """The same loads on a completed version with nothing replicating:
+        requests/s, latency, and the server's CPU time per request."""
+        path = f"{GALLERY}/images/D/versions/9.0.0"
+        source = (self.work / "imports" / "os.raw").resolve().as_uri()
+        body = {"location": "westeurope", "properties": {
+            "publishingProfile": {"targetRegions": [{"name": "westeurope"}]},
+            "storageProfile": {"osDiskImage": {"source": {"uri": source}}}}}  # fmt: skip
+        op = self._put(path, body).headers["Azure-AsyncOperation"]
+        while self.http.get(op).json()["status"] == "InProgress":
+            time.sleep(0.2)
+        out = []
+        for load, url in (("api-quiet", f"{path}?{API}&$expand=ReplicationStatus"),
+                          ("static-quiet", "/static/version.json")):  # fmt: skip
+            cpu = _cpu_seconds(self.server.proc.pid)
+            self._tell(f"GO {self.server.url}{url}")
+            time.sleep(seconds)
+            self._tell("STOP")
+            result = json.loads(self.loader.stdout.readline())  # type: ignore[union-attr]
+            used = _cpu_seconds(self.server.proc.pid) - cpu
+            result["server_cpu_ms_per_request"] = 1000 * used / max(1, result["requests"])
+            out.append({"load": load} | result)
+        return out
+
     def _tell(self, line: str) -> None:
         assert self.loader.stdin is not None
         self.loader.stdin.write(line + "\n")
@@ -255,6 +286,10 @@ def main() -> int:
                     sample = bench.replicate(load) | {"rep": rep}
                     print(json.dumps(sample), flush=True)
                     samples.append(sample)
+            for rep in range(a.reps):
+                for sample in bench.quiet(5.0):
+                    print(json.dumps(sample | {"rep": rep}), flush=True)
+                    samples.append(sample | {"rep": rep})
         finally:
             bench.close()
     report(samples, a)
@@ -275,6 +310,9 @@ def report(samples: list[dict[str, Any]], a: argparse.Namespace) -> None:
         "api": {k: best("api", k, k != "rps") for k in ("rps", "p50_ms", "p99_ms")},
         "static": {k: best("static", k, k != "rps") for k in ("rps", "p50_ms", "p99_ms")},
     }  # fmt: skip
+    for quiet in ("api-quiet", "static-quiet"):
+        keys = ("rps", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
+        summary[quiet] = {k: best(quiet, k, k != "rps") for k in keys}
     summary["api_vs_static_rps"] = summary["api"]["rps"] / summary["static"]["rps"]
     summary["replication_under_api_load_vs_idle"] = summary["replication_MBps_api_load"] / idle
     summary["targets"] = {

@@ -6,6 +6,7 @@ key are each refused with 401 InvalidAuthenticationToken."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.server
@@ -16,10 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from hypothesis import strategies as st
 from imgrepl.api.identity import Authenticator
 from imgrepl.api.oidc import OidcConfig
 from imgrepl.catalog import open_catalog
@@ -132,6 +135,17 @@ def test_bad_signature_issuer_audience_or_lifetime_is_refused(
     assert _check(catalog, jwks, _sign(keys["rsa"], "r1", exp=now - 30)).principal == OID  # leeway
 
 
+def test_a_remembered_jwt_still_expires(catalog: Any, jwks: Path, keys: Any) -> None:
+    auth = Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, str(jwks), leeway=0))
+    exp = int(time.time()) + 2
+    token = f"Bearer {_sign(keys['rsa'], 'r1', exp=exp)}"
+    for _ in range(3):
+        assert auth.check(token).principal == OID
+    time.sleep(max(0.0, exp - time.time()) + 0.1)
+    with pytest.raises(AuthenticationError, match="has expired"):
+        auth.check(token)
+
+
 def test_alg_none_and_hmac_keyed_with_the_public_key_are_refused(
     catalog: Any, tmp_path: Path, keys: Any
 ) -> None:
@@ -160,9 +174,11 @@ def test_alg_none_and_hmac_keyed_with_the_public_key_are_refused(
 class _Jwks(http.server.BaseHTTPRequestHandler):
     body = b""
     hits = 0
+    stall = 0.0  # seconds before answering (a stalling issuer)
 
     def do_GET(self) -> None:
         type(self).hits += 1
+        time.sleep(self.stall)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body)))
@@ -171,6 +187,91 @@ class _Jwks(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
+
+
+@contextlib.contextmanager
+def _serving(body: bytes, stall: float = 0.0) -> Iterator[str]:
+    _Jwks.body, _Jwks.hits, _Jwks.stall = body, 0, stall
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Jwks)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/keys"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_rotated_keys_are_fetched_again_but_made_up_key_ids_do_not_hammer_the_issuer(
+    catalog: Any, keys: Any
+) -> None:
+    first = json.dumps({"keys": [_jwk(keys["rsa"], "r1")]}).encode()
+    with _serving(first) as url:
+        auth = Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, url))
+        assert auth.oidc is not None
+        auth.oidc.REFRESH_EVERY = 0.5
+        assert auth.check(f"Bearer {_sign(keys['rsa'], 'r1')}").principal == OID
+        for n in range(20):  # unknown key ids: refused from the keys at hand
+            with pytest.raises(AuthenticationError, match="no key"):
+                auth.check(f"Bearer {_sign(keys['other'], f'made-up-{n}')}")
+        assert _Jwks.hits == 1
+        _Jwks.body = json.dumps({"keys": [_jwk(keys["other"], "r2")]}).encode()  # rotated
+        time.sleep(0.6)
+        assert auth.check(f"Bearer {_sign(keys['other'], 'r2')}").principal == OID
+        assert _Jwks.hits == 2
+        with pytest.raises(AuthenticationError, match="no key 'r1'"):  # the old key is gone
+            auth.check(f"Bearer {_sign(keys['rsa'], 'r1')}")
+
+
+def test_a_stalling_or_lying_jwks_endpoint_is_a_401_not_a_hang(catalog: Any, keys: Any) -> None:
+    token = f"Bearer {_sign(keys['rsa'], 'r1')}"
+    with _serving(b"{}", stall=3.0) as url:
+        auth = Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, url, jwks_timeout=0.3))
+        started = time.monotonic()
+        with pytest.raises(AuthenticationError, match="cannot be fetched"):
+            auth.check(token)
+        assert time.monotonic() - started < 2.5  # the timeout, not the stall
+    for body in (b"not json", b"[1, 2]", b'{"keys": "x"}', b'{"keys": [{"kty": "oct"}]}'):
+        with _serving(body) as url:
+            auth = Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, url))
+            with pytest.raises(AuthenticationError) as caught:
+                auth.check(token)
+            assert caught.value.code == "InvalidAuthenticationToken"
+
+
+@hypothesis.settings(max_examples=300, suppress_health_check=list(hypothesis.HealthCheck))
+@hypothesis.given(
+    header=st.one_of(
+        st.none(),
+        st.text(max_size=300),
+        st.builds(lambda t: f"Bearer {t}", st.text(max_size=300)),
+        st.builds(
+            lambda a, b, c: f"Bearer {a}.{b}.{c}",
+            *[st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789-_=", max_size=80)] * 3,
+        ),
+        st.builds(lambda t: f"Bearer imgrepl_{t}", st.text(max_size=60)),
+    )
+)
+def test_any_header_is_proven_or_refused_with_a_401_never_an_other_error(
+    jwks_catalog: tuple[Authenticator, str], header: str | None
+) -> None:
+    auth, _ = jwks_catalog
+    with pytest.raises(AuthenticationError) as caught:
+        auth.check(header)
+    assert caught.value.code in ("AuthenticationFailed", "InvalidAuthenticationToken")
+    if header and len(header) > 12:
+        assert header.split(" ", 1)[-1] not in str(caught.value)
+
+
+@pytest.fixture(scope="module")
+def jwks_catalog(tmp_path_factory: pytest.TempPathFactory, keys: Any) -> Iterator[Any]:
+    tmp = tmp_path_factory.mktemp("fuzz")
+    path = tmp / "jwks.json"
+    path.write_text(json.dumps({"keys": [_jwk(keys["rsa"], "r1")]}))
+    catalog = open_catalog(tmp / "home")
+    yield Authenticator(catalog, OidcConfig(ISSUER, AUDIENCE, str(path))), str(path)
+    catalog.close()
 
 
 def test_jwks_from_a_loopback_endpoint_and_only_https_elsewhere(

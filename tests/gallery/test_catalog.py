@@ -56,8 +56,10 @@ def test_gallery_lifecycle_and_update_rules(home: Path, tmp_path: Path) -> None:
             await c.add_region("westeurope", str(tmp_path / "we"))
             g = await c.create_gallery("G", "westeurope", description="first")
             assert g.to_azure()["location"] == "westeurope"
-            with pytest.raises(ConflictError, match=r"gallery 'g' exists already"):
-                await c.create_gallery("g", "westeurope")
+            # create-or-update, as ARM's PUT: the same body changes nothing
+            assert await c.create_gallery("g", "westeurope", description="first") == g
+            with pytest.raises(ValidationError, match=r"location cannot be changed"):
+                await c.create_gallery("g", "eastus", description="first")
             with pytest.raises(ValidationError, match=r"location of an existing gallery"):
                 await c.update_gallery("G", {"description": "second", "location": "eastus"})
             assert (await c.get_gallery("G")).description == "first"  # nothing changed
@@ -81,7 +83,7 @@ def test_definition_identifier_unique_two_of_three_may_repeat(definition: Path) 
                 await c.create_image_definition("G", "D2", **(DEF | {"publisher": "ACME"}))
             await c.create_image_definition("G", "D2", **(DEF | {"sku": "2"}))
             await c.create_image_definition("G", "D3", **(DEF | {"offer": "other"}))
-            with pytest.raises(ConflictError, match=r"G/D exists already"):
+            with pytest.raises(ValidationError, match=r"identifier.sku cannot be changed"):
                 await c.create_image_definition("G", "D", **(DEF | {"sku": "9"}))
             names = [d.name for d in await c.list_image_definitions("G")]
             assert names == ["D", "D2", "D3"]

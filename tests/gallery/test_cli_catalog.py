@@ -127,7 +127,7 @@ def test_errors_are_one_line_and_change_nothing(definition: Path) -> None:
         "imgrepl sig image-definition update: error: osType of an existing definition cannot "
         "be changed; updatable: description, endOfLifeDate, releaseNoteUri, "
         "recommended.vCPUs.min, recommended.vCPUs.max, recommended.memory.min, "
-        "recommended.memory.max\n"
+        "recommended.memory.max, tags\n"
     )
     assert cli(definition, "sig", "image-definition", "show", "-r", "G", "-i", "D")["osType"] == (
         "Linux"

@@ -110,7 +110,10 @@ def test_a_bad_query_is_refused_before_anything_changes(definition: Path) -> Non
 
 def test_table_has_short_headers_and_a_row_per_region(definition: Path, image: Path) -> None:
     gallery = cli_run(definition, "sig", "show", "-r", "G", output="table").stdout.splitlines()
-    assert gallery[0].split() == ["Name", "Location", "Description", "ProvisioningState"]
+    assert gallery[0].split() == [
+        "Name", "ResourceGroup", "Location", "Description", "ProvisioningState",
+    ]  # fmt: skip
+    assert gallery[2].split()[:3] == ["G", "default", "westeurope"]
     create_cli(definition, "1.0.0", image, "--target-regions", "westeurope", "eastus=2")
     listed = cli_run(definition, "sig", "image-version", "list", "-r", "G", "-i", "D",
                      output="table").stdout.splitlines()  # fmt: skip

@@ -4,6 +4,7 @@ pattern: one command's `-o tsv --query` piped into another."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -61,13 +62,15 @@ def test_scope_defaults_from_configure_and_the_environment(definition: Path) -> 
     assert cli_run(definition, "sig", "show", "-r", "G").returncode == 1  # G is in `default`
     shown = cli(definition, "sig", "show", "-r", "G", "-g", "default", "--subscription", own)
     assert shown["location"] == "westeurope"
-    env = cli_env(OWNER, IMGREPL_DEFAULTS_GROUP="fromenv")
+    env = cli_env(OWNER, IMGREPL_DEFAULTS_GROUP="fromenv", IMGREPL_DEFAULTS_LOCATION="eastus")
     proc = subprocess.run(
-        [sys.executable, "-m", "imgrepl", "sig", "create", "-r", "E", "-l", "eastus", "-o", "json",
+        [sys.executable, "-m", "imgrepl", "sig", "create", "-r", "E", "-o", "json",
          "--home", str(definition)],
         capture_output=True, text=True, env=env, timeout=120, check=True,
     )  # fmt: skip
-    assert f"/subscriptions/{SUB_A}/resourceGroups/fromenv/" in proc.stdout
+    made_env = json.loads(proc.stdout)
+    assert made_env["id"].startswith(f"/subscriptions/{SUB_A}/resourceGroups/fromenv/")
+    assert made_env["location"] == "eastus"
     cli(definition, "configure", "--defaults", "group=", "subscription=")
     assert [g["name"] for g in cli(definition, "sig", "list")] == ["G"]  # the home's own
 
@@ -93,3 +96,26 @@ def test_bad_scope_options_are_one_line_and_change_nothing(definition: Path) -> 
     assert bad.returncode == 1 and "invalid subscription id" in bad.stderr
     assert not (definition / "config").exists()
     assert [g["name"] for g in cli(definition, "sig", "list")] == ["G"]
+
+
+def test_a_background_replication_works_in_its_own_resource_group(
+    definition: Path, image: Path
+) -> None:
+    """`--no-wait` in a group other than the default: the worker finds the
+    version there (not the same-named one in `default`) and logs to a file
+    of its own."""
+    team = ["-g", "team", "--subscription", SUB_A]
+    cli(definition, "sig", "create", "-r", "G", "-l", "westeurope", *team)
+    cli(definition, "sig", "image-definition", "create", "-r", "G", "-i", "D", *team,
+        "--publisher", "p", "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip
+    ids = ["-r", "G", "-i", "D", "-e", "1.0.0", *team]
+    made = cli(definition, "sig", "image-version", "create", *ids, "-l", "westeurope",
+               "--os-vhd", str(image), "--no-wait")  # fmt: skip
+    assert made["provisioningState"] == "Creating"
+    done = cli(definition, "sig", "image-version", "wait", *ids, "--timeout", "120")
+    assert done["replicationStatus"]["aggregatedState"] == "Completed"
+    log = definition / "logs" / f"{SUB_A}-team-G-D-1.0.0.log"
+    assert "Completed" in log.read_text()
+    assert not (definition / "logs" / "G-D-1.0.0.log").exists()
+    shown = cli_run(definition, "sig", "image-version", "show", "-r", "G", "-i", "D", "-e", "1.0.0")
+    assert shown.returncode == 1 and "not found" in shown.stderr  # nothing in `default`

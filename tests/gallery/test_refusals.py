@@ -103,10 +103,10 @@ CASES: list[tuple[str, Request, type[Exception], str]] = [
         r"1-80",
     ),
     (
-        "duplicate gallery",
-        lambda c, f: c.create_gallery("g", "westeurope"),
-        ConflictError,
-        r"gallery 'g' exists already",
+        "gallery created again elsewhere",
+        lambda c, f: c.create_gallery("g", "eastus"),
+        ValidationError,
+        r"gallery G exists in location 'westeurope'; location cannot be changed",
     ),
     (
         "gallery region",
@@ -142,10 +142,12 @@ CASES: list[tuple[str, Request, type[Exception], str]] = [
         r"ACME/os/1 is already used by image definition 'D'",
     ),
     (
-        "duplicate definition",
-        lambda c, f: c.create_image_definition("G", "d", **DEF),
-        ConflictError,
-        r"G/d exists already",
+        "definition created again with another OS",
+        lambda c, f: c.create_image_definition(
+            "G", "d", **(DEF | {"sku": "1", "os_type": "Windows"})
+        ),
+        ValidationError,
+        r"G/D exists with osType 'Linux'; osType cannot be changed",
     ),
     (
         "os type",
@@ -177,10 +179,16 @@ CASES: list[tuple[str, Request, type[Exception], str]] = [
     ("version name", _version(version="1.0"), ValidationError, r"MAJOR.MINOR.PATCH"),
     ("version 32 bits", _version(version=f"1.0.{2**31}"), ValidationError, r"32-bit"),
     (
-        "duplicate version",
-        _version(version="1.0.0"),
-        ConflictError,
-        r"G/images/D/versions/1.0.0 exists already",
+        "version created again from another file",
+        _version(version="1.0.0", os_vhd=lambda f: f.corrupt),
+        ValidationError,
+        r"G/D/1.0.0 exists with another storageProfile; storageProfile cannot be changed",
+    ),
+    (
+        "version created again with another storage type",
+        _version(version="1.0.0", storage_account_type="Standard_ZRS"),
+        ValidationError,
+        r"another publishingProfile.storageAccountType; .* cannot be changed",
     ),
     (
         "home region",

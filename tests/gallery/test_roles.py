@@ -225,27 +225,47 @@ def test_grant_shorthands_and_missing_scopes(definition: Path) -> None:
     run(go())
 
 
-def test_a_contributor_of_a_resource_group_creates_galleries_and_is_told_what_is_missing(
+def test_what_is_not_there_is_404_to_those_who_may_look_and_403_to_others(
     definition: Path,
 ) -> None:
-    """As in Azure: Contributor at a resource group may create galleries in
-    it, and a gallery missing there is not found (not refused) to it;
-    to a caller with no role there it stays refused, telling nothing."""
+    s = scopes(definition)
+    assign(definition, "carl", "Contributor", s["group"])
+    assign(definition, "ed", "Reader", s["gallery"])
 
     async def go() -> None:
-        async with Client(definition, principal=OWNER) as c:
-            sub = c.subscription
-            scope = f"/subscriptions/{sub}/resourceGroups/team"
-            await c.create_role_assignment("carl", "Contributor", scope)
-        async with Client(definition, principal="carl", resource_group="team") as c:
-            with pytest.raises(NotFoundError, match="'H' not found"):
-                await c.get_gallery("H")
-            made = await c.create_gallery("H", "westeurope")
-            assert made.resource_group == "team"
-        async with Client(definition, principal="carl") as c:  # the default group
-            with pytest.raises(AuthorizationError, match="create galleries"):
-                await c.create_gallery("H2", "westeurope")
-            with pytest.raises(AuthorizationError):
-                await c.get_gallery("nothing-here")
+        async with Client(definition, identity=Identity("carl", "token")) as c:
+            with pytest.raises(NotFoundError, match="'nope' not found"):
+                await c.get_gallery("nope")
+            with pytest.raises(NotFoundError, match="G/nope not found"):
+                await c.get_image_definition("G", "nope")
+            assert await c.delete_gallery("nope") is False  # ARM's DELETE of what is gone
+        async with Client(definition, identity=Identity("ed", "token")) as c:
+            with pytest.raises(NotFoundError, match="G/nope not found"):
+                await c.get_image_definition("G", "nope")
+            for missing in (c.get_gallery("nope"), c.get_image_definition("nope", "D")):
+                with pytest.raises(AuthorizationError, match="may not read"):
+                    await missing
 
     run(go())
+
+
+def test_a_contributor_of_a_resource_group_creates_galleries_there_only(
+    definition: Path,
+) -> None:
+    s = scopes(definition)
+    sub = s["subscription"].split("/")[2]
+    assign(definition, "carl", "Contributor", f"{s['subscription']}/resourceGroups/team")
+    before = catalog_state(definition)
+
+    async def go() -> None:
+        carl = Identity("carl", "token")
+        async with Client(definition, identity=carl, subscription=sub, resource_group="TEAM") as c:
+            made = await c.create_gallery("Mine", "westeurope")
+            assert made.resource_group == "TEAM" and (await c.get_gallery("mine")).name == "Mine"
+        for group in ("default", "other"):
+            async with Client(definition, identity=carl, resource_group=group) as c:
+                with pytest.raises(AuthorizationError, match="may not create galleries"):
+                    await c.create_gallery("Mine", "westeurope")
+
+    run(go())
+    assert len(catalog_state(definition)) == len(before) + 1  # one gallery row, nothing else

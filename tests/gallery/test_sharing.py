@@ -5,6 +5,7 @@ its images, and nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,21 @@ def test_principals_in_a_shared_subscription_or_tenant_may_read(
         assert not await reads(tina)
 
     run(go())
+
+
+def test_concurrent_share_edits_lose_nothing(definition: Path) -> None:
+    """Eight clients each add a subscription at once: every one is kept
+    (each edit reads and writes the profile in one transaction)."""
+    subs = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(8)]
+
+    async def add(sub: str) -> None:
+        async with Client(definition, principal=OWNER) as c:
+            await c.share_gallery("G", [sub])
+
+    async def go() -> None:
+        await asyncio.gather(*(add(s) for s in subs))
+
+    run(go())
+    groups = cli(definition, "sig", "show", "-r", "G")["sharingProfile"]["groups"]
+    assert groups == [{"type": "Subscriptions", "ids": groups[0]["ids"]}]
+    assert sorted(groups[0]["ids"]) == subs

@@ -52,8 +52,10 @@ def test_a_token_is_printed_once_kept_as_a_hash_and_proves_its_principal(
         assert secret not in text and secret[8:] not in text
     assert hashlib.sha256(secret.encode()).hexdigest() in dump  # what is kept instead
 
-    other = cli(definition, "token", "create", "--principal", "ci")
+    debug = cli_run(definition, "token", "create", "--principal", "ci", "--debug")
+    other = debug.json()
     assert other["token"] != secret and other["id"] != made["id"]
+    assert "running the request" in debug.stderr and other["token"] not in debug.stderr
     assert len(cli(definition, "token", "list", "--principal", "ci")) == 2
     assert cli(definition, "token", "list", "--principal", "nobody") == []
 
@@ -90,6 +92,8 @@ def test_missing_or_malformed_headers_fail_authentication(definition: Path) -> N
     for header in (secret, f"Basic {secret}", "Bearer", "Bearer  ", f"Bearer {secret} extra"):
         message = _refused(definition, header, "AuthenticationFailed")
         assert "malformed" in message and secret not in message
+    huge = "Bearer " + "eyJ" + "A" * 100_000 + ".x.y"
+    assert "longer than" in _refused(definition, huge, "AuthenticationFailed")
 
 
 def test_only_the_owner_makes_tokens_and_bad_input_changes_nothing(definition: Path) -> None:
@@ -119,7 +123,7 @@ def test_a_proven_principal_is_not_the_owner_whatever_its_name(definition: Path)
 
     async def go() -> None:
         async with Client(definition, identity=identity) as c:
-            with pytest.raises(AuthorizationError, match=r"only the home's owner"):
+            with pytest.raises(AuthorizationError, match=r"needs role Contributor"):
                 await c.create_gallery("H", "westeurope")
             with pytest.raises(AuthorizationError, match=r"only the home's owner"):
                 await c.create_token("x")
@@ -141,3 +145,23 @@ def test_a_proven_principal_never_becomes_the_owner_of_a_new_home(home: Path) ->
             await c.set_limits(await c.get_limits())  # alice owns it
 
     run(first())
+
+
+@pytest.mark.sqlite_only  # two homes with catalogs of their own
+def test_a_token_of_another_home_proves_nothing_here(tmp_path: Path) -> None:
+    from imgrepl.catalog import open_catalog
+
+    async def make(home: Path) -> str:
+        async with Client(home, principal=OWNER) as c:
+            return (await c.create_token("ci")).token
+
+    theirs, ours = run(make(tmp_path / "a")), run(make(tmp_path / "b"))
+    catalog = open_catalog(tmp_path / "b")
+    try:
+        auth = Authenticator(catalog)
+        assert auth.check(f"Bearer {ours}").principal == "ci"
+        with pytest.raises(AuthenticationError, match="no such token") as caught:
+            auth.check(f"Bearer {theirs}")
+        assert caught.value.code == "InvalidAuthenticationToken"
+    finally:
+        catalog.close()

@@ -139,7 +139,8 @@ def test_data_disks_by_lun_and_a_version_as_source(
         "-l", "westeurope", "--image-version", "G/D/1.0.0",
         "--target-regions", "westeurope", "northeurope",
     )  # fmt: skip
-    assert copy["storageProfile"]["source"] == {"id": "/galleries/G/images/D/versions/1.0.0"}
+    source_id = cli(definition, "sig", "image-version", "show", *IDS)["id"]
+    assert copy["storageProfile"]["source"] == {"id": source_id}  # the source's full ARM id
     assert [d["lun"] for d in copy["storageProfile"]["dataDiskImages"]] == [0, 3]
     reps2 = cli(definition, "sig", "image-version", "list-replicas", "-r", "G", "-i", "D",
                 "-e", "2.0.0")  # fmt: skip

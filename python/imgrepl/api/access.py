@@ -114,12 +114,17 @@ class Access:
             )
 
     def require(self, needed: str, what: str, gallery: str, definition: str | None = None) -> None:
-        """require_at() on a gallery (or definition) named in this home; one
-        that does not exist is refused like one the caller may not see, so
-        a refusal tells nothing of what exists."""
+        """require_at() on a gallery (or definition) named in this home.  For
+        one that does not exist the caller's role in the catalog's resource
+        group decides: holding enough there, it goes on to learn the gallery
+        is not there (404, as in ARM); otherwise it is refused like one it
+        may not see, so a refusal tells nothing of what exists."""
         if self.is_owner:
             return
         target = self.gallery_scope(gallery, definition)
+        group = self.catalog.scope
+        if target is None and group is not None and group.resource_group is not None:
+            target = ArmId(group.subscription, group.resource_group, gallery, definition)
         if target is None:
             raise AuthorizationError(
                 f"principal {self.principal!r} may not {what}: it needs role {needed} on "

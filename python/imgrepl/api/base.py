@@ -13,17 +13,18 @@ request."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from imgrepl import stores
 from imgrepl.api.access import Access, current_principal
 from imgrepl.api.store_secrets import engine_stores
 from imgrepl.catalog import Catalog, VersionRef, open_catalog, resolve_catalog
-from imgrepl.exceptions import AuthorizationError, NotFoundError
-from imgrepl.gallery.access import READ, rank
+from imgrepl.exceptions import NotFoundError
+from imgrepl.gallery.access import READ
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import ImageVersion
 from imgrepl.gallery.rules import principal_name
@@ -68,6 +69,7 @@ class ClientBase:
         # None: not given (lists span the subscription)
         self.resource_group = None if group is None else resource_group_name(group)
         self._root: Catalog | None = None
+        self._owns_root = True  # False in a client made by in_scope()
         self._catalog: Catalog | None = None
         self._listing: Catalog | None = None
         self._access: Access | None = None
@@ -92,9 +94,39 @@ class ClientBase:
         await self.close()
 
     async def close(self) -> None:
-        if self._root is not None:
+        if self._root is not None and self._owns_root:
             self._root.close()
-            self._root = self._catalog = self._listing = None
+        self._root = self._catalog = self._listing = None
+        self._access = None
+
+    async def in_scope(
+        self,
+        subscription: str | None = None,
+        resource_group: str | None = None,
+        *,
+        principal: str | None = None,
+    ) -> Self:
+        """Another client on this one's open catalog (the connection shared,
+        not opened again): another subscription (None: this one's), resource
+        group (None: none, so lists span the subscription) and principal
+        (None: this one's).  What the ARM service makes per request; closing
+        it leaves this client open."""
+        await self._open()
+        assert self._root is not None and self._access is not None
+        child = copy.copy(self)
+        child._subscription = subscription_id(subscription) if subscription else self.subscription
+        child.resource_group = resource_group_name(resource_group) if resource_group else None
+        child.principal = current_principal(principal) if principal else self.principal
+        child._owns_root = False
+        child._catalog = self._root.scoped(child.scope)
+        child._listing = self._root.scoped(ArmId(child.subscription, child.resource_group))
+        if child.principal == self.principal:  # the same caller: proven or not, as it was
+            child._access = self._access.scoped(child._catalog)
+        elif self.identity is not None:
+            raise ValueError("a client of a proven identity acts as no other principal")
+        else:
+            child._access = Access(child._catalog, child.principal)
+        return child
 
     async def _open(self) -> tuple[Catalog, Access]:
         if self._catalog is None or self._access is None:
@@ -143,23 +175,8 @@ class ClientBase:
         self, role: str, what: str, gallery: str, definition: str | None = None
     ) -> Catalog:
         catalog, acc = await self._open()
-        try:
-            await self._run(acc.require, role, what, gallery, definition)
-        except AuthorizationError:
-            await self._run(self._missing, acc, gallery)
-            raise
+        await self._run(acc.require, role, what, gallery, definition)
         return catalog
-
-    def _missing(self, acc: Access, gallery: str) -> None:
-        """A gallery that does not exist is not found (ARM's 404) to a caller
-        who may read where it would be, as a Contributor of its resource
-        group; to anyone else it stays refused, telling nothing."""
-        if acc.gallery_scope(gallery) is None:
-            would_be = ArmId(self.scope.subscription, self.scope.resource_group, gallery)
-            if rank(acc.role_at(would_be)) >= rank(READ):
-                raise NotFoundError(
-                    f"gallery {gallery!r} not found in resource group {self.scope.resource_group!r}"
-                )
 
     async def _require_at(self, role: str, what: str, target: ArmId) -> Catalog:
         catalog, acc = await self._open()
@@ -192,6 +209,14 @@ class ClientBase:
     ) -> tuple[Catalog, VersionRef]:
         catalog = await self._require(role, what, gallery, definition)
         return catalog, await self._run(catalog.versions.find, gallery, definition, version)
+
+    async def _exists(self, get: Callable[..., Any], *args: Any) -> bool:
+        """Whether `get(*args)` finds what it looks for."""
+        try:
+            await self._run(get, *args)
+        except NotFoundError:
+            return False
+        return True
 
     async def _version(self, catalog: Catalog, ref: VersionRef) -> ImageVersion:
         """The version with its replication status, derived by the domain."""

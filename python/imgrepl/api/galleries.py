@@ -11,10 +11,16 @@ from imgrepl import stores
 from imgrepl.api import region_stores, store_secrets
 from imgrepl.api.roles import RoleApi
 from imgrepl.catalog import Catalog, Repositories
-from imgrepl.exceptions import ValidationError
+from imgrepl.exceptions import NotFoundError, ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, SHARE, WRITE, RoleAssignment
-from imgrepl.gallery.builders import build_definition, check_recommended, definition_changes
+from imgrepl.gallery.builders import (
+    build_definition,
+    check_recommended,
+    definition_changes,
+    definition_put_changes,
+    gallery_put_changes,
+)
 from imgrepl.gallery.models import Gallery, ImageDefinition, Region
 from imgrepl.gallery.regions import normalise_region, normalise_store, zone_count
 from imgrepl.gallery.rules import Limits
@@ -96,10 +102,29 @@ class CatalogApi(RoleApi):
 
     # --- galleries --------------------------------------------------------------------
     async def create_gallery(
-        self, name: str, location: str, *, description: str | None = None
+        self,
+        name: str,
+        location: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Gallery:
-        # Contributor (or more) at the resource group, as in Azure
-        catalog = await self._require_at(WRITE, "create galleries", self.scope)
+        """Creates the gallery, or updates it as ARM's PUT does (put_gallery)."""
+        gallery, _ = await self.put_gallery(name, location, description=description, tags=tags)
+        return gallery
+
+    async def put_gallery(
+        self,
+        name: str,
+        location: str,
+        *,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> tuple[Gallery, bool]:
+        """Create-or-update, as ARM's PUT: (the gallery, whether it was made).
+        An existing gallery takes the description and tags given (the same
+        body changes nothing); another location is refused, naming it."""
+        catalog, acc = await self._open()
         gallery = Gallery(
             rules.gallery_name(name),
             normalise_region(location),
@@ -107,8 +132,14 @@ class CatalogApi(RoleApi):
             f"{uuid.uuid4()}-{name.upper()}",
             subscription=self.scope.subscription,
             resource_group=str(self.scope.resource_group),
+            tags=rules.tags(dict(tags or {})),
         )
-        return await self._run(catalog.galleries.create, gallery, catalog.settings.limits())
+        exists = await self._exists(catalog.galleries.get, name)
+        if exists:
+            await self._run(acc.require, WRITE, "update the gallery", name, None)
+        else:  # Contributor (or more) at the resource group, as in Azure
+            await self._run(acc.require_at, WRITE, "create galleries", self.scope)
+        return await self._run(_put_gallery, catalog, gallery)
 
     async def get_gallery(self, name: str) -> Gallery:
         catalog = await self._require(READ, "read the gallery", name)
@@ -122,27 +153,48 @@ class CatalogApi(RoleApi):
         return [g for g in galleries if await self._can_see(g.name, group=g.resource_group)]
 
     async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
-        """`changes` uses Azure's names; only `description` may change."""
+        """`changes` uses Azure's names: `description`, `tags` (all of them)
+        or `tags.KEY` (one; None removes it)."""
         catalog = await self._require(WRITE, "update the gallery", name)
-        rules.check_updatable("gallery", changes)
-        text = rules.text_field("description", changes.get("description"))
-        return await self._run(catalog.galleries.update, name, text)
+        tag_changes, rest = rules.split_tag_changes(changes)
+        rules.apply_tag_changes({}, tag_changes)  # refused before anything is read
+        rules.check_updatable("gallery", rest)
+        if "description" in rest:
+            rest = {"description": rules.text_field("description", rest["description"])}
+        return await self._run(_update_gallery, catalog, name, rest, tag_changes)
 
-    async def delete_gallery(self, name: str) -> None:
-        catalog = await self._require(SHARE, "delete the gallery", name)
-        scope = await self._scope(name, needed=SHARE, what="delete the gallery")
-        await self._run(_delete, catalog, scope, lambda tx: tx.galleries.delete(name))
+    async def delete_gallery(self, name: str) -> bool:
+        """Refused while it holds definitions; a gallery that is not there is
+        already deleted (as ARM's DELETE): False.  The role assignments at
+        it go with it."""
+        try:
+            catalog = await self._require(WRITE, "delete the gallery", name)
+            scope = await self._scope(name, needed=WRITE, what="delete the gallery")
+            await self._run(_delete, catalog, scope, lambda tx: tx.galleries.delete(name))
+        except NotFoundError:
+            return False
+        return True
 
     # --- image definitions ------------------------------------------------------------
     async def create_image_definition(
         self, gallery: str, name: str, **fields: Any
     ) -> ImageDefinition:
         """`fields`: publisher, offer, sku, os_type, os_state and the optional
-        properties of imgrepl.gallery.builders.build_definition."""
+        properties of imgrepl.gallery.builders.build_definition.  Creates it,
+        or updates it as ARM's PUT does (put_image_definition)."""
+        definition, _ = await self.put_image_definition(gallery, name, **fields)
+        return definition
+
+    async def put_image_definition(
+        self, gallery: str, name: str, **fields: Any
+    ) -> tuple[ImageDefinition, bool]:
+        """Create-or-update, as ARM's PUT: (the definition, whether it was
+        made).  An existing one takes the fields that may change (the same
+        body changes nothing); one that may not and differs is refused, named."""
         catalog = await self._require(WRITE, "create image definitions", gallery)
         g = await self._run(catalog.galleries.get, gallery)
         definition = build_definition(g.name, name, g.location, **fields)
-        return await self._run(catalog.definitions.create, definition, catalog.settings.limits())
+        return await self._run(_put_definition, catalog, definition)
 
     async def get_image_definition(self, gallery: str, name: str) -> ImageDefinition:
         catalog = await self._require(READ, "read the image definition", gallery, name)
@@ -159,15 +211,29 @@ class CatalogApi(RoleApi):
     async def update_image_definition(
         self, gallery: str, name: str, changes: Mapping[str, Any]
     ) -> ImageDefinition:
-        """`changes` uses Azure's names (`description`, `recommended.vCPUs.max`, ...)."""
+        """`changes` uses Azure's names (`description`, `recommended.vCPUs.max`,
+        `tags`, `tags.KEY`, ...)."""
         catalog = await self._require(WRITE, "update the image definition", gallery, name)
-        columns = definition_changes(changes)
-        return await self._run(_update_definition, catalog, gallery, name, columns)
+        tag_changes, rest = rules.split_tag_changes(changes)
+        rules.apply_tag_changes({}, tag_changes)
+        columns = definition_changes(rest)
+        return await self._run(_update_definition, catalog, gallery, name, columns, tag_changes)
 
-    async def delete_image_definition(self, gallery: str, name: str) -> None:
-        catalog = await self._require(WRITE, "delete the image definition", gallery, name)
-        scope = await self._scope(gallery, name, needed=WRITE, what="delete the image definition")
-        await self._run(_delete, catalog, scope, lambda tx: tx.definitions.delete(gallery, name))
+    async def delete_image_definition(self, gallery: str, name: str) -> bool:
+        """Refused while it holds versions; one that is not there is already
+        deleted (as ARM's DELETE): False.  The role assignments at it go
+        with it."""
+        try:
+            catalog = await self._require(WRITE, "delete the image definition", gallery, name)
+            scope = await self._scope(
+                gallery, name, needed=WRITE, what="delete the image definition"
+            )
+            await self._run(
+                _delete, catalog, scope, lambda tx: tx.definitions.delete(gallery, name)
+            )
+        except NotFoundError:
+            return False
+        return True
 
     # --- sharing ------------------------------------------------------------------------
     async def share_gallery(
@@ -248,11 +314,53 @@ def _add_region(catalog: Catalog, region: Region) -> Region:
 
 
 def _update_definition(
-    catalog: Catalog, gallery: str, name: str, columns: dict[str, Any]
+    catalog: Catalog,
+    gallery: str,
+    name: str,
+    columns: dict[str, Any],
+    tag_changes: Mapping[str, Any],
 ) -> ImageDefinition:
     """Recommended min/max are checked against the stored values in the
-    transaction that writes them, so two edits cannot cross (min above max)."""
+    transaction that writes them, so two edits cannot cross (min above max);
+    tag edits apply to the stored tags there too."""
     with catalog.transaction() as tx:
         current = tx.definitions.get(gallery, name)
+        if tag_changes:
+            columns = columns | {"tags": rules.apply_tag_changes(current.tags, tag_changes)}
         check_recommended(vars(current) | columns)
         return tx.definitions.update(gallery, name, columns)
+
+
+def _put_gallery(catalog: Catalog, gallery: Gallery) -> tuple[Gallery, bool]:
+    """Creates the gallery or, existing, changes what the body changes."""
+    with catalog.transaction() as tx:
+        try:
+            current = tx.galleries.get(gallery.name)
+        except NotFoundError:
+            return tx.galleries.create(gallery, tx.settings.limits()), True
+        changes = gallery_put_changes(current, gallery.location, gallery.description, gallery.tags)
+        if not changes:
+            return current, False
+        return tx.galleries.update(gallery.name, gallery.description, gallery.tags), False
+
+
+def _update_gallery(
+    catalog: Catalog, name: str, rest: Mapping[str, Any], tag_changes: Mapping[str, Any]
+) -> Gallery:
+    with catalog.transaction() as tx:
+        current = tx.galleries.get(name)
+        tags = rules.apply_tag_changes(current.tags, tag_changes) if tag_changes else None
+        description = rest.get("description", current.description)
+        return tx.galleries.update(name, description, tags)
+
+
+def _put_definition(catalog: Catalog, definition: ImageDefinition) -> tuple[ImageDefinition, bool]:
+    with catalog.transaction() as tx:
+        try:
+            current = tx.definitions.get(definition.gallery, definition.name)
+        except NotFoundError:
+            return tx.definitions.create(definition, tx.settings.limits()), True
+        columns = definition_put_changes(current, definition)
+        if not columns:
+            return current, False
+        return tx.definitions.update(definition.gallery, definition.name, columns), False

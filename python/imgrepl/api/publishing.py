@@ -13,21 +13,24 @@ from imgrepl import stores
 from imgrepl.api import region_stores, sources
 from imgrepl.catalog import Catalog, Repositories, VersionRef
 from imgrepl.gallery import planner
-from imgrepl.gallery.models import ImageVersion, version_id
+from imgrepl.gallery.models import ImageVersion, arm_id
 from imgrepl.gallery.rules import (
     EditPlan,
     NewVersion,
     TargetRegionSpec,
     VersionEdit,
+    apply_tag_changes,
     check_edit,
     check_new_version,
     regions_to_drop,
 )
+from imgrepl.gallery.rules import tags as checked_tags
 
 
 async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
     """Checks everything, inspects the sources, then records the version."""
     profile = check_new_version(new)
+    tags = checked_tags(dict(new.tags or {}))
     if profile.source_version is not None:
         disks = await asyncio.to_thread(
             sources.disks_from_version,
@@ -36,7 +39,14 @@ async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
             str(new.source_version),
             profile.location,
         )
-        source_id: str | None = version_id(*profile.source_version)
+        source = await asyncio.to_thread(catalog.versions.find, *profile.source_version)
+        source_id: str | None = arm_id(
+            source.subscription,
+            source.resource_group,
+            source.gallery,
+            source.definition,
+            source.name,
+        )
     else:
         assert new.os_vhd is not None
         disks = await sources.disks_from_files(new.os_vhd, profile.data_luns)
@@ -56,6 +66,7 @@ async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
         allow_deletion_of_replicated_locations=new.allow_deletion,
         disks=disks,
         source_version=source_id,
+        tags=tags,
     )
     return await asyncio.to_thread(_record, catalog, version, profile.targets)
 
@@ -94,6 +105,8 @@ def _apply_edit(catalog: Catalog, ref: VersionRef, plan: EditPlan) -> None:
         stored = tx.versions.get(ref)
         drop = regions_to_drop(stored.version, stored.replicas, plan)
         tx.versions.set_fields(ref, **plan.fields)
+        if plan.tags:
+            tx.versions.set_fields(ref, tags=apply_tag_changes(stored.version.tags, plan.tags))
         for name in drop:
             tx.versions.remove_target(ref, name)
         for spec, keep in plan.upserts:

@@ -91,9 +91,15 @@ class RoleApi(ClientBase):
             raise NotFoundError("no role assignment matches (see `imgrepl role assignment list`)")
         for a in found:  # every one is allowed before any is deleted
             await self._run(acc.require_at, SHARE, "delete role assignments", a.scope)
-        for a in found:
-            await self._run(catalog.role_assignments.delete, a.id)
+        await self._run(_delete_all, catalog, found)
         return found
+
+
+def _delete_all(catalog: Catalog, found: list[RoleAssignment]) -> None:
+    """All of them or, if one went meanwhile, none."""
+    with catalog.transaction() as tx:
+        for a in found:
+            tx.role_assignments.delete(a.id)
 
 
 def _check_exists(catalog: Catalog, target: ArmId) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
+from imgrepl.exceptions import NotFoundError, ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
 from imgrepl.gallery.cost import (
@@ -44,20 +45,27 @@ class VersionApi(ClientBase):
         exclude_from_latest: bool = False,
         end_of_life_date: str | None = None,
         allow_replicated_location_deletion: bool = False,
+        tags: Mapping[str, str] | None = None,
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
         replicate: bool = True,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
-        a background process replicates and this returns at once; with
-        `replicate=False` nothing replicates yet (the caller runs `replicate`,
-        as the service does in its own process).  The source is `os_vhd`
-        (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
-        `cap_mbps` caps each copy job's source reads (MB/s)."""
+        a background process replicates and this returns at once.  The source
+        is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
+        `cap_mbps` caps each copy job's source reads (MB/s).  With `replicate=False`
+        nothing replicates yet: the caller runs `replicate`, as the service
+        does in its own process.
+
+        A version that exists is updated as ARM's PUT does: the same body
+        changes nothing and returns it; target regions, counts, exclude from
+        latest, end of life, deletion safety and tags take the values given;
+        another source, location or storage type is refused, named."""
         from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
+        source_version = self._source_in_scope(source_version)
         plan = rules.NewVersion(
             gallery,
             definition,
@@ -72,11 +80,37 @@ class VersionApi(ClientBase):
             exclude_from_latest,
             end_of_life_date,
             allow_replicated_location_deletion,
+            tags,
         )
-        ref = await publishing.record(catalog, plan)
+        try:
+            ref = await self._run(catalog.versions.find, gallery, definition, version)
+        except NotFoundError:
+            ref = await publishing.record(catalog, plan)
+            if not replicate:
+                return await self._version(catalog, ref)
+            return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
+        edit = rules.version_put_edit(await self._version(catalog, ref), plan)
+        if edit is None:
+            return await self._version(catalog, ref)
+        await publishing.apply_edit(catalog, ref, edit)
         if not replicate:
             return await self._version(catalog, ref)
-        return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+
+    def _source_in_scope(self, reference: str | None) -> str | None:
+        """A source version given by its ARM id (as `storageProfile.source.id`
+        shows it) must be in the client's resource group: as `G/D/V`."""
+        if reference is None or not reference.strip().casefold().startswith("/subscriptions/"):
+            return reference
+        ref = ArmId.parse(reference)
+        if ref.version is None:
+            raise ValidationError(f"source {reference!r} is not an image version id")
+        if not self.scope.contains(ref):
+            raise ValidationError(
+                f"source version {reference} is not in resource group {self.scope}: a version "
+                "is copied from its own subscription and resource group"
+            )
+        return f"{ref.gallery}/{ref.definition}/{ref.version}"
 
     async def _replicate(
         self,
@@ -207,14 +241,19 @@ class VersionApi(ClientBase):
                 await asyncio.sleep(0.2)
         return await self._version(catalog, ref)
 
-    async def delete_image_version(self, gallery: str, definition: str, version: str) -> None:
-        """Removes every replica, then the version's catalog rows."""
+    async def delete_image_version(self, gallery: str, definition: str, version: str) -> bool:
+        """Removes every replica, then the version's catalog rows.  A version
+        that is not there is already deleted (as ARM's DELETE): False."""
         from imgrepl.api import publishing
 
-        catalog, ref = await self._ref(
-            WRITE, "delete the image version", gallery, definition, version
-        )
+        try:
+            catalog, ref = await self._ref(
+                WRITE, "delete the image version", gallery, definition, version
+            )
+        except NotFoundError:
+            return False
         await publishing.delete(catalog, ref)
+        return True
 
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
         """Every replica; `egress` marks those whose bytes crossed into their

@@ -264,6 +264,11 @@ class Catalog(Repositories, Protocol):
         serialised against every other writer; an exception rolls it back."""
         ...
 
+    @property
+    def scope(self) -> ArmId | None:
+        """Where its gallery names are looked up (see scoped); None: anywhere."""
+        ...
+
     def scoped(self, scope: ArmId | None) -> Catalog:
         """The same catalog with its gallery names looked up in `scope` (a
         subscription or resource group id; None: anywhere, as opened).  The

@@ -7,15 +7,16 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli import sig_share, sig_versions
+from imgrepl.cli import complete, sig_share, sig_versions
 from imgrepl.cli.common import add_version_args, home_command, key_values
 from imgrepl.cli.config import add_location, add_scope
 from imgrepl.cli.parser import add_group, choice, commands
+from imgrepl.cli.updates import add_generic_update, add_tags, changes
 
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
 
-GALLERY_COLUMNS = ["name", "location", "description", "provisioningState"]
+GALLERY_COLUMNS = ["name", "resourceGroup", "location", "description", "provisioningState"]
 DEFINITION_COLUMNS = [
     "name",
     "identifier.publisher",
@@ -27,15 +28,10 @@ DEFINITION_COLUMNS = [
 ]
 
 
-def _changes(a: argparse.Namespace, **named: Any) -> dict[str, Any]:
-    """`--set field=value` items plus the named options that were given."""
-    changes: dict[str, Any] = dict(key_values(a.set, "--set item"))
-    changes.update({k: v for k, v in named.items() if v is not None})
-    return changes
-
-
 async def _create(c: Client, a: argparse.Namespace) -> Any:
-    return await c.create_gallery(a.gallery_name, a.location, description=a.description)
+    return await c.create_gallery(
+        a.gallery_name, a.location, description=a.description, tags=key_values(a.tags, "tag")
+    )
 
 
 async def _show(c: Client, a: argparse.Namespace) -> Any:
@@ -47,11 +43,11 @@ async def _list(c: Client, a: argparse.Namespace) -> Any:
 
 
 async def _update(c: Client, a: argparse.Namespace) -> Any:
-    return await c.update_gallery(a.gallery_name, _changes(a, description=a.description))
+    return await c.update_gallery(a.gallery_name, changes(a, description=a.description))
 
 
 async def _delete(c: Client, a: argparse.Namespace) -> Any:
-    await c.delete_gallery(a.gallery_name)
+    await c.delete_gallery(a.gallery_name)  # one that is gone already is no error, as in az
 
 
 # create_image_definition's fields, named as the options that give them
@@ -90,7 +86,7 @@ async def _def_list(c: Client, a: argparse.Namespace) -> Any:
 
 
 async def _def_update(c: Client, a: argparse.Namespace) -> Any:
-    changes = _changes(
+    edits = changes(
         a,
         description=a.description,
         endOfLifeDate=a.end_of_life_date,
@@ -102,7 +98,7 @@ async def _def_update(c: Client, a: argparse.Namespace) -> Any:
             "recommended.memory.max": a.maximum_memory,
         },
     )
-    return await c.update_image_definition(a.gallery_name, a.gallery_image_definition, changes)
+    return await c.update_image_definition(a.gallery_name, a.gallery_image_definition, edits)
 
 
 async def _def_delete(c: Client, a: argparse.Namespace) -> Any:
@@ -119,16 +115,6 @@ def _gallery_arg(p: argparse.ArgumentParser) -> None:
 
 def _description(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--description", help=f"free text describing the {what}")
-
-
-def _set(p: argparse.ArgumentParser, fields: str) -> None:
-    p.add_argument(
-        "--set",
-        nargs="*",
-        action="extend",
-        metavar="FIELD=VALUE",
-        help=f"set fields by their Azure names, e.g. {fields}",
-    )
 
 
 def _register_galleries(cmds: Any) -> None:
@@ -154,6 +140,7 @@ def _register_galleries(cmds: Any) -> None:
         required=True,
     )
     _description(create, "gallery")
+    add_tags(create, "gallery")
     show = home_command(
         cmds,
         "show",
@@ -200,7 +187,8 @@ def _register_galleries(cmds: Any) -> None:
     )
     _gallery_arg(update)
     _description(update, "gallery")
-    _set(update, "description=Prod")
+    add_tags(update, "gallery (replacing them all)")
+    add_generic_update(update, "description=Prod")
 
 
 def _definition_updatable(p: argparse.ArgumentParser) -> None:
@@ -245,13 +233,7 @@ def _create_definition(cmds: Any) -> None:
     )
     create.add_argument("--eula", help="the end-user licence agreement")
     create.add_argument("--privacy-statement-uri", help="URI of the privacy statement")
-    create.add_argument(
-        "--tags",
-        nargs="*",
-        action="extend",
-        metavar="KEY=VALUE",
-        help="tags, e.g. env=prod team=os",
-    )
+    add_tags(create, "image definition")
     create.add_argument(
         "--disallowed-disk-types",
         nargs="*",
@@ -338,7 +320,8 @@ def _register_definitions(sub: Any) -> None:
     )
     add_version_args(update)
     _definition_updatable(update)
-    _set(update, "recommended.memory.max=64")
+    add_tags(update, "image definition (replacing them all)")
+    add_generic_update(update, "recommended.memory.max=64")
 
 
 def register(sub: Any, summary: str) -> None:
@@ -356,3 +339,4 @@ def register(sub: Any, summary: str) -> None:
     for group in dict.fromkeys(cmds.choices.values()):
         for command in commands(group):
             add_scope(command)
+            complete.attach(command)

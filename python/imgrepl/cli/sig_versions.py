@@ -14,6 +14,7 @@ from imgrepl.cli.common import Action, add_version_args, home_command
 from imgrepl.cli.config import add_location
 from imgrepl.cli.formats import compile_query
 from imgrepl.cli.parser import add_group, choice
+from imgrepl.cli.updates import add_generic_update, add_tags
 
 CMD = "imgrepl sig image-version"
 ONE = "-r MyGallery -i MyImage -e 1.0.0"
@@ -144,7 +145,11 @@ def _create(cmds: Any) -> None:
             metavar="ACCOUNT",
             help="accepted for az scripts; not needed, so not used",
         )
-    create.add_argument("--image-version", help="source: another version, GALLERY/DEF/VERSION")
+    create.add_argument(
+        "--image-version",
+        help="source: another version of the same resource group, GALLERY/DEF/VERSION or its "
+        "ARM id (/subscriptions/.../versions/X.Y.Z)",
+    )
     create.add_argument(
         "--storage-account-type",
         default="Standard_LRS",
@@ -152,6 +157,7 @@ def _create(cmds: Any) -> None:
         "keeps each replica in every zone of the region)",
         **choice(*STORAGE_TYPES),
     )
+    add_tags(create, "version")
     _publishing(create)
 
 
@@ -182,13 +188,8 @@ def _update(cmds: Any) -> None:
     update.add_argument(
         "--remove-target-region", action="append", metavar="REGION", help="a region to remove"
     )
-    update.add_argument(
-        "--set",
-        nargs="*",
-        action="extend",
-        metavar="FIELD=VALUE",
-        help="set fields by their Azure names, e.g. publishingProfile.replicaCount=2",
-    )
+    add_tags(update, "version (replacing them all)")
+    add_generic_update(update, "publishingProfile.replicaCount=2")
 
 
 def _read_only(cmds: Any) -> None:

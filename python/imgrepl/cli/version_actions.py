@@ -8,6 +8,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from imgrepl.cli.common import key_values
+from imgrepl.cli.updates import changes
 
 if TYPE_CHECKING:
     from imgrepl.api.client import Client
@@ -142,6 +143,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             exclude_from_latest=_exclude(a) or False,
             end_of_life_date=a.end_of_life_date,
             allow_replicated_location_deletion=a.allow_replicated_location_deletion,
+            tags=key_values(a.tags, "tag"),
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
@@ -163,7 +165,7 @@ async def update(c: Client, a: argparse.Namespace) -> Any:
             exclude_from_latest=exclude,
             end_of_life_date=a.end_of_life_date,
             allow_replicated_location_deletion=a.allow_replicated_location_deletion,
-            changes=key_values(a.set, "--set item"),
+            changes=changes(a),
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
@@ -270,7 +272,7 @@ async def _follow(c: Client, a: argparse.Namespace, name: str) -> Any:
 
 
 async def delete(c: Client, a: argparse.Namespace) -> Any:
-    await c.delete_image_version(*_ids(a))
+    await c.delete_image_version(*_ids(a))  # one that is gone already is no error, as in az
 
 
 async def replicas(c: Client, a: argparse.Namespace) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from imgrepl.exceptions import ValidationError
 from imgrepl.gallery import rules
-from imgrepl.gallery.models import ImageDefinition
+from imgrepl.gallery.models import Gallery, ImageDefinition
 from imgrepl.gallery.rules.fields import parse_bool as parse_bool  # the CLI's import
 
 MAX_VCPUS = 640
@@ -112,3 +112,54 @@ def definition_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[column] = rules.text_field(field, value)
     return out
+
+
+# create-or-update: a definition's fields that are fixed once it exists, by Azure name
+_FIXED_DEFINITION_FIELDS = {
+    "location": "location",
+    "publisher": "identifier.publisher",
+    "offer": "identifier.offer",
+    "sku": "identifier.sku",
+    "os_type": "osType",
+    "os_state": "osState",
+    "eula": "eula",
+    "privacy_statement_uri": "privacyStatementUri",
+    "disallowed_disk_types": "disallowed.diskTypes",
+    "hyper_v_generation": "hyperVGeneration",
+    "architecture": "architecture",
+}
+_CASELESS = ("location", "publisher", "offer", "sku")
+
+
+def definition_put_changes(current: ImageDefinition, new: ImageDefinition) -> dict[str, Any]:
+    """A create of an existing definition, as ARM's PUT: the columns to
+    change (none: the same body, nothing to do); a field that may not change
+    and differs is refused, named."""
+    for column, azure in _FIXED_DEFINITION_FIELDS.items():
+        old, given = getattr(current, column), getattr(new, column)
+        if column in _CASELESS:
+            old, given = old.casefold(), given.casefold()
+        if column == "disallowed_disk_types":
+            old, given = sorted(old), sorted(given)
+        if old != given:
+            raise ValidationError(
+                f"image definition {current.gallery}/{current.name} exists with {azure} "
+                f"{getattr(current, column)!r}; {azure} cannot be changed (given "
+                f"{getattr(new, column)!r})"
+            )
+    columns = ("tags", *_DEFINITION_FIELDS.values())
+    return {c: getattr(new, c) for c in columns if getattr(new, c) != getattr(current, c)}
+
+
+def gallery_put_changes(
+    current: Gallery, location: str, description: str | None, tags: Mapping[str, str]
+) -> dict[str, Any]:
+    """A create of an existing gallery, as ARM's PUT: what changes
+    (`description`, `tags`; none: the same body); another location is refused."""
+    if location.casefold() != current.location.casefold():
+        raise ValidationError(
+            f"gallery {current.name} exists in location {current.location!r}; location "
+            f"cannot be changed (given {location!r})"
+        )
+    new = {"description": description, "tags": dict(tags)}
+    return {k: v for k, v in new.items() if getattr(current, k) != v}

@@ -31,6 +31,7 @@ _DURATION_RE = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 DEFAULT_LIFETIME = "30d"
 MAX_LIFETIME = 366 * 86400  # a year: a token that never ends is one nobody remembers
+MAX_CREDENTIAL = 16384  # bytes: far above any real JWT, far below a denial of service
 
 
 def new_token() -> tuple[str, str]:
@@ -131,7 +132,12 @@ def bearer(authorization: str | None) -> str:
         )
     scheme, _, credential = authorization.strip().partition(" ")
     credential = credential.strip()
-    if scheme.lower() != "bearer" or not credential or " " in credential:
+    if len(credential) > MAX_CREDENTIAL:
+        raise AuthenticationError(
+            "AuthenticationFailed",
+            f"authentication failed: the credential is longer than {MAX_CREDENTIAL} characters",
+        )
+    if scheme.lower() != "bearer" or len(credential.split(maxsplit=1)) != 1:
         raise AuthenticationError(
             "AuthenticationFailed",
             "authentication failed: the Authorization header is malformed (use 'Bearer <token>')",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from imgrepl.catalog import ENV_CATALOG, Catalog, VersionRef
 from imgrepl.exceptions import ConflictError
+from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP
 from imgrepl.home import ENV_DEFAULTS_PREFIX, ENV_PRINCIPAL, logs_dir, open_private
 
 # the entry point, above this layer: named, never imported from here
@@ -24,6 +25,16 @@ def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None
     argv = [sys.executable, "-m", WORKER_MODULE, str(home), ref.gallery]
     argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
     return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
+
+
+def log_name(catalog: Catalog, ref: VersionRef) -> str:
+    """`G-D-V.log`; outside the catalog's default subscription and resource
+    group `S-RG-G-D-V.log`, so same-named versions of two groups never share one."""
+    names = [ref.gallery, ref.definition, ref.name]
+    default = (catalog.settings.default_subscription(), DEFAULT_RESOURCE_GROUP)
+    if (ref.subscription, ref.resource_group.casefold()) != default:
+        names = [ref.subscription, ref.resource_group, *names]
+    return "-".join(names) + ".log"
 
 
 def scope_env(ref: VersionRef) -> dict[str, str]:
@@ -46,7 +57,7 @@ def spawn(
     logs = logs_dir(home)
     home.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here when the catalog is elsewhere
     logs.mkdir(mode=0o700, parents=True, exist_ok=True)
-    log = open_private(logs / f"{ref.gallery}-{ref.definition}-{ref.name}.log")
+    log = open_private(logs / log_name(catalog, ref))
     with log:
         child = subprocess.Popen(
             worker_argv(home, ref, retry, cap_mbps),

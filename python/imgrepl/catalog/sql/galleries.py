@@ -20,6 +20,7 @@ from imgrepl.gallery.sharing import SharingProfile
 
 # the ImageDefinition fields an update may touch (each is its own column)
 UPDATABLE_COLUMNS = (
+    "tags",
     "description",
     "end_of_life_date",
     "release_note_uri",
@@ -228,7 +229,8 @@ class SqlDefinitions:
             for key, value in changes.items():
                 if key not in UPDATABLE_COLUMNS:  # a column name goes into the SQL
                     raise ValueError(f"not an updatable image definition field: {key!r}")
-                db.execute(f"UPDATE definitions SET {key} = ? WHERE id = ?", (value, row["id"]))
+                stored = json.dumps(value) if key in _JSON_COLUMNS else value
+                db.execute(f"UPDATE definitions SET {key} = ? WHERE id = ?", (stored, row["id"]))
             return _definition(definition_row(db, self._scope, gallery, name))
 
     def delete(self, gallery: str, name: str) -> None:

@@ -200,7 +200,8 @@ class SqlVersions:
             for key, value in fields.items():
                 if key not in _FIELDS:  # a column name goes into the SQL
                     raise ValueError(f"not an image version field: {key!r}")
-                db.execute(f"UPDATE versions SET {key} = ? WHERE id = ?", (value, ref.id))
+                stored = json.dumps(value) if key == "tags" else value
+                db.execute(f"UPDATE versions SET {key} = ? WHERE id = ?", (stored, ref.id))
 
     def put_target(self, ref: VersionRef, target: TargetRegionSpec, *, keep_count: bool) -> None:
         t = target

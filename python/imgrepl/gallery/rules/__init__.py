@@ -5,6 +5,7 @@ its state: existence, uniqueness, limits).
     fields    one field at a time: names, version names, counts, choices,
               dates, text, tags, limits, one `--target-regions` entry
     versions  a new version and an edit of one, as a whole
+    tag_edits tag edits in Azure's generic-update form
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from imgrepl.gallery.rules.fields import (
     target_region_spec,
     text_field,
 )
+from imgrepl.gallery.rules.tag_edits import apply_tag_changes, split_tag_changes
 from imgrepl.gallery.rules.versions import (
     MAX_LUN,
     EditPlan,
@@ -58,6 +60,7 @@ from imgrepl.gallery.rules.versions import (
     regions_to_drop,
     split_version_id,
     target_specs,
+    version_put_edit,
     zrs_zones,
 )
 
@@ -80,6 +83,7 @@ __all__ = [
     "TargetRegionSpec",
     "VersionEdit",
     "VersionFields",
+    "apply_tag_changes",
     "architecture",
     "check_edit",
     "check_new_version",
@@ -102,11 +106,13 @@ __all__ = [
     "principal_name",
     "regions_to_drop",
     "replica_count",
+    "split_tag_changes",
     "split_version_id",
     "storage_type",
     "tags",
     "target_region_spec",
     "target_specs",
     "text_field",
+    "version_put_edit",
     "zrs_zones",
 ]

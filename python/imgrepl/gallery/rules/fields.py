@@ -43,7 +43,7 @@ _VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 
 # Fields that may change after creation (Azure REST names), per resource kind.
 UPDATABLE = {
-    "gallery": ("description",),
+    "gallery": ("description", "tags"),
     "definition": (
         "description",
         "endOfLifeDate",
@@ -52,6 +52,7 @@ UPDATABLE = {
         "recommended.vCPUs.max",
         "recommended.memory.min",
         "recommended.memory.max",
+        "tags",
     ),
     "version": (
         "publishingProfile.targetRegions",
@@ -59,6 +60,7 @@ UPDATABLE = {
         "publishingProfile.excludeFromLatest",
         "publishingProfile.endOfLifeDate",
         "safetyProfile.allowDeletionOfReplicatedLocations",
+        "tags",
     ),
 }
 

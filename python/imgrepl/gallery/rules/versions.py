@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypedDict
 
 from imgrepl.exceptions import NotFoundError, ValidationError
-from imgrepl.gallery.models import ImageVersion, Region
+from imgrepl.gallery.models import ImageVersion, Region, arm_id
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules.fields import (
     TargetRegionSpec,
@@ -30,6 +31,7 @@ from imgrepl.gallery.rules.fields import (
     storage_type,
     target_region_spec,
 )
+from imgrepl.gallery.rules.tag_edits import apply_tag_changes, split_tag_changes
 from imgrepl.gallery.status import ReplicaState
 
 PathLike = str | os.PathLike[str]
@@ -44,6 +46,7 @@ class VersionFields(TypedDict, total=False):
     end_of_life_date: str | None
     allow_deletion: bool
     provisioning_state: str
+    tags: dict[str, str]
 
 
 def target_specs(items: Sequence[str | TargetRegionSpec]) -> list[TargetRegionSpec]:
@@ -120,6 +123,7 @@ class NewVersion:
     exclude_from_latest: bool
     end_of_life_date: str | None
     allow_deletion: bool
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ class EditPlan:
     replace: list[TargetRegionSpec] | None
     add: list[TargetRegionSpec]
     remove: list[str]
+    tags: dict[str, Any] = field(default_factory=dict)  # applied to the stored tags
 
     @property
     def upserts(self) -> list[tuple[TargetRegionSpec, bool]]:
@@ -196,10 +201,12 @@ _SET_FIELDS = {
 
 
 def check_edit(edit: VersionEdit) -> EditPlan:
-    check_updatable("version", edit.changes)
-    if "publishingProfile.targetRegions" in edit.changes:
+    tag_changes, changes = split_tag_changes(edit.changes)
+    apply_tag_changes({}, tag_changes)  # refused now, not halfway through the edit
+    check_updatable("version", changes)
+    if "publishingProfile.targetRegions" in changes:
         raise ValidationError("change publishingProfile.targetRegions with --target-regions")
-    sets = {_SET_FIELDS[k]: v for k, v in edit.changes.items()}
+    sets = {_SET_FIELDS[k]: v for k, v in changes.items()}
     fields = VersionFields()
     count = sets.get("replica_count", edit.replica_count)
     if count is not None:
@@ -218,7 +225,7 @@ def check_edit(edit: VersionEdit) -> EditPlan:
     replace = None if edit.target_regions is None else target_specs(edit.target_regions)
     add = target_specs(edit.add)
     remove = [normalise_region(r) for r in edit.remove]
-    return EditPlan(fields, replace, add, remove)
+    return EditPlan(fields, replace, add, remove, tag_changes)
 
 
 def regions_to_drop(
@@ -247,3 +254,77 @@ def regions_to_drop(
                 "(safetyProfile.allowDeletionOfReplicatedLocations) to confirm"
             )
     return sorted(drop)
+
+
+def version_put_edit(current: ImageVersion, new: NewVersion) -> VersionEdit | None:
+    """A create of an existing version, as ARM's PUT: the edit that makes it
+    what `new` says (None: the same body, nothing to do).  The source, its
+    region and the storage type are fixed: one that differs is refused, named."""
+    profile = check_new_version(new)
+    given_source = _given_source(current, new, profile)
+    for azure, old, given in (
+        ("location", current.location, profile.location),
+        (
+            "publishingProfile.storageAccountType",
+            current.storage_account_type,
+            profile.storage_type,
+        ),
+        ("storageProfile", _stored_source(current), given_source),
+    ):
+        if old != given:
+            raise ValidationError(
+                f"image version {current.gallery}/{current.definition}/{current.name} exists "
+                f"with another {azure}; {azure} cannot be changed"
+            )
+
+    def effective(name: str, n: int | None, kind: str | None, flag: bool | None) -> tuple[Any, ...]:
+        return (name, n or profile.replica_count, kind or profile.storage_type, bool(flag))
+
+    old_targets = sorted(
+        effective(t.name, t.regional_replica_count, t.storage_account_type, t.exclude_from_latest)
+        for t in current.target_regions
+    )
+    new_targets = sorted(
+        effective(t.name, t.replica_count, t.storage_type, t.exclude_from_latest)
+        for t in profile.targets
+    )
+    changes: dict[str, Any] = {}
+    if profile.end_of_life_date != current.end_of_life_date:
+        changes["publishingProfile.endOfLifeDate"] = profile.end_of_life_date or ""
+    if dict(new.tags or {}) != current.tags:
+        changes["tags"] = dict(new.tags or {})
+    if new.allow_deletion != current.allow_deletion_of_replicated_locations:
+        changes["safetyProfile.allowDeletionOfReplicatedLocations"] = new.allow_deletion
+    edit = VersionEdit(
+        profile.targets if new_targets != old_targets else None,
+        (),
+        (),
+        profile.replica_count if profile.replica_count != current.replica_count else None,
+        new.exclude_from_latest if new.exclude_from_latest != current.exclude_from_latest else None,
+        None,
+        new.allow_deletion,
+        changes,
+    )
+    return None if edit == VersionEdit(None, (), (), None, None, None, new.allow_deletion) else edit
+
+
+def _stored_source(v: ImageVersion) -> tuple[Any, ...]:
+    if v.source_version is not None:
+        source = v.source_version  # recorded before scopes: relative to its own
+        if source.startswith("/galleries/"):
+            source = (
+                arm_id(v.subscription, v.resource_group) + "/providers/Microsoft.Compute" + source
+            )
+        return ("version", source.casefold())
+    return ("files", tuple(sorted((d.lun if d.lun is not None else -1, d.source) for d in v.disks)))
+
+
+def _given_source(v: ImageVersion, new: NewVersion, profile: Profile) -> tuple[Any, ...]:
+    if profile.source_version is not None:
+        return (
+            "version",
+            arm_id(v.subscription, v.resource_group, *profile.source_version).casefold(),
+        )
+    assert new.os_vhd is not None
+    files = [(-1, new.os_vhd), *profile.data_luns]
+    return ("files", tuple(sorted((lun, str(Path(p).expanduser().absolute())) for lun, p in files)))

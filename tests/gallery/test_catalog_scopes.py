@@ -6,6 +6,7 @@ ARM id.  Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,13 @@ import pytest
 from helpers.gallery import OWNER, local, publish, run
 from helpers.postgres import PostgresServer
 from imgrepl import Client
-from imgrepl.exceptions import ConflictError, LimitExceededError, NotFoundError, ValidationError
+from imgrepl.exceptions import (
+    AuthorizationError,
+    ConflictError,
+    LimitExceededError,
+    NotFoundError,
+    ValidationError,
+)
 from imgrepl.gallery.rules import Limits
 from imgrepl.gallery.scope import ArmId
 
@@ -175,3 +182,104 @@ def test_a_postgresql_catalog_from_before_scopes_is_migrated(postgres: PostgresS
         assert len(catalog.scoped(ArmId(sub)).galleries.all()) == 2
     finally:
         catalog.close()
+
+
+def test_a_name_in_two_groups_is_ambiguous_only_without_a_group(definition: Path) -> None:
+    """A catalog scoped to a subscription (or not at all) refuses to guess
+    which of two same-named galleries is meant; a resource group settles it."""
+    from imgrepl.catalog import open_catalog, resolve_catalog
+
+    async def go() -> str:
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "eastus")
+            return prod.subscription
+
+    sub = run(go())
+    catalog = open_catalog(resolve_catalog(definition))
+    try:
+        for wide in (catalog, catalog.scoped(ArmId(sub))):
+            with pytest.raises(
+                ConflictError, match=r"in several resource groups \('default', 'prod'\)"
+            ):
+                wide.galleries.get("G")
+        assert catalog.scoped(ArmId(sub, "PROD")).galleries.get("g").location == "eastus"
+        assert catalog.scoped(ArmId(SUB_B, "prod")).galleries.all() == []
+    finally:
+        catalog.close()
+
+
+def test_concurrent_creates_of_one_gallery_make_it_once(definition: Path) -> None:
+    """Eight clients create the same gallery at once: one makes it, the
+    others find the same body and change nothing."""
+
+    async def one() -> tuple[str, bool]:
+        async with client(definition, group="race") as c:
+            g, made = await c.put_gallery("R", "westeurope", description="d", tags={"k": "v"})
+            return g.unique_name, made
+
+    async def go() -> list[tuple[str, bool]]:
+        return list(await asyncio.gather(*(one() for _ in range(8))))
+
+    results = run(go())
+    assert sorted(made for _, made in results) == [False] * 7 + [True]
+    assert len({name for name, _ in results}) == 1
+
+
+def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
+    definition: Path, image: Path
+) -> None:
+    """`--image-version` takes the id `storageProfile.source.id` shows, in
+    the new version's resource group; one in another group is refused."""
+
+    async def go() -> None:
+        async with client(definition) as c:
+            first = await publish(c, image)
+            copy = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version=first.id.upper()
+            )
+            assert copy.to_azure()["storageProfile"]["source"] == {"id": first.id}
+            # created again with the same body: unchanged, whichever spelling
+            again = await c.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version="G/D/1.0.0"
+            )
+            assert again.published_date == copy.published_date
+        async with client(definition, group="prod") as prod:
+            await prod.create_gallery("G", "westeurope")
+            await prod.create_image_definition(
+                "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
+            )
+            with pytest.raises(ValidationError, match=r"not in resource group .*/prod"):
+                await prod.create_image_version(
+                    "G", "D", "1.0.0", location="westeurope", source_version=first.id
+                )
+            assert await prod.list_image_versions("G", "D") == []
+
+    run(go())
+
+
+def test_clients_per_scope_share_one_open_catalog(definition: Path) -> None:
+    """What the ARM service does per request: in_scope() gives a client of
+    another scope and principal on the same connection; its roles are its
+    own, and closing it leaves the first client working."""
+
+    async def go() -> None:
+        async with client(definition) as home:
+            team = await home.in_scope(SUB_A, "team")
+            made = await team.create_gallery("T", "westeurope", tags={"who": "team"})
+            assert made.id.startswith(f"/subscriptions/{SUB_A}/resourceGroups/team/")
+            assert team._root is home._root  # one connection
+            whole = await home.in_scope(SUB_A)
+            assert [g.name for g in await whole.list_galleries()] == ["T"]
+            eve = await home.in_scope(SUB_A, "team", principal="eve")
+            assert await eve.list_galleries() == []  # eve holds no role there
+            with pytest.raises(AuthorizationError, match=r"principal 'eve' may not"):
+                await eve.create_gallery("E", "westeurope")
+            await team.grant("eve", "Reader", "T")
+            assert [g.name for g in await eve.list_galleries()] == ["T"]
+            await team.close()
+            await eve.close()
+            assert [g.name for g in await home.list_galleries()] == ["G"]  # still open
+            with pytest.raises(ValidationError, match=r"invalid subscription id"):
+                await home.in_scope("not-a-guid")
+
+    run(go())
