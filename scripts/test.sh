@@ -19,6 +19,14 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
 
+# Chromium: the status page tests drive Debian's browser with Playwright
+# (tests/helpers/browser.py); nothing downloads a browser.
+if ! command -v chromium >/dev/null; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 # Node packages: Azurite, the Azure Blob emulator the store tests run against
 # (rclone, the S3 server, comes from PyPI with the test extras below).
 if ! command -v npm >/dev/null; then

@@ -7,6 +7,7 @@ API for Microsoft.Compute/galleries, so unmodified Azure SDKs work against it.
     errors      ARM-shaped error responses and ARM's codes
     arm         the resource routes: galleries, images, versions
     operations  ARM's async operation pattern (Azure-AsyncOperation)
+    page        the live status page at / (sign-in cookie, overview, files)
 
 A layer of its own between the CLI and imgrepl.api: every request acts
 through a Client bound to the principal its bearer token proves.

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from imgrepl.service import arm
 from imgrepl.service.config import ServiceConfig
+from imgrepl.service.page.mount import page_routes
 from imgrepl.service.state import Authenticate, Service
 
 
@@ -38,6 +39,7 @@ def create_app(
         finally:
             await service.stop()
 
-    app = Starlette(routes=[*extra_routes, *arm.routes()], lifespan=lifespan)
+    routes = [*page_routes(service), *extra_routes, *arm.routes()]
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.service = service
     return app
