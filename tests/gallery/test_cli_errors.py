@@ -67,6 +67,7 @@ BAD: dict[str, list[str]] = {
     "role assignment delete": ["--assignee", "nobody", "--home", "{home}"],
     "sig recommend-replicas": ["--concurrent-vms", "-5"],
     "configure": ["--defaults", "color=blue", "--home", "{home}"],
+    "serve": ["--tls-cert", "{missing}", "--tls-key", "{missing}"],
     "disk create": ["--image", "G/D/9.9.9", "-l", "westeurope", "--out", "{tmp}/d.raw",
                     "--home", "{home}"],
 }  # fmt: skip
