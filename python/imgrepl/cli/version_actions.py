@@ -146,7 +146,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             data_vhds=_data_vhds(a),
             source_version=a.image_version,
             target_regions=a.target_regions,
-            replica_count=a.replica_count or 1,
+            replica_count=1 if a.replica_count is None else a.replica_count,  # 0 is refused
             storage_account_type=a.storage_account_type,
             exclude_from_latest=_exclude(a) or False,
             end_of_life_date=a.end_of_life_date,
