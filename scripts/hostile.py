@@ -114,11 +114,13 @@ def cases(t: Path, image: Path, bad: dict[str, Path]) -> list[tuple[str, list[st
     ):
         for arg, template in group.items():
             for kind, p in kinds.items():
-                odd = kind in ("empty file", "1000-byte raw")  # regular files, only odd
-                if odd and arg.split()[0] in ("inspect", "copy", "--catalog"):
-                    continue  # inspect reports them with a warning, copy copies them as they are
-                if group is reads and odd and arg == "--catalog":
-                    continue  # an empty file is a new SQLite catalog
+                # regular files whose content is odd: inspect reports the first two with a
+                # warning, copy copies bytes as they are, an empty file is a new catalog
+                content = ("empty file", "1000-byte raw", "cut VHD footer")
+                if arg == "copy SRC" and kind in content:
+                    continue
+                if arg in ("inspect", "--catalog") and kind in content[:2]:
+                    continue
                 out.append((f"{arg} <- {kind}", [a.replace("{p}", str(p)) for a in template]))
     store = str(t / "stores")
     out += [
