@@ -213,3 +213,27 @@ def test_an_unreadable_path_is_one_line(
     argv = with_home([a.format(**values) for a in READS[arg]], published["home"])
     code, _, err = run_main(argv)
     assert code == 1 and err.count("\n") == 1 and "ermission denied" in err, err
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("name", ["config", "secrets.json"])
+def test_a_fifo_planted_in_the_home_is_refused_not_waited_on(tmp_path: Path, name: str) -> None:
+    """A command given no --location reads the home's config file, and
+    opening a home with secret store options reads its secrets file: a FIFO
+    there (a home shared by mistake) is one line, not a hang."""
+    home = tmp_path / "home"
+    s3 = ["--store", "s3://bucket/s1", "--no-check", "--store-option", "allow_http=true",
+          "--store-option", "endpoint=http://127.0.0.1:1", "--store-option", "access_key_id=i",
+          "--store-option", "secret_access_key=s"]  # fmt: skip
+    code, _, err = run_main(["region", "add", "s1", *s3, "--home", str(home), "--as", OWNER])
+    assert code == 0, err
+    (home / name).unlink(missing_ok=True)
+    os.mkfifo(home / name, 0o600)
+    command = ["sig", "create", "-r", "G"] if name == "config" else ["region", "list"]
+    code, out, err = run_main([*command, "--home", str(home), "--as", OWNER])
+    assert code == 1 and out == ""
+    what = "config file " if name == "config" else ""
+    assert err == (
+        f"imgrepl {' '.join(command[:2])}: error: {what}{home / name}: "
+        "not a regular file (a FIFO)\n"
+    )

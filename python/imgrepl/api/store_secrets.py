@@ -154,8 +154,8 @@ def _locked(home: Path) -> Iterator[None]:
 
 
 def _load(home: Path) -> dict[str, dict[str, str]]:
-    try:
-        data = json.loads(secrets_path(home).read_text())
+    try:  # a FIFO in its place is refused, never waited on
+        data = json.loads(read_regular(secrets_path(home)))
     except FileNotFoundError:
         return {}
     return data if isinstance(data, dict) else {}
