@@ -53,9 +53,21 @@ def read_config(path: Path) -> configparser.ConfigParser:
     """The config file's settings; none when it does not exist."""
     import configparser
 
+    from imgrepl.files import NotRegularFileError, read_regular
+
     config = configparser.ConfigParser()
+    try:  # a FIFO planted in the home is refused, never waited on by every command
+        text = read_regular(path).decode("utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return config
+    except NotRegularFileError as exc:
+        raise ValueError(f"config file {exc}") from None
+    except OSError as exc:
+        raise ValueError(f"config file {path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"config file {path}: not UTF-8 text") from None
     try:
-        config.read(path, encoding="utf-8")
+        config.read_string(text, source=str(path))
     except configparser.Error as exc:
         raise ValueError(f"{path}: not a valid config file: {exc.message}") from None
     return config

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers.gallery import OWNER, cli_run, publish, run, table_count
+from helpers.gallery import OWNER, catalog_sql, cli_run, publish, run, table_count
 from imgrepl import Client
 from imgrepl.catalog.schema import MIGRATIONS, migrations
 from imgrepl.exceptions import (
@@ -252,7 +252,6 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     db.close()
 
 
-@pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors
 def test_a_version_recorded_without_a_source_manifest_is_verified(
     definition: Path, image: Path
 ) -> None:
@@ -262,19 +261,16 @@ def test_a_version_recorded_without_a_source_manifest_is_verified(
     async def go() -> None:
         async with Client(definition, principal=OWNER) as c:
             await publish(c, image, "westeurope", "eastus")
-            db = sqlite3.connect(definition / "catalog.db")
-            db.execute("UPDATE disks SET manifest = NULL")
-            db.commit()
-            db.close()
+            catalog_sql(definition, "UPDATE disks SET manifest = NULL")
             checks = await c.verify_image_version("G", "D", "1.0.0")
             assert [x.ok for x in checks] == [True, True]
             v = await c.update_image_version("G", "D", "1.0.0", add_target_regions=["northeurope"])
             assert v.provisioning_state == "Succeeded"
 
     run(go())
-    db = sqlite3.connect(definition / "catalog.db")
-    assert db.execute("SELECT COUNT(*) FROM disks WHERE manifest IS NOT NULL").fetchone()[0] == 1
-    db.close()
+    assert (
+        catalog_sql(definition, "SELECT COUNT(*) FROM disks WHERE manifest IS NOT NULL")[0][0] == 1
+    )
 
 
 @pytest.mark.sqlite_only  # SQLite's own file, PRAGMAs and errors

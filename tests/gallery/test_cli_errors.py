@@ -201,3 +201,17 @@ def test_a_closed_pipe_ends_quietly(definition: Path) -> None:
     os.close(write)
     assert proc.stderr == b""
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("count", ["0", "101"])
+def test_a_replica_count_out_of_range_is_refused(definition: Path, image: Path, count: str) -> None:
+    """0 too, never taken for "not given" (the default, 1)."""
+    before = catalog_state(definition)
+    bad = cli_run(definition, "sig", "image-version", "create", "-r", "G", "-i", "D", "-e",
+                  "1.0.0", "-l", "westeurope", "--os-vhd", str(image),
+                  "--replica-count", count)  # fmt: skip
+    assert bad.returncode == 1
+    assert bad.stderr == (
+        f"imgrepl sig image-version create: error: replicaCount {count} is out of range: 1..100\n"
+    )
+    assert catalog_state(definition) == before

@@ -6,20 +6,26 @@ and once the copy finishes, the replica is deleted instead of committed."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers.gallery import IDS, cli, cli_argv, cli_env, files_under, local, paused, poll
+from helpers.gallery import (
+    IDS,
+    catalog_sql,
+    cli,
+    cli_argv,
+    cli_env,
+    files_under,
+    local,
+    paused,
+    poll,
+)
 
 
 def targets(home: Path) -> list[tuple[str, int | None]]:
-    db = sqlite3.connect(home / "catalog.db")
-    try:
-        return sorted(db.execute("SELECT region, replica_count FROM target_regions"))
-    finally:
-        db.close()
+    rows = catalog_sql(home, "SELECT region, replica_count FROM target_regions")
+    return sorted((r[0], r[1]) for r in rows)
 
 
 EDITS = {
@@ -39,7 +45,6 @@ EDITS = {
 }
 
 
-@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 @pytest.mark.parametrize("edit", EDITS)
 def test_a_replica_unwanted_while_its_copy_runs_is_never_committed(
     definition: Path, big: Path, stores: Path, tmp_path: Path, edit: str

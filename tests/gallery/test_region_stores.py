@@ -180,22 +180,16 @@ def test_a_secret_reference_that_resolves_to_nothing_is_refused(
     assert catalog_state(home) == before
 
 
-@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
     home: Path, srv: Path, tmp_path: Path
 ) -> None:
     """A home from before the scheme check (the region written straight
     into the catalog): its region fails alone, the healthy one completes."""
-    import sqlite3
+    from helpers.gallery import catalog_sql, region_states, vhd
 
-    from helpers.gallery import region_states, vhd
-
-    db = sqlite3.connect(home / "catalog.db")
-    with db:
-        db.execute(
-            "INSERT INTO regions (name, display_name, store) VALUES ('old', 'old', 'http://x/y')"
-        )
-    db.close()
+    catalog_sql(
+        home, "INSERT INTO regions (name, display_name, store) VALUES ('old', 'old', 'http://x/y')"
+    )
     cli(home, "sig", "create", "-r", "G", "-l", "l1")
     cli(home, "sig", "image-definition", "create", "-r", "G", "-i", "D", "--publisher", "a",
         "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip
@@ -208,23 +202,18 @@ def test_a_recorded_store_this_build_cannot_serve_fails_only_its_region(
     assert region_states(shown) == {"l1": "Completed", "old": "Failed"}
 
 
-@pytest.mark.sqlite_only  # edits or reads the SQLite catalog file directly
 def test_a_version_targeting_regions_an_older_home_let_share_a_store_is_refused(
     home: Path, srv: Path, tmp_path: Path
 ) -> None:
     """Two regions on one store, written straight into the catalog (as
     `region add` once allowed): a version may not target both."""
-    import sqlite3
+    from helpers.gallery import catalog_sql, vhd
 
-    from helpers.gallery import vhd
-
-    db = sqlite3.connect(home / "catalog.db")
-    with db:
-        db.execute(
-            "INSERT INTO regions (name, display_name, store) VALUES ('l2', 'l2', ?)",
-            ((srv / "shared").as_uri() + "/",),
-        )
-    db.close()
+    catalog_sql(
+        home,
+        "INSERT INTO regions (name, display_name, store) VALUES ('l2', 'l2', ?)",
+        ((srv / "shared").as_uri() + "/",),
+    )
     cli(home, "sig", "create", "-r", "G", "-l", "l1")
     cli(home, "sig", "image-definition", "create", "-r", "G", "-i", "D", "--publisher", "a",
         "--offer", "o", "--sku", "s", "--os-type", "Linux")  # fmt: skip

@@ -255,6 +255,22 @@ def test_no_wait_returns_and_wait_waits(definition: Path, image: Path) -> None:
     assert region_states(done)["eastus"] == "Completed"
 
 
+def test_wait_exits_1_when_the_replication_failed(home: Path, tmp_path: Path, image: Path) -> None:
+    """As a synchronous create: the version is printed, each region that
+    did not complete is named on stderr, and the exit status is 1."""
+    blocker = tmp_path / "blocked"
+    run(setup_home(home, {"westeurope": tmp_path / "we", "eastus": blocker / "store"}))
+    blocker.write_text("a file where the store's parent directory should be")
+    made = create_cli(home, "1.0.0", image, "--target-regions", "westeurope", "eastus",
+                      "--no-wait")  # fmt: skip
+    assert made["provisioningState"] == "Creating"
+    waited = cli_run(home, "sig", "image-version", "wait", *IDS, "--timeout", "120")
+    assert waited.returncode == 1, waited.stderr
+    assert waited.json()["replicationStatus"]["aggregatedState"] == "Failed"
+    assert waited.stderr.startswith("region eastus: Failed: ") and waited.stderr.count("\n") == 1
+    assert str(blocker) in waited.stderr
+
+
 def test_the_background_worker_gets_every_option(tmp_path: Path) -> None:
     from imgrepl.api.background import parse_args
     from imgrepl.catalog import VersionRef

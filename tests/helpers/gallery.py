@@ -259,6 +259,33 @@ def catalog_state(home: Path) -> list[str]:
         ]
 
 
+def catalog_sql(home: Path, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    """Runs one statement (qmark parameters) in a write transaction of the
+    home's catalog, whatever its backend, as an older version or a hand
+    edit would have; its rows, if any."""
+    catalog = catalog_of(home)
+    try:
+        with catalog.session.write() as db:
+            cursor = db.execute(statement, params)
+            return (
+                list(cursor.fetchall()) if statement.lstrip().upper().startswith("SELECT") else []
+            )
+    finally:
+        catalog.close()
+
+
+def catalog_at_rest(home: Path) -> bytes:
+    """What a backup of the catalog holds: SQLite's files (free pages and
+    WAL included, what `strings catalog.db` reads), or on PostgreSQL every
+    row of every table (what pg_dump writes)."""
+    from imgrepl.catalog import resolve_catalog
+
+    where = resolve_catalog(home, CATALOGS.get(home))
+    if isinstance(where, Path):
+        return b"".join(p.read_bytes() for p in sorted(where.glob("catalog.db*")))
+    return "\n".join(catalog_state(home)).encode()
+
+
 def table_count(home: Path, table: str) -> int:
     catalog = catalog_of(home)
     try:

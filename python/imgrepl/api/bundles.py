@@ -28,6 +28,7 @@ from imgrepl.bundles.format import DIGEST_SIZE, CheckedReader
 from imgrepl.bundles.reader import Restored, read_header, restore
 from imgrepl.bundles.writer import BundleStats, DiskSource, write_bundle
 from imgrepl.exceptions import BundleError, ConflictError, NotFoundError, ValidationError
+from imgrepl.files import check_replaceable, create_temporary, open_stream
 from imgrepl.gallery.access import WRITE
 from imgrepl.gallery.models import ImageVersion, Replica
 from imgrepl.replication.replicator import ProgressCallback
@@ -48,8 +49,11 @@ class BundleApi(CatalogApi, VersionApi):
         threads: int = 2,
         on_progress: ByteProgress | None = None,
     ) -> BundleStats:
-        """Writes the version to `out` (a path or a binary stream)."""
+        """Writes the version to `out` (a path or a binary stream); a path
+        replaces a regular file only, never a device, a FIFO or a link."""
         v = await self.get_image_version(gallery, definition, version)
+        if isinstance(out, str | os.PathLike):
+            check_replaceable(Path(out), "bundle")
         skip: frozenset[bytes] = frozenset()
         if base is not None:
             skip = await self._digests_of(gallery, definition, base)
@@ -171,15 +175,20 @@ class BundleApi(CatalogApi, VersionApi):
             stack.callback(base.close)
             f = bundle
             if isinstance(bundle, str | os.PathLike):
-                f = stack.enter_context(open(bundle, "rb"))
+                f = stack.enter_context(open_stream(Path(bundle)))
             assert not isinstance(f, str | os.PathLike)
             r = CheckedReader(f)
-            header, tables = await asyncio.to_thread(read_header, r)
-            if header.get("base") is not None:
-                await base.load(self, gallery, definition, str(header["base"]), work / "base")
-            dest = work / "disks"
-            dest.mkdir(mode=0o700)
-            return await asyncio.to_thread(restore, r, header, tables, dest, base)
+            try:
+                header, tables = await asyncio.to_thread(read_header, r)
+                if header.get("base") is not None:
+                    await base.load(self, gallery, definition, str(header["base"]), work / "base")
+                dest = work / "disks"
+                dest.mkdir(mode=0o700)
+                return await asyncio.to_thread(restore, r, header, tables, dest, base)
+            except BundleError as exc:
+                if isinstance(bundle, str | os.PathLike):  # which file is bad
+                    raise BundleError(f"bundle {bundle}: {exc}") from None
+                raise
         raise AssertionError("unreachable")
 
 
@@ -244,11 +253,12 @@ def _write_to(out: Sink, header: dict[str, Any], disks: list[DiskSource], skip: 
     target = Path(out)
     tmp = target.with_name(f".{target.name}.imgrepl-tmp")
     try:
-        with tmp.open("wb") as f:
+        with create_temporary(tmp) as f:
             stats = write_bundle(
                 f, header, disks, skip=skip, threads=threads, on_progress=on_progress
             )
             os.fsync(f.fileno())
+        check_replaceable(target, "bundle")  # again: a device may have been put there
         tmp.replace(target)  # whole, or not there at all
     finally:
         with contextlib.suppress(FileNotFoundError):

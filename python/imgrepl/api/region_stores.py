@@ -44,10 +44,16 @@ def check_local(region: Region, *, writable: bool) -> None:
     if not stores.is_local(region.store):
         return
     path = Path(os.path.realpath(stores.local_path(region.store)))
+    where = f"region {region.name!r}: store {region.store}"
+    try:
+        path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # below: whether one can be made
+    except OSError as exc:  # a name too long, say: nothing could ever be stored there
+        raise ValidationError(f"{where}: {exc.strerror}") from None
     found = path
     while not os.path.lexists(found) and found != found.parent:
         found = found.parent
-    where = f"region {region.name!r}: store {region.store}"
     if not found.is_dir():
         if found == path:
             raise ValidationError(f"{where}: {path} exists and is not a directory")

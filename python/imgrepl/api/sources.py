@@ -15,6 +15,7 @@ from typing import Any
 from imgrepl import stores
 from imgrepl.catalog import Catalog, ReplicaRow
 from imgrepl.exceptions import ValidationError
+from imgrepl.files import file_kind
 from imgrepl.gallery.models import DiskImage
 
 SECTOR = 512  # raw images and VHDs are made of 512-byte sectors
@@ -34,7 +35,7 @@ async def inspect_file(path: str | os.PathLike[str], lun: int | None) -> DiskIma
     except OSError as exc:
         raise ValidationError(f"{where}: cannot be read: {exc.strerror or exc}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise ValidationError(f"{where}: not a regular file ({_kind(st.st_mode)})")
+        raise ValidationError(f"{where}: not a regular file ({file_kind(st.st_mode)})")
     if st.st_size == 0:  # also what /proc files say: nothing to copy
         raise ValidationError(f"{where}: the file is empty")
     info = await stores.inspect(str(p))
@@ -67,22 +68,6 @@ def image_problem(info: Any) -> str | None:
     if int(info.virtual_size) == 0:
         return f"a {info.vhd_type} VHD with a virtual size of 0 bytes holds no disk"
     return None
-
-
-def _kind(mode: int) -> str:
-    for test, kind in _KINDS:
-        if test(mode):
-            return kind
-    return "not a file"
-
-
-_KINDS = [
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-]
 
 
 async def disks_from_files(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from imgrepl.catalog import Catalog
 from imgrepl.exceptions import ValidationError
+from imgrepl.files import NotRegularFileError, read_regular
 from imgrepl.gallery.models import Region
 from imgrepl.home import secrets_path
 
@@ -65,11 +66,16 @@ def _dereference(key: str, value: str) -> str:
         return found
     if value.startswith("file:"):
         try:
-            return Path(value[5:]).expanduser().read_text().removesuffix("\n")
+            data = read_regular(Path(value[5:]).expanduser())
+            return data.decode("utf-8").removesuffix("\n")
+        except NotRegularFileError as exc:
+            raise ValidationError(f"store option {key}: {exc}") from None
         except OSError as exc:
             raise ValidationError(
                 f"store option {key}: {value[5:]} cannot be read: {exc.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            raise ValidationError(f"store option {key}: {value[5:]} is not UTF-8 text") from None
     return value
 
 
@@ -148,8 +154,8 @@ def _locked(home: Path) -> Iterator[None]:
 
 
 def _load(home: Path) -> dict[str, dict[str, str]]:
-    try:
-        data = json.loads(secrets_path(home).read_text())
+    try:  # a FIFO in its place is refused, never waited on
+        data = json.loads(read_regular(secrets_path(home)))
     except FileNotFoundError:
         return {}
     return data if isinstance(data, dict) else {}

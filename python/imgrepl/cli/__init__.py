@@ -124,6 +124,9 @@ def failed(prog: str, exc: BaseException) -> int:
 
     known = (ImgreplError, OSError, ValueError, LookupError, TimeoutError)
     message = str(exc) if isinstance(exc, known) else f"unexpected {type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.strerror and message.startswith("[Errno"):
+        # Python's "[Errno 40] Too many levels of symbolic links: 'x'", said plainly
+        message = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     log.debug("traceback", exc_info=exc)
     message = "; ".join(line.strip() for line in message.splitlines() if line.strip())
     print(f"imgrepl {prog}: error: {message or type(exc).__name__}", file=sys.stderr)

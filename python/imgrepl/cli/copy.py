@@ -61,6 +61,8 @@ def register(sub: Any, summary: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from imgrepl._core import verify
     from imgrepl.cli.common import emit
     from imgrepl.cli.formats import camel_case
@@ -84,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
         checks = {d.path: verify(d.path) for d in report.destinations if d.ok}
     data = camel_case(report_dict(report, checks))  # Azure's style, as every command
     emit(args, data, table=lambda _: format_report(report, checks) + "\n")
+    for d in data["destinations"]:  # the report is on stdout; each failure also on stderr
+        if not d["ok"]:
+            why = d["error"] or f"{d['path']}: its bytes differ from the manifest"
+            print(f"imgrepl copy: error: {why}", file=sys.stderr)
     ok = report.ok and all(c.ok for c in checks.values())
     return 0 if ok else 1
 

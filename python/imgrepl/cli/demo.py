@@ -107,7 +107,10 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import tempfile
 
+    from imgrepl.files import check_directory
+
     work = Path(args.dir or tempfile.mkdtemp(prefix="imgrepl-demo-")).absolute()
+    check_directory(work, "--dir")
     work.mkdir(parents=True, exist_ok=True)
     if (work / "home").exists():
         raise FileExistsError(f"{work / 'home'} exists; give an empty --dir")

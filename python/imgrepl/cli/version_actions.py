@@ -97,11 +97,7 @@ async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
     a.replicating = True
     if a.no_wait:
         return _shown(a, version)
-    status = version.replication_status
-    failed = status is not None and status.aggregated_state != "Completed"
-    for s in status.summary if failed and status else []:
-        if s.state != "Completed":
-            print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
+    failed = _said_failed(version)
     if a.output == "table" and not a.only_show_errors:  # scripts read stdout alone
         cost = await c.cost(version.gallery, version.definition, version.name)
         replicas = sum(r.replicas for r in cost.regions)
@@ -111,6 +107,19 @@ async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
             file=sys.stderr,
         )
     return _Fail(_shown(a, version)) if failed else _shown(a, version)
+
+
+def _said_failed(version: Any) -> bool:
+    """True, with a line on stderr per region that did not complete, when the
+    version's replication ended other than Completed."""
+    import sys
+
+    status = version.replication_status
+    failed = status is not None and status.aggregated_state != "Completed"
+    for s in status.summary if failed and status else []:
+        if s.state != "Completed":
+            print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
+    return failed
 
 
 class _Fail(dict[str, Any]):
@@ -138,7 +147,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             data_vhds=_data_vhds(a),
             source_version=a.image_version,
             target_regions=a.target_regions,
-            replica_count=a.replica_count or 1,
+            replica_count=1 if a.replica_count is None else a.replica_count,  # 0 is refused
             storage_account_type=a.storage_account_type,
             exclude_from_latest=_exclude(a) or False,
             end_of_life_date=a.end_of_life_date,
@@ -206,8 +215,9 @@ async def list_versions(c: Client, a: argparse.Namespace) -> Any:
 
 async def wait(c: Client, a: argparse.Namespace) -> Any:
     a.expand = "ReplicationStatus"
-    if a.condition is None and a.custom is None:
-        return _shown(a, await _follow(c, a, a.gallery_image_version))
+    if a.condition is None and a.custom is None:  # exit status 1 if it failed, as create
+        version = await _follow(c, a, a.gallery_image_version)
+        return _Fail(_shown(a, version)) if _said_failed(version) else _shown(a, version)
     return await _until(c, a)
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from imgrepl import stores
 from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.exceptions import ConflictError, VerifyError
+from imgrepl.files import check_replaceable
 from imgrepl.gallery.models import DeployedDisk
 
 
@@ -34,7 +35,7 @@ async def create_disk(
     overwrite: bool,
 ) -> DeployedDisk:
     out = out.expanduser().absolute()
-    if out.exists() and not overwrite:
+    if check_replaceable(out, "--out") and not overwrite:
         raise ConflictError(f"--out {out} exists already; pass --overwrite to replace it")
     if not out.parent.is_dir():
         raise FileNotFoundError(f"--out {out}: directory {out.parent} does not exist")
@@ -45,6 +46,7 @@ async def create_disk(
     try:
         await _copy(catalog, replica, tmp, info.replica_read_mbps)
         await _verify_copy(catalog, replica, tmp)
+        check_replaceable(out, "--out")  # again: a device may have been put there
         tmp.replace(out)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -2,11 +2,10 @@
 //! is stored.  Reads only metadata (at most the footer, its copy, the
 //! dynamic header and the BAT), never the data.
 use std::fs::File;
-use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::vhd::{self, ReadAt, VhdInfo, SECTOR};
+use crate::vhd::{self, VhdInfo, SECTOR};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,13 +54,8 @@ pub fn inspect(path: impl AsRef<Path>) -> Result<ImageInfo> {
     let path = path.as_ref();
     let file = open_image(path)?;
     let meta = file.metadata().map_err(|e| Error::io("stat", path, e))?;
-    let file_size = file.size().map_err(|e| Error::io("stat", path, e))?;
-    // A block device has no st_blocks; all of it is there.
-    let host_allocated = if meta.is_file() {
-        meta.blocks().saturating_mul(512)
-    } else {
-        file_size
-    };
+    let file_size = crate::fsutil::regular_size(&file, path, "open")?;
+    let host_allocated = meta.blocks().saturating_mul(512);
     let Some(vhd) = vhd::probe(&file, path)? else {
         return Ok(raw_info(file_size, host_allocated));
     };
@@ -97,14 +91,8 @@ fn raw_info(file_size: u64, host_allocated: u64) -> ImageInfo {
     }
 }
 
-/// Opens an image for reading; a directory is refused by name rather than
-/// failing later on its first read.
+/// Opens an image for reading: a regular file, or refused by what it is
+/// (a FIFO is refused at once, never waited on).
 pub(crate) fn open_image(path: &Path) -> Result<File> {
-    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io("stat", path, e))?;
-    if meta.is_dir() {
-        let err = io::Error::new(io::ErrorKind::IsADirectory, "is a directory, not an image");
-        return Err(Error::io("open", path, err));
-    }
-    Ok(file)
+    crate::fsutil::open_read(path, "open")
 }

@@ -22,6 +22,7 @@ use twox_hash::XxHash3_64;
 
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
+use crate::fsutil::open_regular;
 use crate::hash::{digest, Digest};
 
 const MAGIC: &[u8; 8] = b"IMGRJRNL";
@@ -81,12 +82,9 @@ pub type Durable = Vec<Option<Digest>>;
 impl Journal {
     /// Starts an empty journal (replacing any old one).
     pub fn create(path: &Path, key: JournalKey) -> Result<Journal> {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| Error::io("create journal", path, e))?;
+        let mut options = OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        let mut file = open_regular(path, &options, true, "create journal")?;
         file.write_all(&key.header())
             .map_err(|e| Error::io("write journal", path, e))?;
         Ok(Journal {
@@ -101,7 +99,10 @@ impl Journal {
     /// cut off so new records start on a record boundary.
     pub fn resume(path: &Path, key: JournalKey, chunk_count: u64) -> Option<(Journal, Durable)> {
         let mut bytes = Vec::new();
-        File::open(path).ok()?.read_to_end(&mut bytes).ok()?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        let mut file = open_regular(path, &options, true, "resume journal").ok()?;
+        file.read_to_end(&mut bytes).ok()?;
         if bytes.len() < HEADER_LEN || bytes[..HEADER_LEN] != key.header() {
             return None;
         }
@@ -116,7 +117,6 @@ impl Journal {
             durable[index as usize] = (digest != REVOKED).then_some(digest);
             valid += RECORD_LEN;
         }
-        let file = OpenOptions::new().write(true).open(path).ok()?;
         file.set_len(valid as u64).ok()?;
         let mut journal = Journal {
             path: path.to_path_buf(),

@@ -216,7 +216,7 @@ impl Manifest {
         if let Some(text) = url {
             Manifest::load_from(&Location::parse(text)?)
         } else {
-            let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
+            let bytes = crate::fsutil::read_regular(path, "read manifest")?;
             Manifest::decode(&bytes, path)
         }
     }

@@ -1,4 +1,4 @@
-//! The engine's only unsafe code: three Linux calls std does not wrap.
+//! The engine's only unsafe code: a few Linux calls std does not wrap.
 //! Each is a plain syscall on a file descriptor or C string we own for the
 //! duration of the call, checked for -1 and turned into io::Error.
 //!
@@ -13,6 +13,8 @@
 //! - `sync_file_range` / `posix_fadvise(DONTNEED)`: start writeback of a
 //!   written range at once and drop its clean pages afterwards, so the
 //!   disk is busy during the copy and the final fdatasync has little left.
+//! - `fcntl(F_SETFL)`: clear O_NONBLOCK once an open that must not block
+//!   on a FIFO has found a regular file.
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -113,6 +115,22 @@ pub fn drop_cache(file: &File, offset: u64, len: u64) {
         // SAFETY: fd is valid for the life of `file`; the call touches no memory.
         unsafe { libc::posix_fadvise(file.as_raw_fd(), o, l, libc::POSIX_FADV_DONTNEED) };
     }
+}
+
+/// Clears O_NONBLOCK on an open file.
+pub fn set_blocking(file: &File) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: fd is valid for the life of `file`; fcntl touches no memory.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    let r = unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Takes an exclusive advisory lock, held until the file is closed.

@@ -9,12 +9,15 @@ read-then-write.
 from __future__ import annotations
 
 import sqlite3
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
 from imgrepl.catalog.schema import migrations
 from imgrepl.catalog.sql import SqlCatalog
 from imgrepl.catalog.sql.session import Session
+from imgrepl.exceptions import CatalogError
+from imgrepl.files import file_kind
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -25,6 +28,7 @@ class SqliteSession(Session):
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _check_regular(path)
         self.path = path
         conn = sqlite3.connect(
             str(path),
@@ -34,7 +38,11 @@ class SqliteSession(Session):
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        try:  # the first statement that touches the file
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:  # not a database, cannot be opened, ...
+            conn.close()
+            raise CatalogError(f"catalog {path}: {exc}") from None
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         # what a write replaces (an old store option, say) is zeroed on
@@ -53,6 +61,17 @@ class SqliteSession(Session):
             super().migrate(migrations)
         finally:
             self._conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_regular(path: Path) -> None:
+    """SQLite on a FIFO, a device or a directory fails with a bare "disk I/O
+    error" (or worse): say what is there instead."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise CatalogError(f"catalog {path}: not a regular file ({file_kind(mode)})")
 
 
 class SqliteCatalog(SqlCatalog):

@@ -100,11 +100,12 @@ impl LocalFile {
         Err(Error::io("stat", &self.path, e))
     }
 
+    /// A FIFO or a device here is refused at once, never read from.
     fn read_now(&self) -> Result<Option<Bytes>> {
-        match fs::read(&self.path) {
+        match crate::fsutil::read_regular(&self.path, "read") {
             Ok(bytes) => Ok(Some(Bytes::from(bytes))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io("read", &self.path, e)),
+            Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
@@ -214,10 +215,17 @@ impl Store for LocalFile {
     }
 
     /// A directory in the way is left to the sink so it fails only its own
-    /// destination.
+    /// destination.  Overwrite replaces a regular file only, never a
+    /// device, a FIFO, a socket or a symlink.
     fn check_not_existing(&self, overwrite: bool) -> Result<()> {
         match self.path.symlink_metadata() {
-            Ok(meta) if !meta.is_dir() && !overwrite => {
+            Ok(meta) if meta.is_dir() => Ok(()),
+            Ok(meta) if !meta.is_file() => Err(Error::io(
+                "replace",
+                &self.path,
+                crate::fsutil::not_regular(meta.file_type()),
+            )),
+            Ok(_) if !overwrite => {
                 let e = io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     "already exists and overwrite is off",

@@ -27,10 +27,12 @@ pub fn repair(
         let replica = loc.open_source()?;
         bad_chunks(replica.as_ref(), m, None)?
     };
-    let file = OpenOptions::new()
-        .write(true)
-        .open(replica_path)
-        .map_err(|e| Error::io("open replica for repair", replica_path, e))?;
+    let file = crate::fsutil::open_regular(
+        replica_path,
+        OpenOptions::new().write(true),
+        false,
+        "open replica for repair",
+    )?;
     let io = |op, e| Error::io(op, replica_path, e);
     file.set_len(m.layout.size)
         .map_err(|e| io("resize replica", e))?;

@@ -12,7 +12,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::fsutil::{fsync_dir, parent_dir, sibling};
+use crate::fsutil::{check_replaceable, fsync_dir, open_regular, parent_dir, sibling};
 use crate::hash::Digest;
 use crate::journal::{Durable, Journal};
 use crate::location::Location;
@@ -55,20 +55,16 @@ pub struct LocalSink {
 
 impl LocalSink {
     pub fn open(path: PathBuf, location: Location, opts: &SinkOptions) -> Result<LocalSink> {
-        if path.is_dir() {
-            let e = io::Error::new(io::ErrorKind::IsADirectory, "is a directory");
-            return Err(Error::io("create replica", &path, e));
-        }
+        // Only a regular file is ever replaced (a device, a FIFO or a
+        // directory at the name is refused before anything is written).
+        check_replaceable(&path, "create replica")?;
         let partial = partial_path_for(&path);
         let journal_path = journal_path_for(&path);
         // Never truncate before holding the lock: another job may own it.
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&partial)
-            .map_err(|e| Error::io("create partial replica", &partial, e))?;
+        // A symlink planted at the partial's name is not followed.
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        let file = open_regular(&partial, &options, true, "create partial replica")?;
         match crate::sys::try_lock_exclusive(&file) {
             Ok(true) => {}
             Ok(false) => {
@@ -223,6 +219,11 @@ impl Sink for LocalSink {
         let manifest_path = manifest_path_for(&self.path);
         manifest.save(&manifest_path)?;
         let renamed = if self.overwrite {
+            // Checked again: a device may have been put here since open.
+            if let Err(e) = check_replaceable(&self.path, "rename replica into place") {
+                let _ = fs::remove_file(&manifest_path);
+                return Err(e);
+            }
             fs::rename(&self.partial, &self.path)
         } else {
             crate::sys::rename_noreplace(&self.partial, &self.path)

@@ -1,5 +1,6 @@
-//! The local source: a regular file or block device read with pread, its
-//! holes found with SEEK_DATA/SEEK_HOLE so they are never read.
+//! The local source: a regular file read with pread, its holes found with
+//! SEEK_DATA/SEEK_HOLE so they are never read.  Anything else at the path
+//! (a FIFO, a device, a socket, a directory) is refused when it is opened.
 use std::fs::File;
 use std::io;
 use std::ops::Range;
@@ -10,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::location::Location;
 use crate::source::Source;
 
-/// A local regular file or block device.
+/// A local regular file.
 pub struct LocalSource {
     path: PathBuf,
     location: Location,
@@ -20,23 +21,8 @@ pub struct LocalSource {
 
 impl LocalSource {
     pub fn open(path: PathBuf, location: Location) -> Result<Self> {
-        let file = File::open(&path).map_err(|e| Error::io("open source", &path, e))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io("stat source", &path, e))?;
-        if meta.is_dir() {
-            let e = io::Error::new(io::ErrorKind::IsADirectory, "is a directory, not an image");
-            return Err(Error::io("open source", &path, e));
-        }
-        let size = if meta.is_file() {
-            meta.len()
-        } else {
-            // Block devices report 0 in st_size; their end is their size.
-            use std::io::Seek;
-            (&file)
-                .seek(io::SeekFrom::End(0))
-                .map_err(|e| Error::io("size source", &path, e))?
-        };
+        let file = crate::fsutil::open_read(&path, "open source")?;
+        let size = crate::fsutil::regular_size(&file, &path, "open source")?;
         Ok(LocalSource {
             path,
             location,
