@@ -9,6 +9,7 @@
 
 #[cfg(feature = "azure")]
 pub mod azure;
+pub mod base;
 pub mod buffers;
 pub mod chunk;
 pub mod error;
