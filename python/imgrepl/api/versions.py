@@ -40,11 +40,14 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        delta: bool = True,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
         a background process replicates and this returns at once.  The source
         is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
-        `cap_mbps` caps each copy job's source reads (MB/s)."""
+        `cap_mbps` caps each copy job's source reads (MB/s); `delta=False`
+        copies every region's first replica in full (no base, see
+        imgrepl.replication.delta)."""
         from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
@@ -64,7 +67,7 @@ class VersionApi(ClientBase):
             allow_replicated_location_deletion,
         )
         ref = await publishing.record(catalog, plan)
-        return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps, delta)
 
     async def _replicate(
         self,
@@ -74,6 +77,7 @@ class VersionApi(ClientBase):
         wait: bool,
         on_progress: ProgressCallback | None,
         cap_mbps: float | None,
+        delta: bool = True,
     ) -> ImageVersion:
         from imgrepl.replication import worker
         from imgrepl.replication.replicator import Replicator
@@ -81,10 +85,10 @@ class VersionApi(ClientBase):
         rules.positive("--cap-mbps", cap_mbps)
         if not wait:
             await self._run(
-                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps
+                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps, delta
             )
             return await self._version(catalog, ref)
-        replicator = Replicator(catalog, ref, on_progress, cap_mbps)
+        replicator = Replicator(catalog, ref, on_progress, cap_mbps, delta=delta)
         return await replicator.run(retry_failed=retry_failed)
 
     async def get_image_version(
@@ -127,6 +131,7 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        delta: bool = True,
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
         deleted, and failed ones retried.  `changes` takes Azure field names."""
@@ -146,7 +151,7 @@ class VersionApi(ClientBase):
             dict(changes or {}),
         )
         await publishing.apply_edit(catalog, ref, edit)
-        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps, delta)
 
     async def replicate(
         self,
@@ -158,12 +163,13 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        delta: bool = True,
     ) -> ImageVersion:
         """Resumes an interrupted replication (and retries failed replicas)."""
         catalog, ref = await self._ref(
             WRITE, "replicate the image version", gallery, definition, version
         )
-        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps, delta)
 
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None

@@ -20,7 +20,14 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
-from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
+from imgrepl.gallery.models import (
+    Gallery,
+    Grant,
+    ImageDefinition,
+    ImageVersion,
+    Region,
+    Transfer,
+)
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.status import StoredVersion
@@ -152,7 +159,10 @@ class Replicas(Protocol):
         details: str | None = None,
         digest: str | None = None,
         bytes_written: int | None = None,
-    ) -> None: ...
+        transfer: Transfer | None = None,
+    ) -> None:
+        """`transfer`: where a first replica's bytes came from (delta copies)."""
+        ...
 
     def record_progress(self, written: Mapping[int, int]) -> None:
         """Bytes written so far per Copying replica."""

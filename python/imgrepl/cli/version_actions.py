@@ -145,6 +145,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -167,6 +168,7 @@ async def update(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -181,6 +183,7 @@ async def replicate(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -294,4 +297,7 @@ async def cost(c: Client, a: argparse.Namespace) -> Any:
     if a.output == "json":
         return cost
     total = {"region": "(total)", "replicas": sum(r["replicas"] for r in cost["regions"])}
-    return [*cost["regions"], total | {k: cost[k] for k in ("storageBytes", "egressBytes")}]
+    return [
+        *cost["regions"],
+        total | {k: cost[k] for k in ("storageBytes", "egressBytes", "localBytes")},
+    ]

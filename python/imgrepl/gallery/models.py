@@ -250,6 +250,19 @@ class ImageVersion:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    """Where a region's first replica came from: data bytes that crossed into
+    the region from the source (egress) and data bytes taken inside it from
+    `base`, a replica of an earlier version (delta replication).  All-zero
+    chunks are neither: they are never shipped (holes, or zeros the store
+    side makes)."""
+
+    bytes_crossed: int
+    bytes_local: int
+    base: str | None = None
+
+
+@dataclass(frozen=True)
 class Replica:
     region: str
     zone: str
@@ -262,6 +275,16 @@ class Replica:
     digest: str | None
     egress: bool
     details: str | None = None
+    transfer: Transfer | None = None
+
+    @property
+    def egress_bytes(self) -> int:
+        """Bytes that crossed into the region for this replica: none for a
+        copy made inside the region; all of a first replica copied before
+        transfers were recorded."""
+        if not self.egress:
+            return 0
+        return self.size if self.transfer is None else self.transfer.bytes_crossed
 
     def to_azure(self) -> JSON:
         return {
@@ -276,6 +299,9 @@ class Replica:
             "bytesWritten": self.bytes_written,
             "digest": self.digest,
             "egress": self.egress,
+            "egressBytes": self.egress_bytes,
+            "localBytes": None if self.transfer is None else self.transfer.bytes_local,
+            "deltaBase": None if self.transfer is None else self.transfer.base,
             "details": self.details,
         }
 
