@@ -145,3 +145,22 @@ def test_cli_copy_with_a_base(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert "has no manifest beside it" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     assert not (store / "v3.raw").exists()
+
+
+def test_a_base_that_is_not_a_regular_file_is_never_opened(tmp_path: Path) -> None:
+    """A FIFO would block its open forever: it is refused unopened and the
+    copy is a full one."""
+    import os
+
+    v2, data = versions(tmp_path)
+    imgrepl.copy(tmp_path / "v1.raw", [tmp_path / "v1.copy"], chunk_size=C)
+    fifo = tmp_path / "fifo.raw"
+    os.mkfifo(fifo)
+    (tmp_path / ("fifo.raw" + MANIFEST)).write_bytes(
+        (tmp_path / ("v1.copy" + MANIFEST)).read_bytes()
+    )
+    report = imgrepl.copy(v2, [tmp_path / "out.raw"], chunk_size=C, base=fifo)
+    d = report.destinations[0]
+    assert d.ok and d.bytes_from_base == 0 and d.bytes_from_source == N * C
+    assert d.base_note is not None and "not a regular file" in d.base_note
+    assert (tmp_path / "out.raw").read_bytes() == data

@@ -86,6 +86,13 @@ impl Base {
     /// Opens the base replica; Err is the reason it cannot serve (the
     /// destination is then copied in full, not failed).
     pub fn open(location: Location, manifest: Manifest) -> std::result::Result<Base, String> {
+        // A replica is a regular file or an object: anything else (a FIFO
+        // would block the open, a device never ends) is refused unopened.
+        match crate::runtime::block_on(location.store().stat()) {
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(format!("base {location} not used: not found")),
+            Err(e) => return Err(format!("base {location} not used: {e}")),
+        }
         let source = location
             .open_source()
             .map_err(|e| format!("base {location} not used: {e}"))?;
@@ -201,7 +208,13 @@ mod tests {
         let why = Base::open(loc.clone(), m.clone()).err().unwrap();
         assert!(why.contains("not used") && why.contains("old.raw"), "{why}");
         std::fs::write(&path, [1u8; 1024]).unwrap();
-        let why = Base::open(loc, m).err().unwrap();
+        let why = Base::open(loc, m.clone()).err().unwrap();
         assert!(why.contains("size 1024 is not its manifest's 512"), "{why}");
+        let dir = Location::parse(path.parent().unwrap().to_str().unwrap()).unwrap();
+        let why = Base::open(dir, m).err().unwrap();
+        assert!(
+            why.contains("not used") && why.contains("directory"),
+            "{why}"
+        );
     }
 }
