@@ -145,7 +145,7 @@ impl CopyJob {
         thread.join().unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
-                .map(|s| s.to_string())
+                .map(std::string::ToString::to_string)
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             let e = std::io::Error::other(format!("engine thread panicked: {what}"));
@@ -171,6 +171,7 @@ impl Drop for FinishGuard {
 }
 
 /// The destinations of a job and their bases (empty, or one per destination).
+#[derive(Clone, Copy)]
 struct Targets<'a> {
     destinations: &'a [String],
     bases: &'a [Option<BaseSpec>],

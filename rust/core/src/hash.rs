@@ -26,7 +26,11 @@ pub fn zero_digest(len: u64) -> Digest {
 
 /// Lower-case hex, for reports.
 pub fn to_hex(d: &Digest) -> String {
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    d.iter().fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}"); // writing to a String cannot fail
+        s
+    })
 }
 
 #[cfg(test)]

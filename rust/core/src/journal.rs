@@ -123,8 +123,7 @@ impl Journal {
             file,
             key,
         };
-        use std::io::Seek;
-        journal.file.seek(std::io::SeekFrom::End(0)).ok()?;
+        std::io::Seek::seek(&mut journal.file, std::io::SeekFrom::End(0)).ok()?;
         Some((journal, durable))
     }
 

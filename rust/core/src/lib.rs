@@ -7,6 +7,11 @@
 //! the last two sharing the object-store code in `remote`.
 #![deny(unsafe_code)]
 
+// Offsets and sizes are u64 and are cast to usize for buffers (the clippy
+// table in Cargo.toml allows those casts on this promise).
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("imgrepl-core needs a 64-bit target: it casts u64 offsets to usize");
+
 #[cfg(feature = "azure")]
 pub mod azure;
 pub mod base;

@@ -78,6 +78,7 @@ impl Location {
     /// A stable identity for the address: resolves symlinks in the parent
     /// directory so `dir/../dir/x` and `link/x` compare equal, and drops
     /// credentials.
+    #[must_use]
     pub fn identity(&self) -> Location {
         self.0.identity()
     }
@@ -106,7 +107,7 @@ impl Eq for Location {}
 
 impl Hash for Location {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.key().hash(state)
+        self.0.key().hash(state);
     }
 }
 

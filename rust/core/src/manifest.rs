@@ -213,12 +213,11 @@ impl Manifest {
         let url = path.to_str().filter(|t| {
             crate::location::scheme(t).is_some_and(|s| registry::for_scheme(s).is_some())
         });
-        match url {
-            Some(text) => Manifest::load_from(&Location::parse(text)?),
-            None => {
-                let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
-                Manifest::decode(&bytes, path)
-            }
+        if let Some(text) = url {
+            Manifest::load_from(&Location::parse(text)?)
+        } else {
+            let bytes = std::fs::read(path).map_err(|e| Error::io("read manifest", path, e))?;
+            Manifest::decode(&bytes, path)
         }
     }
 

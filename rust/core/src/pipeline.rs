@@ -161,7 +161,10 @@ impl Shared {
 
     /// A source error fails the whole job; the first one is kept.
     pub fn fail_source(&self, err: Error) {
-        let mut slot = self.error.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         slot.get_or_insert(err);
         self.source_failed.store(true, Relaxed);
     }
@@ -176,7 +179,10 @@ impl Shared {
     }
 
     pub fn record(&self, index: u64, digest: Digest, zero: bool) {
-        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self
+            .table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         t.0[index as usize] = digest;
         t.1[index as usize] = zero;
     }
@@ -240,14 +246,18 @@ pub fn run(plan: Plan) -> Result<CopyReport> {
     if let Some(err) = shared
         .error
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
     {
         return Err(err);
     }
     let manifest = (shared.live.load(Relaxed) > 0).then(|| {
-        let (digests, zero) =
-            std::mem::take(&mut *shared.table.lock().unwrap_or_else(|p| p.into_inner()));
+        let (digests, zero) = std::mem::take(
+            &mut *shared
+                .table
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
         Manifest::new(layout, opts.hash, digests, zero)
     });
     if let Some(m) = &manifest {
@@ -297,7 +307,7 @@ fn run_threads(
         for group in groups {
             let (tx, rx) = bounded::<Arc<Chunk>>(buffers);
             senders.push(tx);
-            handles.push(s.spawn(move || crate::writer::run(shared, group, rx)));
+            handles.push(s.spawn(move || crate::writer::run(shared, group, &rx)));
         }
         let reader_handles: Vec<_> = (0..readers)
             .map(|_| {

@@ -49,7 +49,7 @@ impl Pool {
                         home: self.home.clone(),
                     })
                 }
-                Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
         }

@@ -57,7 +57,10 @@ impl Progress {
 
     /// Wakes pollers; call after bumping counters.
     pub fn notify(&self) {
-        *self.changes.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        *self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
         self.changed.notify_all();
     }
 
@@ -71,12 +74,18 @@ impl Progress {
     }
 
     fn change_count(&self) -> u64 {
-        *self.changes.lock().unwrap_or_else(|p| p.into_inner())
+        *self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Blocks until the change count differs from `seen` or `deadline`.
     fn wait_change(&self, seen: u64, deadline: Instant) -> u64 {
-        let mut count = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut count = self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while *count == seen {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
@@ -84,7 +93,7 @@ impl Progress {
             count = self
                 .changed
                 .wait_timeout(count, left)
-                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
         *count

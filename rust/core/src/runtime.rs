@@ -20,7 +20,9 @@ static RUNTIME: Mutex<Option<Shared>> = Mutex::new(None);
 /// and the dead one is leaked because dropping it would try to join threads
 /// that do not exist in this process.
 pub fn runtime() -> Arc<Runtime> {
-    let mut guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = RUNTIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let pid = std::process::id();
     if let Some(shared) = guard.as_ref() {
         if shared.pid == pid {

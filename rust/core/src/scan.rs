@@ -53,7 +53,7 @@ pub fn scan(
                             failed.store(true, Relaxed);
                             error
                                 .lock()
-                                .unwrap_or_else(|p| p.into_inner())
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
                                 .get_or_insert(e);
                         }
                     }
@@ -61,7 +61,10 @@ pub fn scan(
             });
         }
     });
-    match error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    match error
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
         Some(e) => Err(e),
         None => Ok(()),
     }
@@ -97,10 +100,14 @@ pub fn compute_manifest(
     let table = Mutex::new((vec![[0u8; 16]; n], vec![false; n]));
     scan(src, layout, threads, |i, d| {
         let (d, zero) = d.expect("a source covers its own size");
-        let mut t = table.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         t.0[i as usize] = d;
         t.1[i as usize] = zero;
     })?;
-    let (digests, zero) = table.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (digests, zero) = table
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Ok(Manifest::new(layout, true, digests, zero))
 }

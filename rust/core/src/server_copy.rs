@@ -34,7 +34,7 @@ pub enum ServerSide {
 /// Runs `plan` as server-side copies if it qualifies.
 pub fn copy(plan: Plan) -> ServerSide {
     match eligible(&plan) {
-        Some(manifest) => ServerSide::Done(run(plan, manifest)),
+        Some(manifest) => ServerSide::Done(run(plan, &manifest)),
         None => ServerSide::Stream(plan),
     }
 }
@@ -55,7 +55,7 @@ fn eligible(plan: &Plan) -> Option<Manifest> {
     (manifest.hashed && manifest.layout == plan.layout).then_some(manifest)
 }
 
-fn run(mut plan: Plan, manifest: Manifest) -> Result<CopyReport> {
+fn run(mut plan: Plan, manifest: &Manifest) -> Result<CopyReport> {
     let started = Instant::now();
     let encoded = Bytes::from(manifest.encode());
     let targets: Vec<(usize, Location)> = plan

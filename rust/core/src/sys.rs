@@ -29,7 +29,7 @@ fn lseek(file: &File, offset: u64, whence: libc::c_int) -> io::Result<Option<u64
     // SAFETY: fd is valid for the life of `file`; lseek touches no memory.
     let r = unsafe { libc::lseek(file.as_raw_fd(), off, whence) };
     if r >= 0 {
-        return Ok(Some(r as u64));
+        return Ok(Some(r.unsigned_abs())); // r >= 0
     }
     let err = io::Error::last_os_error();
     // ENXIO: no data (or hole) at or after `offset`.
@@ -154,7 +154,7 @@ pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     }
     let err = io::Error::last_os_error();
     match err.raw_os_error() {
-        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+        Some(libc::EINVAL | libc::ENOSYS) => {
             if to.symlink_metadata().is_ok() {
                 return Err(io::Error::from(io::ErrorKind::AlreadyExists));
             }

@@ -41,10 +41,16 @@ impl Throttle {
     pub fn take(&self, n: u64, stop: impl Fn() -> bool) {
         let Some(rate) = self.rate() else { return };
         let due = {
-            let mut due = self.due.lock().unwrap_or_else(|p| p.into_inner());
+            let mut due = self
+                .due
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = Instant::now();
             let from = (*due).max(now.checked_sub(SLACK).unwrap_or(now));
-            *due = from + Duration::from_secs_f64(n as f64 / rate as f64);
+            // byte counts stay far below 2^53, where f64 stops being exact
+            #[allow(clippy::cast_precision_loss)]
+            let wait = n as f64 / rate as f64;
+            *due = from + Duration::from_secs_f64(wait);
             *due
         };
         while let Some(left) = due.checked_duration_since(Instant::now()) {

@@ -1,6 +1,6 @@
 //! Re-reads a replica and checks it chunk by chunk against a manifest,
 //! reporting the exact byte ranges that differ.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -73,7 +73,7 @@ pub fn verify(path: &str, manifest: ManifestArg, threads: Option<usize>) -> Resu
     let bad = bad_chunks(replica.as_ref(), &m, threads)?;
     Ok(report(
         &loc,
-        manifest_path,
+        &manifest_path,
         &m,
         replica.size(),
         &bad,
@@ -83,7 +83,7 @@ pub fn verify(path: &str, manifest: ManifestArg, threads: Option<usize>) -> Resu
 
 pub(crate) fn report(
     loc: &Location,
-    manifest_path: PathBuf,
+    manifest_path: &Path,
     m: &Manifest,
     size: u64,
     bad: &[u64],
@@ -108,10 +108,14 @@ pub fn bad_chunks(replica: &dyn Source, m: &Manifest, threads: Option<usize>) ->
     let bad = Mutex::new(Vec::new());
     scan(replica, m.layout, threads, |i, d| {
         if d.map(|(d, _)| d) != Some(m.digests[i as usize]) {
-            bad.lock().unwrap_or_else(|p| p.into_inner()).push(i);
+            bad.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(i);
         }
     })?;
-    let mut bad = bad.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut bad = bad
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     bad.sort_unstable();
     Ok(bad)
 }

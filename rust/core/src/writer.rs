@@ -11,14 +11,14 @@ use crate::error::Result;
 use crate::pipeline::{Chunk, Dest, Shared};
 use crate::sink::ChunkRef;
 
-pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<Dest> {
+pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
     // Base chunks are read into this, allocated on first use.
     let mut base_buf = Vec::new();
-    for chunk in rx.iter() {
+    for chunk in rx {
         if sh.stopped() {
             return group;
         }
-        for dest in group.iter_mut() {
+        for dest in &mut group {
             if dest.sink.is_none() {
                 continue;
             }
@@ -33,7 +33,7 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<D
         sh.progress.notify();
     }
     if !sh.stopped() {
-        for dest in group.iter_mut() {
+        for dest in &mut group {
             let Some(sink) = dest.sink.as_mut() else {
                 continue;
             };
@@ -46,6 +46,7 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: Receiver<Arc<Chunk>>) -> Vec<D
     group
 }
 
+#[derive(Clone, Copy)]
 enum Outcome {
     Written,
     Zero,

@@ -1,6 +1,8 @@
 //! imgrepl._core: a thin binding over imgrepl-core.  Every function converts
 //! its arguments to owned Rust values, then releases the GIL for the work.
 #![deny(unsafe_code)]
+// #[pyfunction] arguments arrive as owned values extracted from Python.
+#![allow(clippy::needless_pass_by_value)]
 
 mod copy;
 mod errors;

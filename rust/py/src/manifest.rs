@@ -46,7 +46,7 @@ impl PyManifest {
 
     /// Hashes the file at `path` (GIL released, several threads).
     #[staticmethod]
-    #[pyo3(signature = (path, chunk_size = 4194304, threads = None))]
+    #[pyo3(signature = (path, chunk_size = 4_194_304, threads = None))]
     fn compute(
         py: Python<'_>,
         path: PathBuf,
@@ -59,7 +59,7 @@ impl PyManifest {
 
     /// `compute` as an awaitable.
     #[staticmethod]
-    #[pyo3(signature = (path, chunk_size = 4194304, threads = None))]
+    #[pyo3(signature = (path, chunk_size = 4_194_304, threads = None))]
     fn compute_async(
         py: Python<'_>,
         path: PathBuf,

@@ -44,17 +44,26 @@ struct Shared {
 
 impl Shared {
     fn complete(&self, result: Outcome) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = State::Done(result);
+        *self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = State::Done(result);
         self.notifier.signal();
     }
 
     fn is_done(&self) -> bool {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         !matches!(*state, State::Running)
     }
 
     fn take(&self) -> Option<Outcome> {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match std::mem::replace(&mut *state, State::Taken) {
             State::Done(o) => Some(o),
             State::Running => {
@@ -117,7 +126,11 @@ impl PyTask {
     /// Stops an object-store call; a call on an engine thread (verify,
     /// repair, inspect) cannot be interrupted and runs to its end unseen.
     fn cancel(&self) {
-        let abort = self.abort.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let abort = self
+            .abort
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         if let Some(abort) = abort {
             abort();
         }

@@ -104,12 +104,11 @@ fn emulator_endpoint(opts: &StoreOptions) -> Vec<(String, String)> {
     let endpoint = out.iter().position(|(k, _)| k.ends_with("endpoint"));
     if let (true, Some(i)) = (emulator, endpoint) {
         out.retain(|(k, _)| !k.ends_with("use_emulator"));
-        let account = match out.iter().find(|(k, _)| k.ends_with("account_name")) {
-            Some((_, a)) => a.clone(),
-            None => {
-                out.push(("account_name".into(), EMULATOR_ACCOUNT.into()));
-                EMULATOR_ACCOUNT.into()
-            }
+        let account = if let Some((_, a)) = out.iter().find(|(k, _)| k.ends_with("account_name")) {
+            a.clone()
+        } else {
+            out.push(("account_name".into(), EMULATOR_ACCOUNT.into()));
+            EMULATOR_ACCOUNT.into()
         };
         if !out
             .iter()

@@ -239,7 +239,7 @@ impl Store for LocalFile {
         m: &Manifest,
         manifest_path: PathBuf,
     ) -> Result<RepairReport> {
-        repair::repair(at, &self.path, good, m, manifest_path)
+        repair::repair(at, &self.path, good, m, &manifest_path)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -85,8 +85,7 @@ pub fn resolved(p: &Path) -> PathBuf {
     let resolved = match (p.parent(), p.file_name()) {
         (Some(parent), Some(name)) => parent
             .canonicalize()
-            .map(|d| d.join(name))
-            .unwrap_or_else(|_| p.to_path_buf()),
+            .map_or_else(|_| p.to_path_buf(), |d| d.join(name)),
         _ => p.to_path_buf(),
     };
     resolved.canonicalize().unwrap_or(resolved)

@@ -3,7 +3,7 @@
 //! file is fsynced and verified again.
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use crate::chunk::is_zero;
@@ -21,7 +21,7 @@ pub fn repair(
     replica_path: &Path,
     good_src: &dyn Source,
     m: &Manifest,
-    manifest_path: PathBuf,
+    manifest_path: &Path,
 ) -> Result<RepairReport> {
     let bad = {
         let replica = loc.open_source()?;

@@ -33,6 +33,7 @@ pub fn journal_path_for(replica: &Path) -> PathBuf {
     sibling(replica, ".", ".imgrepl-journal")
 }
 
+#[allow(clippy::struct_excessive_bools)] // independent options and states
 pub struct LocalSink {
     location: Location,
     path: PathBuf,
@@ -95,11 +96,7 @@ impl LocalSink {
         // From here on, Drop cleans up the partial if anything fails.
         let journaling = opts.resume.filter(|_| opts.fsync);
         if let Some(key) = journaling {
-            let same_size = sink
-                .file
-                .metadata()
-                .map(|m| m.len() == size)
-                .unwrap_or(false);
+            let same_size = sink.file.metadata().is_ok_and(|m| m.len() == size);
             let resumed = same_size
                 .then(|| Journal::resume(&journal_path, key, opts.layout.count()))
                 .flatten();

@@ -21,7 +21,7 @@ use crate::error::Result;
 pub struct Bucket {
     client: Arc<dyn ObjectStore>,
     service: Service,
-    bucket: String,
+    name: String,
     tuning: Tuning,
     secrets: Arc<[String]>,
 }
@@ -47,7 +47,9 @@ impl Bucket {
     /// options fail here, before any request); reused for equal arguments.
     pub fn connect(url: &StoreUrl, opts: &StoreOptions) -> Result<Arc<Bucket>> {
         let key = cache_key(url, opts);
-        let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = CLIENTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(store) = cache.as_ref().and_then(|c| c.get(&key)) {
             return Ok(Arc::clone(store));
         }
@@ -58,7 +60,7 @@ impl Bucket {
         let store = Arc::new(Bucket {
             client,
             service: url.service(),
-            bucket: url.bucket().to_string(),
+            name: url.bucket().to_string(),
             tuning,
             secrets: opts.secrets().into(),
         });
@@ -80,8 +82,10 @@ impl Bucket {
     #[cfg(test)]
     pub(crate) fn install_in_memory(url: &StoreUrl, opts: &StoreOptions) -> Arc<Bucket> {
         let mut bucket = Bucket::in_memory(url.service(), opts);
-        Arc::get_mut(&mut bucket).expect("new").bucket = url.bucket().to_string();
-        let mut cache = CLIENTS.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::get_mut(&mut bucket).expect("new").name = url.bucket().to_string();
+        let mut cache = CLIENTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache
             .get_or_insert_with(HashMap::new)
             .insert(cache_key(url, opts), Arc::clone(&bucket));
@@ -98,7 +102,7 @@ impl Bucket {
         Arc::new(Bucket {
             client: Arc::new(super::test_store::WireStore::new(delay)),
             service,
-            bucket: "bkt".into(),
+            name: "bkt".into(),
             tuning: Tuning::from_options(opts).expect("test options are valid"),
             secrets: opts.secrets().into(),
         })
@@ -197,7 +201,7 @@ impl Bucket {
         let prefix_key = (!key.as_ref().is_empty()).then_some(key);
         let metas = (self.client.list(prefix_key).try_collect::<Vec<_>>().await)
             .map_err(|e| self.error("list", prefix, &e))?;
-        let root = StoreUrl::parse(&format!("{}://{}", self.service.scheme(), self.bucket))?;
+        let root = StoreUrl::parse(&format!("{}://{}", self.service.scheme(), self.name))?;
         metas
             .into_iter()
             .map(|m| Ok((root.join(m.location.as_ref())?, m.size)))
@@ -207,7 +211,7 @@ impl Bucket {
     fn key<'u>(&self, url: &'u StoreUrl) -> &'u object_store::path::Path {
         debug_assert_eq!(
             (url.service(), url.bucket()),
-            (self.service, self.bucket.as_str())
+            (self.service, self.name.as_str())
         );
         url.key()
     }

@@ -36,7 +36,10 @@ impl Budget {
     /// `bytes` now, if free; a part larger than the whole budget may go
     /// when nothing else is in flight.
     pub fn try_take(&self, bytes: u64) -> Option<Permit<'_>> {
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let want = bytes.min(self.total);
         (*free >= want).then(|| {
             *free -= want;
@@ -50,9 +53,15 @@ impl Budget {
     /// `bytes`, waiting for parts in flight elsewhere to finish.
     pub fn take(&self, bytes: u64) -> Permit<'_> {
         let want = bytes.min(self.total);
-        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         while *free < want {
-            free = self.returned.wait(free).unwrap_or_else(|e| e.into_inner());
+            free = self
+                .returned
+                .wait(free)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
         *free -= want;
         Permit {
@@ -64,7 +73,11 @@ impl Budget {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        *self.budget.free.lock().unwrap_or_else(|e| e.into_inner()) += self.bytes;
+        *self
+            .budget
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) += self.bytes;
         self.budget.returned.notify_all();
     }
 }

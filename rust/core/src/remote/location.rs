@@ -49,6 +49,7 @@ impl RemoteLocation {
 
     /// What names the object: its URL and the service it is on (endpoint,
     /// account), not the credentials used to reach it.
+    #[must_use]
     pub fn identity(&self) -> RemoteLocation {
         let naming =
             |k: &str| k.contains("endpoint") || k.contains("account_name") || k == "account";

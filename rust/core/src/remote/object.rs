@@ -117,7 +117,7 @@ impl Store for RemoteLocation {
         m: &Manifest,
         manifest_path: PathBuf,
     ) -> Result<RepairReport> {
-        super::repair::repair_object(self, at, good, m, manifest_path)
+        super::repair::repair_object(self, at, good, m, &manifest_path)
     }
 
     /// Same service, bucket and options, and a size the service copies

@@ -144,6 +144,7 @@ impl StoreOptions {
     }
 
     /// Fills in `key` from the environment if it is not set already.
+    #[must_use]
     pub fn with_env_default(mut self, key: &str, env: &str) -> StoreOptions {
         if !self.entries.contains_key(key) {
             if let Ok(v) = std::env::var(env) {

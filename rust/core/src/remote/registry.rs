@@ -20,7 +20,9 @@ static REGISTRY: RwLock<Option<StoreConfig>> = RwLock::new(None);
 pub fn register(prefix: &str, options: StoreOptions) -> Result<()> {
     let url = StoreUrl::parse(prefix)?;
     Bucket::connect(&url, &options)?;
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut reg = REGISTRY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     reg.get_or_insert_with(StoreConfig::new)
         .insert(prefix, options)
 }
@@ -28,19 +30,25 @@ pub fn register(prefix: &str, options: StoreOptions) -> Result<()> {
 /// Forgets the options registered for exactly `prefix`; true if there were.
 pub fn unregister(prefix: &str) -> Result<bool> {
     let url = StoreUrl::parse(prefix)?;
-    let mut reg = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    let mut reg = REGISTRY
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Ok(reg.as_mut().is_some_and(|c| c.remove(&url)))
 }
 
 /// The registered prefixes (never their options).
 pub fn prefixes() -> Vec<String> {
-    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let reg = REGISTRY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     reg.as_ref().map(StoreConfig::prefixes).unwrap_or_default()
 }
 
 /// The options for `url`: the longest registered prefix's, else none.
 pub fn options_for(url: &StoreUrl) -> StoreOptions {
-    let reg = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    let reg = REGISTRY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     reg.as_ref().map(|c| c.options_for(url)).unwrap_or_default()
 }
 

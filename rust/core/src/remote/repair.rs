@@ -3,7 +3,7 @@
 //! completion: good chunks are read back from the replica itself (no
 //! egress from the good copy's region), damaged ones from the good copy.
 //! The manifest beside it is the truth and stays as it is.
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Instant;
 
 use super::location::RemoteLocation;
@@ -25,7 +25,7 @@ pub fn repair_object(
     location: &Location,
     good: &dyn Source,
     m: &Manifest,
-    manifest_path: PathBuf,
+    manifest_path: &Path,
 ) -> Result<RepairReport> {
     let bad = {
         let replica = RemoteSource::open(remote, location.clone())?;

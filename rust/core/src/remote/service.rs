@@ -20,7 +20,7 @@ use crate::store::{registry, Backend};
 pub trait ObjectService: Send + Sync + 'static {
     /// The name used in error messages and reports: "s3", "azure".
     fn name(&self) -> &'static str;
-    /// URL schemes, the first being how URLs are printed: ["az", "azure"].
+    /// URL schemes, the first being how URLs are printed: `["az", "azure"]`.
     fn schemes(&self) -> &'static [&'static str];
     /// How the supported-schemes message shows it: "s3://".
     fn shown(&self) -> &'static str;
@@ -95,7 +95,7 @@ impl Eq for Service {}
 
 impl Hash for Service {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name().hash(state)
+        self.name().hash(state);
     }
 }
 

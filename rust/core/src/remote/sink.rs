@@ -229,7 +229,9 @@ pub(crate) fn already_exists(url: &StoreUrl) -> Error {
 /// only grows, to the largest chunk asked for).
 fn zeros(len: usize) -> Bytes {
     static ZEROS: Mutex<Bytes> = Mutex::new(Bytes::new());
-    let mut zeros = ZEROS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut zeros = ZEROS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if zeros.len() < len {
         *zeros = Bytes::from(vec![0u8; len]);
     }

@@ -63,7 +63,10 @@ impl RemoteSource {
     /// The task for `start..start+len`: prefetched if it was, else new; and
     /// requests for the ranges after it, up to the concurrency limit.
     fn task_for(&self, start: u64, len: u64) -> RangeTask {
-        let mut ahead = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ahead = self
+            .ahead
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let depth = self.store.tuning().concurrency as u64;
         // Ranges well behind the readers (several threads read slightly out
         // of order) will never be asked for: drop them.

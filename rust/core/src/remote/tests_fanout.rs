@@ -82,7 +82,7 @@ fn plan(image: &Image, store: &Arc<Bucket>, cancel: CancelHandle) -> Plan {
                 manifest_path: String::new(),
                 base: None,
                 base_given: None,
-                base_use: Default::default(),
+                base_use: crate::base::BaseUse::default(),
             }
         })
         .collect();

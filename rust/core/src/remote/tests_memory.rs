@@ -26,7 +26,7 @@ const CHUNK: u64 = 1 << 20;
 
 fn data(len: usize) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len as u64)
-        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
         .collect();
     v[(2 * CHUNK) as usize..(3 * CHUNK) as usize].fill(0); // one zero chunk
     v
@@ -250,7 +250,7 @@ fn replicas_keep_one_shared_copy_of_each_chunk_whatever_their_number() {
         .iter()
         .map(|&i| pooled(&pool, &bytes, layout, i))
         .collect();
-    for s in sinks.iter_mut() {
+    for s in &mut sinks {
         for (&i, b) in early.iter().zip(&shared) {
             write_shared(s, &bytes, layout, i, b);
         }
@@ -278,9 +278,9 @@ fn replicas_keep_one_shared_copy_of_each_chunk_whatever_their_number() {
 
     for i in (0..layout.count()).filter(|i| !early.contains(i)) {
         let b = pooled(&pool, &bytes, layout, i);
-        sinks
-            .iter_mut()
-            .for_each(|s| write_shared(s, &bytes, layout, i, &b));
+        for s in &mut sinks {
+            write_shared(s, &bytes, layout, i, &b);
+        }
     }
     let m = manifest(&bytes, layout);
     for (s, store) in sinks.into_iter().zip(&stores) {

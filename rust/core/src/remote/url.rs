@@ -81,7 +81,7 @@ impl StoreUrl {
     /// The URL of `name` below this one; `name` may contain `/`.
     pub fn join(&self, name: &str) -> Result<StoreUrl> {
         let tail = parse_key(name).map_err(|why| bad(&format!("{self}/{name}"), &why))?;
-        let key = ObjectPath::from_iter(self.key.parts().chain(tail.parts()));
+        let key: ObjectPath = self.key.parts().chain(tail.parts()).collect();
         Ok(StoreUrl {
             key,
             ..self.clone()

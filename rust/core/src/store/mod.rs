@@ -36,6 +36,7 @@ pub use crate::manifest::MANIFEST_SUFFIX;
 
 /// Optional abilities of a backend, asked for by the engine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[allow(clippy::struct_excessive_bools)] // independent flags, one per ability
 pub struct Capabilities {
     /// `copy_from` copies a committed replica inside the service, without
     /// streaming it through this machine (when `can_copy_from` agrees).

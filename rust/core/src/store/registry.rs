@@ -41,6 +41,6 @@ pub fn known_elsewhere(scheme: &str) -> bool {
 /// "plain paths, file:///, s3://, az://" for messages.
 pub fn supported() -> String {
     let mut out = vec!["plain paths"];
-    out.extend(backends().map(|b| b.shown()));
+    out.extend(backends().map(super::Backend::shown));
     out.join(", ")
 }

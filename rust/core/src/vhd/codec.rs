@@ -35,7 +35,7 @@ pub fn checksum(buf: &[u8], field_at: usize) -> u32 {
 /// RFC 4122 text of a 16-byte id, bytes in stored order (as qemu writes
 /// them and libvhdi reads them back).
 pub fn uuid_string(id: &[u8; 16]) -> String {
-    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hash::to_hex(id);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -49,7 +49,7 @@ pub fn uuid_string(id: &[u8; 16]) -> String {
 /// A four-character code (creator application, host OS) as text: trailing
 /// NULs and spaces trimmed ("vpc " -> "vpc", "tap\0" -> "tap"), anything
 /// not printable ASCII escaped as \xNN so a display never lies.
-pub fn code_string(code: &[u8; 4]) -> String {
+pub fn code_string(code: [u8; 4]) -> String {
     let end = code
         .iter()
         .rposition(|&b| b != 0 && b != b' ')

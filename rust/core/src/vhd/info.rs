@@ -46,9 +46,9 @@ impl Vhd {
         };
         VhdInfo {
             disk_type: f.disk_type,
-            creator_app: code_string(&f.creator_app),
+            creator_app: code_string(f.creator_app),
             creator_version: f.creator_version,
-            creator_host_os: code_string(&f.creator_host_os),
+            creator_host_os: code_string(f.creator_host_os),
             geometry: f.geometry,
             unique_id: uuid_string(&f.unique_id),
             timestamp: VHD_EPOCH_UNIX + u64::from(f.timestamp),

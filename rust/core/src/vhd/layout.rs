@@ -198,7 +198,7 @@ fn note_oddities(vhd: &mut Vhd, head: Option<&[u8; 512]>) {
         match head {
             None => notes.push("no footer copy at offset 0 (the spec requires one)".to_string()),
             Some(h) if Footer::parse(h).ok().as_ref() != Some(footer) => {
-                notes.push("the footer copy at offset 0 differs from the footer".to_string())
+                notes.push("the footer copy at offset 0 differs from the footer".to_string());
             }
             Some(_) => {}
         }
@@ -208,7 +208,7 @@ fn note_oddities(vhd: &mut Vhd, head: Option<&[u8; 512]>) {
             "virtual size {} follows geometry {} (creator {:?}), not current_size {}",
             vhd.virtual_size,
             footer.geometry,
-            super::codec::code_string(&footer.creator_app),
+            super::codec::code_string(footer.creator_app),
             footer.current_size
         ));
     }

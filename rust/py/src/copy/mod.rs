@@ -22,7 +22,7 @@ use crate::errors::PyEngineError;
 use crate::runtime::Notifier;
 
 // Python signatures show literal defaults only; keep them equal to the engine's.
-const _: () = assert!(imgrepl_core::chunk::DEFAULT_CHUNK_SIZE == 4194304);
+const _: () = assert!(imgrepl_core::chunk::DEFAULT_CHUNK_SIZE == 4_194_304);
 
 /// A path argument as the engine's address string.
 pub fn path_arg(p: PathBuf) -> PyResult<String> {
@@ -69,7 +69,7 @@ impl Drop for PyCopyJob {
 #[pymethods]
 impl PyCopyJob {
     #[new]
-    #[pyo3(signature = (source, destinations, *, chunk_size = 4194304,
+    #[pyo3(signature = (source, destinations, *, chunk_size = 4_194_304,
         threads = None, hash = true, fsync = true, overwrite = false, bwlimit = None,
         bases = None))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword API

@@ -34,7 +34,9 @@ pub(super) struct JobShared {
 
 impl JobShared {
     pub(super) fn lock(&self) -> MutexGuard<'_, Published> {
-        self.published.lock().unwrap_or_else(|p| p.into_inner())
+        self.published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Publishes a change, then wakes sync waiters and the event loop.
@@ -63,14 +65,20 @@ impl JobShared {
             if let Poll::Ready(next) = Self::poll_next(&mut p) {
                 return next;
             }
-            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
+            p = self
+                .changed
+                .wait(p)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 
     pub(super) fn wait_done(&self) {
         let mut p = self.lock();
         while !p.done {
-            p = self.changed.wait(p).unwrap_or_else(|e| e.into_inner());
+            p = self
+                .changed
+                .wait(p)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 }

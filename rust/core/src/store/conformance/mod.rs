@@ -97,7 +97,7 @@ fn in_memory(service: crate::remote::Service) -> Subject {
 /// `len` bytes of noise with chunk 2 all zeros.
 fn image(len: usize) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len as u64)
-        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8)
         .collect();
     let zero = (2 * CHUNK) as usize..((3 * CHUNK) as usize).min(len);
     if zero.start < len {

@@ -32,7 +32,7 @@ fn mutate(d: &Dyn, rng: &mut Rng) -> Vec<u8> {
     };
     let n = m.bytes.len();
     let metadata = [0..2048, n - 512..n];
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         let region = metadata[rng.below(2)].clone();
         let at = region.start + rng.below(region.len());
         m.bytes[at] = match rng.below(3) {

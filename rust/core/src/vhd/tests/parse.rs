@@ -59,9 +59,9 @@ fn qemu_footer_fields() {
     assert_eq!(f.virtual_size(), (10 << 20, SizeSource::CurrentSize));
 }
 
-fn with_creator(app: &[u8; 4], geometry: (u16, u8, u8), current: u64) -> Footer {
+fn with_creator(app: [u8; 4], geometry: (u16, u8, u8), current: u64) -> Footer {
     let mut f = footer(3, current, 512);
-    f[28..32].copy_from_slice(app);
+    f[28..32].copy_from_slice(&app);
     f[56..58].copy_from_slice(&geometry.0.to_be_bytes());
     f[58] = geometry.1;
     f[59] = geometry.2;
@@ -73,13 +73,15 @@ fn with_creator(app: &[u8; 4], geometry: (u16, u8, u8), current: u64) -> Footer 
 fn virtual_size_follows_geometry_only_for_vpc_and_old_qemu() {
     let chs = (302, 4, 17); // what qemu-img picks for 10 MiB: 20536 sectors
     let current = 10 << 20;
-    for app in [b"vpc ", b"qemu"] {
+    for app in [*b"vpc ", *b"qemu"] {
         let f = with_creator(app, chs, current);
         assert_eq!(f.virtual_size(), (20536 * 512, SizeSource::Geometry));
         let max = with_creator(app, (65535, 16, 255), current);
         assert_eq!(max.virtual_size(), (current, SizeSource::CurrentSize));
     }
-    for app in [b"win ", b"qem2", b"wa\0\0", b"d2v ", b"tap\0", b"CTXS"] {
+    for app in [
+        *b"win ", *b"qem2", *b"wa\0\0", *b"d2v ", *b"tap\0", *b"CTXS",
+    ] {
         let f = with_creator(app, chs, current);
         assert_eq!(
             f.virtual_size(),
@@ -91,8 +93,8 @@ fn virtual_size_follows_geometry_only_for_vpc_and_old_qemu() {
 
 #[test]
 fn footer_field_errors_name_the_field() {
-    let good = footer(2, 4096, u64::MAX);
     type Edit = fn(&mut [u8; 512]);
+    let good = footer(2, 4096, u64::MAX);
     let cases: [(Edit, &str); 8] = [
         (|f| f[0] = b'C', "footer.cookie"),
         (|f| f[200] ^= 1, "footer.checksum"),
@@ -165,7 +167,7 @@ fn parent_name_and_locators() {
     let mut h = header(2 << 20);
     let name: Vec<u8> = "C:\\vm\\base é.vhd"
         .encode_utf16()
-        .flat_map(|u| u.to_be_bytes())
+        .flat_map(u16::to_be_bytes)
         .collect();
     h[64..64 + name.len()].copy_from_slice(&name);
     h[576..580].copy_from_slice(b"W2ku");
@@ -181,11 +183,11 @@ fn parent_name_and_locators() {
 
 #[test]
 fn text_encodings() {
-    assert_eq!(code_string(b"vpc "), "vpc");
-    assert_eq!(code_string(b"tap\0"), "tap");
-    assert_eq!(code_string(b"wa\0\0"), "wa");
-    assert_eq!(code_string(b"\0\0\0\0"), "");
-    assert_eq!(code_string(&[1, b'a', b'\n', 0]), "\\x01a\\x0a");
+    assert_eq!(code_string(*b"vpc "), "vpc");
+    assert_eq!(code_string(*b"tap\0"), "tap");
+    assert_eq!(code_string(*b"wa\0\0"), "wa");
+    assert_eq!(code_string(*b"\0\0\0\0"), "");
+    assert_eq!(code_string([1, b'a', b'\n', 0]), "\\x01a\\x0a");
     assert_eq!(
         uuid_string(&[0xab; 16]),
         "abababab-abab-abab-abab-abababababab"
