@@ -11,6 +11,14 @@ if ! command -v qemu-img >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq qemu-utils >/dev/null
 fi
 
+# e2fsprogs: mkfs.ext4 -d and debugfs build the filesystem image pairs of the
+# delta replication tests (version 2 = version 1 with files changed).
+if ! command -v mkfs.ext4 >/dev/null && ! [ -x /usr/sbin/mkfs.ext4 ] || ! command -v debugfs >/dev/null && ! [ -x /usr/sbin/debugfs ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq e2fsprogs >/dev/null
+fi
+
 # PostgreSQL: the gallery tests run on a PostgreSQL catalog too, on a server
 # they start themselves (initdb + pg_ctl, tests/helpers/postgres.py).
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

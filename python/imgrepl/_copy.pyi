@@ -50,6 +50,20 @@ class DestinationReport:
         """Data bytes an interrupted earlier run had already made durable."""
     @property
     def manifest_path(self) -> str: ...
+    @property
+    def bytes_from_source(self) -> int:
+        """Data bytes written from the source's chunks (what crossed regions
+        when this destination's region is not the source's)."""
+    @property
+    def bytes_from_base(self) -> int:
+        """Data bytes taken from the base replica, each chunk checked first."""
+    @property
+    def base(self) -> str | None:
+        """The base replica this destination was given, if any."""
+    @property
+    def base_note(self) -> str | None:
+        """Why the base served less than planned (unreadable, chunks that did
+        not match); those chunks came from the source."""
 
 @final
 class CopyReport:
@@ -99,6 +113,7 @@ class CopyJob:
         fsync: bool = True,
         overwrite: bool = False,
         bwlimit: int | None = None,
+        bases: Sequence[tuple[str | os.PathLike[str], bytes] | None] | None = None,
     ) -> CopyJob: ...
     def progress(self) -> Progress:
         """A snapshot now, without waiting."""

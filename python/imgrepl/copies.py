@@ -2,6 +2,9 @@
 
 `imgrepl.copy` / `imgrepl.copy_async` run a whole job and return its
 report; `imgrepl.start_copy` returns the running CopyJob for progress.
+With `base=OLD` (an earlier replica with its manifest beside it) each
+destination takes the chunks OLD already holds from OLD, checked against
+their digests, and only changed chunks from the source: a delta copy.
 
 (This module is not called `imgrepl/copy.py` on purpose: importing a
 submodule named `copy` would replace the `imgrepl.copy` function with the
@@ -41,6 +44,7 @@ def _start(
     fsync: bool,
     overwrite: bool,
     bwlimit: int | None,
+    base: PathArg | None,
     /,
 ) -> CopyJob:
     """The one place the copy functions' job arguments are checked and
@@ -49,6 +53,7 @@ def _start(
     # to one destination per letter.
     if isinstance(dsts, str | bytes | os.PathLike):
         raise TypeError(f"destinations must be a list of paths, not the single path {dsts!r}")
+    bases = None if base is None else [(base, base_manifest(base))] * len(dsts)
     return CopyJob(
         src,
         list(dsts),
@@ -58,7 +63,21 @@ def _start(
         fsync=fsync,
         overwrite=overwrite,
         bwlimit=bwlimit,
+        bases=bases,
     )
+
+
+def base_manifest(base: PathArg) -> bytes:
+    """The manifest beside the base replica `base`; ValueError naming it
+    when there is none (a base without one cannot be checked)."""
+    manifest = _core.read_manifest_bytes(os.fspath(base))
+    if manifest is None:
+        raise ValueError(
+            f"base {os.fspath(base)} has no manifest beside it "
+            f"({os.fspath(base)}{_core.MANIFEST_SUFFIX}): "
+            "only a replica imgrepl wrote can be a base"
+        )
+    return manifest
 
 
 def _to_end(job: CopyJob) -> None:
@@ -91,6 +110,7 @@ def start_copy(
     fsync: bool = True,
     overwrite: bool = False,
     bwlimit: int | None = None,
+    base: PathArg | None = None,
 ) -> CopyJob:
     """Starts a fan-out copy on engine threads and returns it running.
 
@@ -98,7 +118,7 @@ def start_copy(
     `wait_async()` for the CopyReport.  Bad arguments raise here and change
     nothing; dropping the job without waiting cancels it.
     """
-    return _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
+    return _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit, base)
 
 
 def copy(
@@ -113,6 +133,7 @@ def copy(
     overwrite: bool = False,
     check: bool = True,
     bwlimit: int | None = None,
+    base: PathArg | None = None,
 ) -> CopyReport:
     """Copies `src` to every destination, reading it once.
 
@@ -120,7 +141,7 @@ def copy(
     `check` raises ReplicationError (report attached as `.report`) when any
     destination failed; otherwise failures are only in the report.
     """
-    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
+    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit, base)
     report = wait_for(job)
     checks = [verify_replica(p) for p in _committed(report)] if verify else []
     return _finish(report, checks, check)
@@ -138,11 +159,12 @@ async def copy_async(
     overwrite: bool = False,
     check: bool = True,
     bwlimit: int | None = None,
+    base: PathArg | None = None,
 ) -> CopyReport:
     """`copy` for asyncio.  Cancel-safe: cancelling the awaiting task
     cancels the job and waits until its temporaries are gone before the
     CancelledError propagates, so nothing is left at any final name."""
-    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit)
+    job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit, base)
     try:
         report = await job.wait_async()
     except asyncio.CancelledError:

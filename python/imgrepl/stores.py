@@ -217,14 +217,21 @@ async def inspect(path: str) -> Any:
     return await asyncio.to_thread(imgrepl.inspect, path)
 
 
-def start_copy(source: str, destinations: list[str], cap_mbps: float | None = None) -> Any:
+def start_copy(
+    source: str,
+    destinations: list[str],
+    cap_mbps: float | None = None,
+    bases: list[tuple[str, bytes] | None] | None = None,
+) -> Any:
     """One fan-out job: the source is read once and written to every destination.
-    `cap_mbps` caps the source reads (AzCopy's --cap-mbps)."""
-    import imgrepl
+    `cap_mbps` caps the source reads (AzCopy's --cap-mbps).  `bases` gives a
+    destination an earlier replica (engine address, manifest) to take its
+    unchanged chunks from (delta replication)."""
+    from imgrepl._core import CopyJob
 
     bwlimit = None if cap_mbps is None else max(1, int(cap_mbps * 1_000_000))
     paths = [engine_path(d) for d in destinations]
-    return imgrepl.start_copy(engine_path(source), paths, overwrite=True, bwlimit=bwlimit)
+    return CopyJob(engine_path(source), paths, overwrite=True, bwlimit=bwlimit, bases=bases)
 
 
 # --- manifests and verification -------------------------------------------------

@@ -4,7 +4,7 @@ log: a timestamped line per region when its state changes and at every
 10 % of its bytes, then the outcome.
 
     python -m imgrepl.api.background HOME GALLERY DEFINITION VERSION [--retry-failed]
-        [--cap-mbps MBPS]
+        [--cap-mbps MBPS] [--no-delta]
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         p.add_argument(name)
     p.add_argument("--retry-failed", action="store_true")
     p.add_argument("--cap-mbps", type=float)
+    p.add_argument("--no-delta", action="store_true")
     return p.parse_args(argv)
 
 
@@ -61,6 +62,7 @@ async def _main(argv: list[str]) -> int:
             a.version,
             retry_failed=a.retry_failed,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
             on_progress=RegionLog(),
         )
     status = result.replication_status

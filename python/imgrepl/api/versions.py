@@ -50,13 +50,15 @@ class VersionApi(ClientBase):
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
         replicate: bool = True,
+        delta: bool = True,
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
         a background process replicates and this returns at once.  The source
         is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
-        `cap_mbps` caps each copy job's source reads (MB/s).  With `replicate=False`
-        nothing replicates yet: the caller runs `replicate`, as the service
-        does in its own process.
+        `cap_mbps` caps each copy job's source reads (MB/s); `delta=False`
+        copies every region's first replica in full (no base, see
+        imgrepl.replication.delta).  With `replicate=False` nothing replicates
+        yet: the caller runs `replicate`, as the service does in its own process.
 
         A version that exists is updated as ARM's PUT does: the same body
         changes nothing and returns it; target regions, counts, exclude from
@@ -88,14 +90,14 @@ class VersionApi(ClientBase):
             ref = await publishing.record(catalog, plan)
             if not replicate:
                 return await self._version(catalog, ref)
-            return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps)
+            return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps, delta)
         edit = rules.version_put_edit(await self._version(catalog, ref), plan)
         if edit is None:
             return await self._version(catalog, ref)
         await publishing.apply_edit(catalog, ref, edit)
         if not replicate:
             return await self._version(catalog, ref)
-        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps, delta)
 
     def _source_in_scope(self, reference: str | None) -> str | None:
         """A source version given by its ARM id (as `storageProfile.source.id`
@@ -120,6 +122,7 @@ class VersionApi(ClientBase):
         wait: bool,
         on_progress: ProgressCallback | None,
         cap_mbps: float | None,
+        delta: bool = True,
     ) -> ImageVersion:
         from imgrepl.replication import worker
         from imgrepl.replication.replicator import Replicator
@@ -127,10 +130,10 @@ class VersionApi(ClientBase):
         rules.positive("--cap-mbps", cap_mbps)
         if not wait:
             await self._run(
-                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps
+                worker.spawn, self.home, catalog, ref, self.principal, retry_failed, cap_mbps, delta
             )
             return await self._version(catalog, ref)
-        replicator = Replicator(catalog, ref, on_progress, cap_mbps)
+        replicator = Replicator(catalog, ref, on_progress, cap_mbps, delta=delta)
         return await replicator.run(retry_failed=retry_failed)
 
     async def get_image_version(
@@ -174,6 +177,7 @@ class VersionApi(ClientBase):
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
         replicate: bool = True,
+        delta: bool = True,
     ) -> ImageVersion:
         """Edits the version in place; added replicas are copied, removed ones
         deleted, and failed ones retried (with `replicate=False`, by the
@@ -196,7 +200,7 @@ class VersionApi(ClientBase):
         await publishing.apply_edit(catalog, ref, edit)
         if not replicate:
             return await self._version(catalog, ref)
-        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps, delta)
 
     async def replicate(
         self,
@@ -208,12 +212,13 @@ class VersionApi(ClientBase):
         wait: bool = True,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        delta: bool = True,
     ) -> ImageVersion:
         """Resumes an interrupted replication (and retries failed replicas)."""
         catalog, ref = await self._ref(
             WRITE, "replicate the image version", gallery, definition, version
         )
-        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps)
+        return await self._replicate(catalog, ref, retry_failed, wait, on_progress, cap_mbps, delta)
 
     async def unfinished_versions(self) -> list[ImageVersion]:
         """Versions left Creating, Updating or Deleting, in every subscription

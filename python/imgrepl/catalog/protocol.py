@@ -22,7 +22,7 @@ from typing import Any, Protocol, Unpack
 from imgrepl.catalog.records import ReplicaRow, VersionRef
 from imgrepl.gallery.access import RoleAssignment
 from imgrepl.gallery.identity import Token
-from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region
+from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region, Transfer
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.scope import ArmId
@@ -187,7 +187,10 @@ class Replicas(Protocol):
         details: str | None = None,
         digest: str | None = None,
         bytes_written: int | None = None,
-    ) -> None: ...
+        transfer: Transfer | None = None,
+    ) -> None:
+        """`transfer`: where a first replica's bytes came from (delta copies)."""
+        ...
 
     def record_progress(self, written: Mapping[int, int]) -> None:
         """Bytes written so far per Copying replica."""

@@ -165,6 +165,16 @@ V4: list[Part] = [
     {"sqlite": "UPDATE target_regions SET seq = rowid"},
 ]
 
+# Where a region's first replica came from: bytes that crossed regions (from
+# the source) and bytes taken inside the region from a base replica of an
+# earlier version (delta replication), and that base's version.  NULL for
+# replicas copied before: they crossed whole.
+DELTA = """
+ALTER TABLE replicas ADD COLUMN bytes_crossed INTEGER;
+ALTER TABLE replicas ADD COLUMN bytes_local INTEGER;
+ALTER TABLE replicas ADD COLUMN base TEXT;
+"""
+
 # Names compare and sort case-insensitively, as SQLite's NOCASE does.
 NOCASE: Part = {
     "postgresql": "CREATE COLLATION IF NOT EXISTS nocase "
@@ -285,6 +295,7 @@ MIGRATIONS: list[Sequence[Part]] = [
     V5,
     [TOKENS],
     [ROLE_ASSIGNMENTS, GRANTS_TO_ASSIGNMENTS, SHARING],
+    [DELTA],
 ]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)

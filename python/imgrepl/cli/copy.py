@@ -30,6 +30,10 @@ def register(sub: Any, summary: str) -> None:
                 "imgrepl copy disk.vhd /mnt/a/disk.vhd /mnt/b/disk.vhd",
             ),
             (
+                "Ship only what changed since 1.0 (its replica there is the base).",
+                "imgrepl copy v2.vhd /mnt/a/v2.vhd --base /mnt/a/v1.vhd",
+            ),
+            (
                 "At most 100 MiB/s, checked afterwards.",
                 "imgrepl copy disk.vhd /mnt/a/disk.vhd --bwlimit 100MiB --verify",
             ),
@@ -58,6 +62,14 @@ def register(sub: Any, summary: str) -> None:
         help="re-read every replica against its manifest afterwards",
     )
     p.add_argument("--overwrite", action="store_true", help="replace existing destinations")
+    p.add_argument(
+        "--base",
+        metavar="OLD",
+        default=None,
+        help="an earlier replica (with its manifest beside it) near the destinations: chunks "
+        "it holds unchanged are taken from it, checked against their digests, and only "
+        "changed chunks are read from SRC",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads,
             overwrite=args.overwrite,
             bwlimit=args.bwlimit,
+            base=args.base,
         )
     except FileExistsError as exc:
         raise FileExistsError(f"{exc}; use --overwrite to replace it") from None
@@ -107,6 +120,10 @@ def report_dict(report: CopyReport, checks: dict[str, VerifyReport]) -> dict[str
                 "bytes_written": d.bytes_written,
                 "zero_bytes_skipped": d.zero_bytes_skipped,
                 "resumed_bytes": d.resumed_bytes,
+                "bytes_from_source": d.bytes_from_source,
+                "bytes_from_base": d.bytes_from_base,
+                "base": d.base,
+                "base_note": d.base_note,
                 "manifest_path": d.manifest_path if d.ok else None,
                 "verified": None if check is None else check.ok,
                 "bad_ranges": None if check is None else [list(r) for r in check.bad_ranges],
@@ -156,9 +173,16 @@ def format_report(report: CopyReport, checks: dict[str, VerifyReport]) -> str:
             status = f"VERIFY FAILED: bad ranges {check.bad_ranges}"
         else:
             status = "ok, verified" if check is not None else "ok"
+        if d.base_note:
+            status += f" ({d.base_note})"
         written = human_size(d.bytes_written)
-        rows.append(
-            [d.path, written, human_size(d.zero_bytes_skipped), human_size(d.resumed_bytes), status]
-        )
-    table = format_table(["DESTINATION", "WRITTEN", "ZEROS SKIPPED", "RESUMED", "STATUS"], rows)
+        zeros, resumed = human_size(d.zero_bytes_skipped), human_size(d.resumed_bytes)
+        row = [d.path, written, zeros, resumed, status]
+        if any(x.base for x in report.destinations):
+            row[2:2] = [human_size(d.bytes_from_source), human_size(d.bytes_from_base)]
+        rows.append(row)
+    head = ["DESTINATION", "WRITTEN", "ZEROS SKIPPED", "RESUMED", "STATUS"]
+    if any(x.base for x in report.destinations):
+        head[2:2] = ["FROM SOURCE", "FROM BASE"]
+    table = format_table(head, rows)
     return f"{summary}\n\n{table}"

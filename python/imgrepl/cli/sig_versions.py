@@ -54,6 +54,12 @@ def _flag(p: argparse.ArgumentParser, name: str, help_: str) -> None:
 def _background(p: argparse.ArgumentParser) -> None:
     _flag(p, "--no-wait", "return at once; a background process replicates (see `wait`)")
     p.add_argument("--cap-mbps", type=float, help="cap each copy job's source reads (MB/s)")
+    _flag(
+        p,
+        "--no-delta",
+        "copy every region's first replica in full, even where the region holds an "
+        "earlier version of the definition to take unchanged chunks from",
+    )
 
 
 def _polling(p: argparse.ArgumentParser) -> None:
@@ -241,7 +247,7 @@ def _read_only(cmds: Any) -> None:
         cmds,
         "cost",
         act.cost,
-        columns=["region", "replicas", "storageBytes", "egressBytes"],
+        columns=["region", "replicas", "storageBytes", "egressBytes", "localBytes"],
         help="storage and egress bytes per region",
         description="What a version costs: storage (size x replicas x regions) and egress "
         "(bytes that crossed into each region other than the source).",

@@ -156,6 +156,7 @@ async def create(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -178,6 +179,7 @@ async def update(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -192,6 +194,7 @@ async def replicate(c: Client, a: argparse.Namespace) -> Any:
             wait=not a.no_wait,
             on_progress=cb,
             cap_mbps=a.cap_mbps,
+            delta=not a.no_delta,
         ),
     )
 
@@ -306,4 +309,7 @@ async def cost(c: Client, a: argparse.Namespace) -> Any:
     if a.output == "json":
         return cost
     total = {"region": "(total)", "replicas": sum(r["replicas"] for r in cost["regions"])}
-    return [*cost["regions"], total | {k: cost[k] for k in ("storageBytes", "egressBytes")}]
+    return [
+        *cost["regions"],
+        total | {k: cost[k] for k in ("storageBytes", "egressBytes", "localBytes")},
+    ]

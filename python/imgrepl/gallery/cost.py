@@ -2,8 +2,12 @@
 the scaling guidance recommends.
 
 Billing model: storage = replica size x replicas x regions (each ZRS zone
-holds its own copies); egress = the first replica copied into each region
-other than the source region (the source region's copy never leaves it).
+holds its own copies); egress = the data bytes that crossed into each region
+other than the source region for its first replica (the source region's copy
+never leaves it; all-zero chunks are never shipped): all of them, or with
+delta replication only the changed chunks (the rest came from the region's
+own earlier replica: `local`).  Replicas copied before this was recorded
+count their whole size.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class RegionCost:
     replicas: int
     storage_bytes: int
     egress_bytes: int
+    local_bytes: int = 0
 
     def to_azure(self) -> dict[str, Any]:
         return {
@@ -36,6 +41,7 @@ class RegionCost:
             "replicas": self.replicas,
             "storageBytes": self.storage_bytes,
             "egressBytes": self.egress_bytes,
+            "localBytes": self.local_bytes,
         }
 
 
@@ -51,11 +57,16 @@ class VersionCost:
     def egress_bytes(self) -> int:
         return sum(r.egress_bytes for r in self.regions)
 
+    @property
+    def local_bytes(self) -> int:
+        return sum(r.local_bytes for r in self.regions)
+
     def to_azure(self) -> dict[str, Any]:
         return {
             "regions": [r.to_azure() for r in self.regions],
             "storageBytes": self.storage_bytes,
             "egressBytes": self.egress_bytes,
+            "localBytes": self.local_bytes,
         }
 
 
@@ -81,7 +92,8 @@ def version_cost(replicas: Iterable[Replica]) -> VersionCost:
                 region,
                 len(rs),
                 sum(r.size for r in rs),
-                sum(r.size for r in rs if r.egress),
+                sum(r.egress_bytes for r in rs),
+                sum(r.transfer.bytes_local for r in rs if r.egress and r.transfer),
             )
             for region, rs in sorted(per.items())
         ]

@@ -7,6 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# replica records live in gallery.replicas; re-exported for the callers
+from imgrepl.gallery.replicas import DeployedDisk as DeployedDisk
+from imgrepl.gallery.replicas import Replica as Replica
+from imgrepl.gallery.replicas import ReplicaCheck as ReplicaCheck
+from imgrepl.gallery.replicas import Transfer as Transfer
 from imgrepl.gallery.sharing import SharingProfile
 
 JSON = dict[str, Any]
@@ -300,79 +305,3 @@ class ImageVersion:
         if self.replication_status is not None:
             d["replicationStatus"] = self.replication_status.to_azure()
         return d
-
-
-@dataclass(frozen=True)
-class Replica:
-    region: str
-    zone: str
-    index: int
-    lun: int | None
-    location: str
-    state: str
-    size: int
-    bytes_written: int
-    digest: str | None
-    egress: bool
-    details: str | None = None
-
-    def to_azure(self) -> JSON:
-        return {
-            "region": self.region,
-            "zone": self.zone or None,
-            "index": self.index,
-            "disk": "os" if self.lun is None else f"data{self.lun}",
-            "lun": self.lun,
-            "location": self.location,
-            "state": self.state,
-            "sizeInBytes": self.size,
-            "bytesWritten": self.bytes_written,
-            "digest": self.digest,
-            "egress": self.egress,
-            "details": self.details,
-        }
-
-
-@dataclass(frozen=True)
-class ReplicaCheck:
-    """The result of re-reading one replica against its manifest."""
-
-    replica: Replica
-    ok: bool
-    details: str | None = None
-    bad_ranges: list[tuple[int, int]] = field(default_factory=list)
-    repaired: bool = False
-
-    def to_azure(self) -> JSON:
-        return self.replica.to_azure() | {
-            "ok": self.ok,
-            "verifyDetails": self.details,
-            "badRanges": [list(r) for r in self.bad_ranges],
-            "repaired": self.repaired,
-        }
-
-
-@dataclass(frozen=True)
-class DeployedDisk:
-    """A disk made from a replica by `disk create`, verified against the
-    replica's manifest before it was put at `path`."""
-
-    path: str
-    image: str
-    region: str
-    replica: str
-    size: int
-    seconds: float
-    digest: str | None
-
-    def to_azure(self) -> JSON:
-        return {
-            "path": self.path,
-            "image": self.image,
-            "region": self.region,
-            "sourceReplica": self.replica,
-            "sizeInBytes": self.size,
-            "verified": True,
-            "digest": self.digest,
-            "seconds": round(self.seconds, 3),
-        }

@@ -2,7 +2,9 @@
 
 Stage one copies each disk from its source to every region's first replica
 in one fan-out job (the source is read once) and records the source
-manifest; stage two copies each region's first replica to its others.
+manifest; a region holding an earlier version of the definition gets only
+the changed chunks across, the rest from that replica (see `delta`).  Stage
+two copies each region's first replica to its others.
 Every replica is verified against the source manifest before it counts as
 Completed; one that fails is deleted and marked Failed with the chunk
 ranges that differ, and only its region fails.
@@ -30,9 +32,10 @@ from typing import Any
 from imgrepl import stores
 from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.exceptions import ConflictError, StoreError
-from imgrepl.gallery.models import ImageVersion
+from imgrepl.gallery.models import ImageVersion, Transfer
 from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
 from imgrepl.gallery.status import with_status
+from imgrepl.replication import delta
 from imgrepl.replication.pause import pause
 from imgrepl.replication.verify import source_manifest
 
@@ -49,11 +52,14 @@ class Replicator:
         ref: VersionRef,
         on_progress: ProgressCallback | None = None,
         cap_mbps: float | None = None,
+        *,
+        delta: bool = True,
     ) -> None:
         self.catalog = catalog
         self.ref = ref
         self.on_progress = on_progress
         self.cap_mbps = cap_mbps
+        self.delta = delta
         self._done: dict[int, int] = {}
         self._rows: dict[int, ReplicaRow] = {}
         self._digests: dict[int, str | None] = {}  # disk id -> source digest
@@ -207,9 +213,15 @@ class Replicator:
     async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
             await self._commit(d, "Copying", bytes_written=0)
+        bases: list[delta.Base | None] = [None] * len(dsts)
+        if from_source:
+            bases = await self._bases(stage.disk_id, dsts)
         job = None
         try:
-            job = stores.start_copy(stage.source, [d.location for d in dsts], self.cap_mbps)
+            locations = [d.location for d in dsts]
+            job = stores.start_copy(
+                stage.source, locations, self.cap_mbps, bases=delta.engine_bases(bases)
+            )
             await self._stream(job, dsts)
             report = await job.wait_async()
         except asyncio.CancelledError:
@@ -231,8 +243,19 @@ class Replicator:
             await self._learn_source(stage.disk_id, dsts, report)
         elif report.digest and report.digest != self._digests.get(stage.disk_id):
             await self._source_replica_changed(stage)
-        for d, result in zip(dsts, report.destinations, strict=True):
-            await self._finish(d, result)
+        for d, result, base in zip(dsts, report.destinations, bases, strict=True):
+            await self._finish(d, result, base if from_source else None, from_source)
+
+    async def _bases(self, disk_id: int, dsts: Sequence[PlanReplica]) -> list[delta.Base | None]:
+        """The base of each first replica (see `delta`); none with --no-delta."""
+        if not self.delta:
+            return [None] * len(dsts)
+        lun = next(r.lun for r in self._rows.values() if r.disk_id == disk_id)
+        wanted = [(d.region, lun) for d in dsts]
+        chosen = await delta.choose_bases(
+            self.catalog, self.ref, wanted, {lun: self._manifests.get(disk_id)}
+        )
+        return [chosen.get(key) for key in wanted]
 
     async def _learn_source(self, disk_id: int, dsts: Sequence[PlanReplica], report: Any) -> None:
         """Records the source's digest and manifest the first time a copy read it all."""
@@ -260,7 +283,9 @@ class Replicator:
         why += await self._discard(first.location)
         await self._fail([first], why)
 
-    async def _finish(self, d: PlanReplica, result: Any) -> None:
+    async def _finish(
+        self, d: PlanReplica, result: Any, base: delta.Base | None, first: bool
+    ) -> None:
         written = int(result.bytes_written)
         if not result.ok:
             details = f"copy to {d.location} failed: {result.error}"
@@ -275,12 +300,17 @@ class Replicator:
         why = check.reason
         if not check.ok:  # a failed copy leaves nothing at its final name
             why = f"{check.reason}{await self._discard(d.location)}"
+        crossed, local = int(result.bytes_from_source), int(result.bytes_from_base)
+        used = base.version if base is not None and local else None
+        if check.ok and result.base_note:
+            why = result.base_note
         committed = await self._commit(
             d,
             "Completed" if check.ok else "Failed",
             details=why,
             digest=self._digests.get(d.disk_id) if check.ok else None,
             bytes_written=written,
+            transfer=Transfer(crossed, local, used) if first and check.ok else None,
         )
         self._done[d.id] = self._rows[d.id].size if check.ok and committed else 0
         self._report()

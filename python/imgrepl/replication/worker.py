@@ -21,9 +21,12 @@ WORKER_MODULE = "imgrepl.api.background"
 _children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reaped
 
 
-def worker_argv(home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None) -> list[str]:
+def worker_argv(
+    home: Path, ref: VersionRef, retry: bool, cap_mbps: float | None, delta: bool = True
+) -> list[str]:
     argv = [sys.executable, "-m", WORKER_MODULE, str(home), ref.gallery]
     argv += [ref.definition, ref.name] + (["--retry-failed"] if retry else [])
+    argv += [] if delta else ["--no-delta"]
     return argv + ([] if cap_mbps is None else ["--cap-mbps", repr(cap_mbps)])
 
 
@@ -52,6 +55,7 @@ def spawn(
     principal: str,
     retry: bool,
     cap_mbps: float | None = None,
+    delta: bool = True,
 ) -> int:
     """Starts the worker process; returns its pid."""
     logs = logs_dir(home)
@@ -60,7 +64,7 @@ def spawn(
     log = open_private(logs / log_name(catalog, ref))
     with log:
         child = subprocess.Popen(
-            worker_argv(home, ref, retry, cap_mbps),
+            worker_argv(home, ref, retry, cap_mbps, delta),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

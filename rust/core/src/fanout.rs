@@ -4,12 +4,15 @@
 //! destinations on the caller's thread (so bad input fails at once and
 //! changes nothing), then runs the pipeline on engine threads:
 //! readers (pread, zero test, xxh3-128) -> bounded channels of Arc'd
-//! chunks -> one writer thread per group of destinations.
+//! chunks -> one writer thread per group of destinations.  A destination
+//! given a base (`start_with_bases`, see `base`) takes its unchanged chunks
+//! from that earlier replica instead of the source's bytes.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use crate::base::{self, Base, BaseSpec};
 use crate::chunk::{check_chunk_size, ChunkLayout, DEFAULT_CHUNK_SIZE};
 use crate::error::{Error, Result};
 use crate::journal::JournalKey;
@@ -83,9 +86,24 @@ pub struct CopyJob {
 
 impl CopyJob {
     pub fn start(source: &str, destinations: &[String], opts: &CopyOptions) -> Result<CopyJob> {
+        Self::start_with_bases(source, destinations, &[], opts)
+    }
+
+    /// `start`, with a base per destination (empty, or one entry each):
+    /// a delta copy for the destinations that have one.
+    pub fn start_with_bases(
+        source: &str,
+        destinations: &[String],
+        bases: &[Option<BaseSpec>],
+        opts: &CopyOptions,
+    ) -> Result<CopyJob> {
         let cancel = CancelHandle::default();
         let throttle = Arc::new(Throttle::new(opts.bwlimit));
-        let plan = prepare(source, destinations, opts, cancel.clone(), throttle.clone())?;
+        let targets = Targets {
+            destinations,
+            bases,
+        };
+        let plan = prepare(source, targets, opts, cancel.clone(), throttle.clone())?;
         let progress = plan.progress.clone();
         let source = plan.source.location().to_string();
         let finish_on_exit = FinishGuard(progress.clone());
@@ -152,18 +170,42 @@ impl Drop for FinishGuard {
     }
 }
 
+/// The destinations of a job and their bases (empty, or one per destination).
+#[derive(Clone, Copy)]
+struct Targets<'a> {
+    destinations: &'a [String],
+    bases: &'a [Option<BaseSpec>],
+}
+
 /// Checks arguments, opens the source and every destination.  Errors here
 /// are the caller's: nothing has been written.  A destination that cannot
-/// be opened fails alone and is carried in the plan.
+/// be opened fails alone and is carried in the plan; one whose base cannot
+/// be opened is copied in full.
 fn prepare(
     source: &str,
-    destinations: &[String],
+    targets: Targets<'_>,
     opts: &CopyOptions,
     cancel: CancelHandle,
     throttle: Arc<Throttle>,
 ) -> Result<Plan> {
+    let Targets {
+        destinations,
+        bases,
+    } = targets;
     check_chunk_size(opts.chunk_size)?;
     check_counts(destinations.len(), opts)?;
+    if !bases.is_empty() && bases.len() != destinations.len() {
+        return Err(Error::InvalidArgument(format!(
+            "{} bases given for {} destinations (one each, or none)",
+            bases.len(),
+            destinations.len()
+        )));
+    }
+    if bases.iter().any(Option::is_some) && !opts.hash {
+        return Err(Error::InvalidArgument(
+            "a base needs hashing on: its chunks are checked by digest".into(),
+        ));
+    }
     let src_loc = Location::parse(source)?;
     let dst_locs = destinations
         .iter()
@@ -175,6 +217,10 @@ fn prepare(
         check_not_existing(loc, opts.overwrite)?;
     }
     let layout = ChunkLayout::new(opts.chunk_size, src.size())?;
+    let parsed = bases
+        .iter()
+        .map(|b| b.as_ref().map(|b| base::parse(b, &layout)).transpose())
+        .collect::<Result<Vec<_>>>()?;
     let data = DataMap::new(src.data_ranges()?);
     let sink_opts = SinkOptions {
         layout,
@@ -189,10 +235,21 @@ fn prepare(
         }),
     };
     let progress = Arc::new(Progress::new(layout.size, layout.count(), dst_locs.len()));
+    let mut parsed = parsed.into_iter();
     let dests = dst_locs
         .into_iter()
         .enumerate()
-        .map(|(index, loc)| Dest::open(index, loc, &sink_opts, &progress))
+        .map(|(index, loc)| {
+            let mut dest = Dest::open(index, loc, &sink_opts, &progress);
+            if let Some((at, manifest)) = parsed.next().flatten() {
+                dest.base_given = Some(at.to_string());
+                match Base::open(at, manifest) {
+                    Ok(b) => dest.base = Some(b),
+                    Err(why) => dest.base_use.dropped = Some(why),
+                }
+            }
+            dest
+        })
         .collect();
     Ok(Plan {
         source: src,

@@ -14,6 +14,7 @@ compile_error!("imgrepl-core needs a 64-bit target: it casts u64 offsets to usiz
 
 #[cfg(feature = "azure")]
 pub mod azure;
+pub mod base;
 pub mod buffers;
 pub mod chunk;
 pub mod error;

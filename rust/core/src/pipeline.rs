@@ -10,6 +10,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use crossbeam_channel::bounded;
 
+use crate::base::{Base, BaseUse};
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
 use crate::fanout::{CancelHandle, CopyOptions};
@@ -45,6 +46,11 @@ pub struct Dest {
     pub zero_skipped: u64,
     pub resumed: u64,
     pub manifest_path: String,
+    /// Where unchanged chunks come from (delta copies); None once dropped.
+    pub base: Option<Base>,
+    /// The base as given, for the report, and what became of it.
+    pub base_given: Option<String>,
+    pub base_use: BaseUse,
 }
 
 impl Dest {
@@ -64,6 +70,9 @@ impl Dest {
             resumed: 0,
             manifest_path,
             location,
+            base: None,
+            base_given: None,
+            base_use: BaseUse::default(),
         };
         // Only a backend that can resume gets the journal key.
         let resumable = dest.location.capabilities().resume;
@@ -100,6 +109,10 @@ impl Dest {
             zero_bytes_skipped: self.zero_skipped,
             resumed_bytes: self.resumed,
             manifest_path: self.manifest_path.clone(),
+            bytes_from_source: self.bytes_written - self.base_use.bytes,
+            bytes_from_base: self.base_use.bytes,
+            base: self.base_given.clone(),
+            base_note: (self.base_given.as_deref()).and_then(|b| self.base_use.note(b)),
         }
     }
 }
@@ -342,6 +355,9 @@ fn panicked_dest(index: usize, location: Location, manifest_path: String, shared
         zero_skipped: 0,
         resumed: 0,
         manifest_path,
+        base: None,
+        base_given: None,
+        base_use: BaseUse::default(),
     };
     let e = Error::io(
         "write replica",

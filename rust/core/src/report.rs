@@ -16,6 +16,17 @@ pub struct DestinationReport {
     pub resumed_bytes: u64,
     /// Where the manifest is (or would have been, for a failure).
     pub manifest_path: String,
+    /// Data bytes written from the source's chunks (what crossed to this
+    /// destination's region when it is not the source's).
+    pub bytes_from_source: u64,
+    /// Data bytes taken from the destination's base replica (inside its
+    /// region), each chunk checked against its digest first.
+    pub bytes_from_base: u64,
+    /// The base this destination was given, if any.
+    pub base: Option<String>,
+    /// Why the base served less than planned (unreadable, chunks that did
+    /// not match): those chunks came from the source.
+    pub base_note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -47,7 +47,7 @@ fn eligible(plan: &Plan) -> Option<Manifest> {
     let all_capable = plan
         .dests
         .iter()
-        .all(|d| d.sink.is_some() && capable(&d.location));
+        .all(|d| d.sink.is_some() && d.base.is_none() && capable(&d.location));
     if !plan.opts.hash || plan.dests.is_empty() || !all_capable {
         return None;
     }
@@ -148,5 +148,9 @@ fn record(
         zero_bytes_skipped: if ok { zero_bytes } else { 0 },
         resumed_bytes: 0,
         manifest_path,
+        bytes_from_source: if ok { size - zero_bytes } else { 0 },
+        bytes_from_base: 0,
+        base: None,
+        base_note: None,
     }
 }

@@ -9,18 +9,20 @@ use crossbeam_channel::Receiver;
 
 use crate::error::Result;
 use crate::pipeline::{Chunk, Dest, Shared};
-use crate::sink::{ChunkRef, Sink};
+use crate::sink::ChunkRef;
 
 pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
+    // Base chunks are read into this, allocated on first use.
+    let mut base_buf = Vec::new();
     for chunk in rx {
         if sh.stopped() {
             return group;
         }
         for dest in &mut group {
-            let Some(sink) = dest.sink.as_mut() else {
+            if dest.sink.is_none() {
                 continue;
-            };
-            match write_one(sh, sink.as_mut(), &chunk) {
+            }
+            match write_one(sh, dest, &chunk, &mut base_buf) {
                 Ok(outcome) => dest_progress(sh, dest, &chunk, outcome),
                 Err(e) => {
                     dest.fail(&e, &sh.progress);
@@ -51,10 +53,32 @@ enum Outcome {
     Resumed,
 }
 
-fn write_one(sh: &Shared, sink: &mut dyn Sink, chunk: &Chunk) -> Result<Outcome> {
+fn write_one(
+    sh: &Shared,
+    dest: &mut Dest,
+    chunk: &Chunk,
+    base_buf: &mut Vec<u8>,
+) -> Result<Outcome> {
+    let sink = dest
+        .sink
+        .as_mut()
+        .expect("only healthy destinations are written");
     if sh.hash && sink.resumed_digest(chunk.index) == Some(chunk.digest) {
         return Ok(Outcome::Resumed);
     }
+    if chunk.data.is_some() && from_base(sh, dest, chunk, base_buf) {
+        let sink = dest.sink.as_mut().expect("checked above");
+        sink.write_chunk(&ChunkRef {
+            index: chunk.index,
+            offset: chunk.offset,
+            data: &base_buf[..chunk.len as usize],
+            digest: chunk.digest,
+            shared: None,
+        })?;
+        dest.base_use.bytes += chunk.len;
+        return Ok(Outcome::Written);
+    }
+    let sink = dest.sink.as_mut().expect("checked above");
     let data = chunk.data.as_deref().unwrap_or(&[]);
     let cref = ChunkRef {
         index: chunk.index,
@@ -69,6 +93,37 @@ fn write_one(sh: &Shared, sink: &mut dyn Sink, chunk: &Chunk) -> Result<Outcome>
     } else {
         sink.write_chunk(&cref)?;
         Ok(Outcome::Written)
+    }
+}
+
+/// Whether `chunk` can come from the destination's base: it holds the same
+/// digest at the same index and its bytes, read into `buf`, hash to it.  A
+/// chunk that does not match comes from the source; a base that cannot be
+/// read is dropped and the rest comes from the source.
+fn from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk, buf: &mut Vec<u8>) -> bool {
+    let Some(base) = dest.base.as_ref() else {
+        return false;
+    };
+    if !sh.hash || !base.holds(chunk.index, chunk.len, &chunk.digest) {
+        return false;
+    }
+    buf.resize(chunk.len as usize, 0);
+    match base.read_checked(chunk.offset, buf, &chunk.digest) {
+        Ok(true) => true,
+        Ok(false) => {
+            let used = &mut dest.base_use;
+            used.bad_chunks += 1;
+            used.first_bad.get_or_insert(chunk.index);
+            false
+        }
+        Err(e) => {
+            dest.base_use.dropped = Some(format!(
+                "base {} dropped at chunk {} ({e}); the rest came from the source",
+                base.location, chunk.index
+            ));
+            dest.base = None;
+            false
+        }
     }
 }
 

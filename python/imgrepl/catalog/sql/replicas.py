@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
 from imgrepl.catalog.sql.session import Row, Session, lun_value, record
+from imgrepl.gallery.models import Transfer
 from imgrepl.gallery.planner import Desired
 
 SELECT_REPLICAS = (
@@ -16,7 +17,11 @@ SELECT_REPLICAS = (
 
 
 def replica_row(r: Row) -> ReplicaRow:
-    return record(ReplicaRow, r, lun=lun_value(r["lun"]), egress=bool(r["egress"]))
+    crossed = r["bytes_crossed"]
+    transfer = None if crossed is None else Transfer(crossed, r["bytes_local"] or 0, r["base"])
+    return record(
+        ReplicaRow, r, lun=lun_value(r["lun"]), egress=bool(r["egress"]), transfer=transfer
+    )
 
 
 class SqlReplicas:
@@ -66,6 +71,7 @@ class SqlReplicas:
         details: str | None = None,
         digest: str | None = None,
         bytes_written: int | None = None,
+        transfer: Transfer | None = None,
     ) -> None:
         with self._s.write() as db:
             db.execute(
@@ -73,6 +79,11 @@ class SqlReplicas:
                 "bytes_written = COALESCE(?, bytes_written) WHERE id = ?",
                 (state, details, digest, bytes_written, replica_id),
             )
+            if transfer is not None:
+                db.execute(
+                    "UPDATE replicas SET bytes_crossed = ?, bytes_local = ?, base = ? WHERE id = ?",
+                    (transfer.bytes_crossed, transfer.bytes_local, transfer.base, replica_id),
+                )
 
     def record_progress(self, written: Mapping[int, int]) -> None:
         with self._s.write() as db:

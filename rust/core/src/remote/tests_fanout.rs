@@ -80,6 +80,9 @@ fn plan(image: &Image, store: &Arc<Bucket>, cancel: CancelHandle) -> Plan {
                 zero_skipped: 0,
                 resumed: 0,
                 manifest_path: String::new(),
+                base: None,
+                base_given: None,
+                base_use: crate::base::BaseUse::default(),
             }
         })
         .collect();

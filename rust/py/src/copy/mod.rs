@@ -9,12 +9,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::Poll;
 
+use imgrepl_core::base::BaseSpec;
 use imgrepl_core::fanout::{CancelHandle, CopyJob, CopyOptions};
 use imgrepl_core::progress::Progress;
 use imgrepl_core::throttle::Throttle;
 use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
 
 use crate::errors::PyEngineError;
 use crate::runtime::Notifier;
@@ -36,6 +38,9 @@ mod watcher;
 pub use progress::PyProgress;
 pub use report::{PyCopyReport, PyDestinationReport};
 use watcher::{watch, JobShared, Published};
+
+/// A destination's base as Python gives it: (address, manifest bytes).
+type BaseArg<'py> = (PathBuf, Bound<'py, PyBytes>);
 
 /// A fan-out copy, started on engine threads when constructed.
 #[pyclass(name = "CopyJob", module = "imgrepl._core", frozen)]
@@ -65,7 +70,8 @@ impl Drop for PyCopyJob {
 impl PyCopyJob {
     #[new]
     #[pyo3(signature = (source, destinations, *, chunk_size = 4_194_304,
-        threads = None, hash = true, fsync = true, overwrite = false, bwlimit = None))]
+        threads = None, hash = true, fsync = true, overwrite = false, bwlimit = None,
+        bases = None))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword API
     fn new(
         py: Python<'_>,
@@ -77,8 +83,20 @@ impl PyCopyJob {
         fsync: bool,
         overwrite: bool,
         bwlimit: Option<u64>,
+        bases: Option<Vec<Option<BaseArg<'_>>>>,
     ) -> PyResult<Self> {
         let source = path_arg(source)?;
+        let bases = (bases.unwrap_or_default().into_iter())
+            .map(|b| {
+                b.map(|(at, manifest)| {
+                    Ok(BaseSpec {
+                        location: path_arg(at)?,
+                        manifest: manifest.as_bytes().to_vec(),
+                    })
+                })
+                .transpose()
+            })
+            .collect::<PyResult<Vec<_>>>()?;
         let destinations = destinations
             .into_iter()
             .map(path_arg)
@@ -97,7 +115,7 @@ impl PyCopyJob {
             notifier: Notifier::new("a copy job")?,
         });
         let job = py
-            .detach(|| CopyJob::start(&source, &destinations, &opts))
+            .detach(|| CopyJob::start_with_bases(&source, &destinations, &bases, &opts))
             .map_err(PyEngineError)?;
         let (progress, cancel) = (job.progress().clone(), job.cancel_handle());
         let throttle = job.throttle();

@@ -12,6 +12,10 @@ pub struct PyDestinationReport {
     zero_bytes_skipped: u64,
     resumed_bytes: u64,
     manifest_path: String,
+    bytes_from_source: u64,
+    bytes_from_base: u64,
+    base: Option<String>,
+    base_note: Option<String>,
 }
 
 impl From<&DestinationReport> for PyDestinationReport {
@@ -24,6 +28,10 @@ impl From<&DestinationReport> for PyDestinationReport {
             zero_bytes_skipped: d.zero_bytes_skipped,
             resumed_bytes: d.resumed_bytes,
             manifest_path: d.manifest_path.clone(),
+            bytes_from_source: d.bytes_from_source,
+            bytes_from_base: d.bytes_from_base,
+            base: d.base.clone(),
+            base_note: d.base_note.clone(),
         }
     }
 }

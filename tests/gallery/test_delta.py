@@ -1,0 +1,134 @@
+"""Delta replication in a gallery: version 2 of a definition crosses into a
+region that holds version 1 as its changed chunks only; the rest comes
+from the region's version 1 replica.  The replicas are byte for byte the
+new image, egress (`cost`, the replicas' egressBytes) counts only what
+crossed, `--no-delta` copies in full, and a damaged base is caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpers.gallery import cli, flip, local, run, setup_home
+from helpers.pairs import CHUNK, changed_chunks, ext4_pair, synthetic_pair
+
+TARGETS = ["westeurope", "eastus=2"]
+
+
+def _home(home: Path, tmp_path: Path) -> Path:
+    stores = {n: tmp_path / "stores" / n for n in ("westeurope", "eastus")}
+    run(setup_home(home, stores))
+    return home
+
+
+def _create(home: Path, version: str, image: Path, *extra: str) -> Any:
+    ids = ["-r", "G", "-i", "D", "-e", version]
+    return cli(home, "sig", "image-version", "create", *ids, "--os-vhd", str(image),
+               "-l", "westeurope", "--target-regions", *TARGETS, *extra)  # fmt: skip
+
+
+def _replicas(home: Path, version: str) -> list[Any]:
+    ids = ["-r", "G", "-i", "D", "-e", version]
+    return list(cli(home, "sig", "image-version", "list-replicas", *ids))
+
+
+def _cost(home: Path, version: str) -> Any:
+    ids = ["-r", "G", "-i", "D", "-e", version]
+    return cli(home, "sig", "image-version", "cost", *ids)
+
+
+def _expected(old: Path, new: Path) -> tuple[int, int]:
+    """(crossed, local), read independently: changed chunks cross, unchanged
+    ones come from the base, all-zero chunks are neither (never shipped)."""
+    changed = set(changed_chunks(old, new))
+    crossed = local = 0
+    with new.open("rb") as f:
+        for i in range(-(-new.stat().st_size // CHUNK)):
+            data = f.read(CHUNK)
+            if data.count(0) == len(data):
+                continue
+            if i in changed:
+                crossed += len(data)
+            else:
+                local += len(data)
+    return crossed, local
+
+
+def _assert_replicas_are(home: Path, version: str, image: Path) -> list[Any]:
+    reps = _replicas(home, version)
+    assert len(reps) == 3 and all(r["state"] == "Completed" for r in reps), reps
+    for r in reps:
+        assert local(r["location"]).read_bytes() == image.read_bytes(), r["location"]
+    return reps
+
+
+def test_five_percent_changed_crosses_five_percent(home: Path, tmp_path: Path) -> None:
+    _home(home, tmp_path)
+    v1, v2 = synthetic_pair(tmp_path, 20, (7,))
+    _create(home, "1.0.0", v1)
+    _create(home, "1.1.0", v2)
+    reps = _assert_replicas_are(home, "1.1.0", v2)
+    firsts = [r for r in reps if r["egress"]]
+    assert [(r["egressBytes"], r["localBytes"], r["deltaBase"]) for r in firsts] == [
+        (CHUNK, 19 * CHUNK, "1.0.0")
+    ] * 2
+    cost = _cost(home, "1.1.0")
+    assert (cost["egressBytes"], cost["localBytes"]) == (2 * CHUNK, 2 * 19 * CHUNK)
+    # the same image again, forced whole: everything crosses
+    _create(home, "1.2.0", v2, "--no-delta")
+    _assert_replicas_are(home, "1.2.0", v2)
+    cost = _cost(home, "1.2.0")
+    assert (cost["egressBytes"], cost["localBytes"]) == (2 * v2.stat().st_size, 0)
+
+
+def test_a_filesystem_image_pair_crosses_only_its_changed_chunks(
+    home: Path, tmp_path: Path
+) -> None:
+    _home(home, tmp_path)
+    v1, v2 = ext4_pair(tmp_path, 32)
+    _create(home, "1.0.0", v1)
+    _create(home, "2.0.0", v2)
+    reps = _assert_replicas_are(home, "2.0.0", v2)
+    crossed, local_bytes = _expected(v1, v2)
+    assert local_bytes > 2 * crossed  # a real saving, measured independently
+    for r in (r for r in reps if r["egress"]):
+        assert (r["egressBytes"], r["localBytes"]) == (crossed, local_bytes)
+
+
+def test_a_damaged_base_chunk_is_caught_and_the_replica_is_right(
+    home: Path, tmp_path: Path
+) -> None:
+    _home(home, tmp_path)
+    v1, v2 = synthetic_pair(tmp_path, 6, (1,))
+    _create(home, "1.0.0", v1)
+    base = next(r for r in _replicas(home, "1.0.0") if r["region"] == "eastus" and r["egress"])
+    flip(local(base["location"]), 4 * CHUNK + 9)  # chunk 4: unchanged in v2
+    _create(home, "1.0.1", v2)
+    reps = _assert_replicas_are(home, "1.0.1", v2)
+    east = next(r for r in reps if r["region"] == "eastus" and r["egress"])
+    assert (east["egressBytes"], east["localBytes"]) == (2 * CHUNK, 4 * CHUNK)
+    assert "first: chunk 4" in east["details"]
+    west = next(r for r in reps if r["region"] == "westeurope")
+    assert (west["egressBytes"], west["localBytes"]) == (CHUNK, 5 * CHUNK)
+
+
+def test_the_base_is_the_version_with_most_chunks_in_common(home: Path, tmp_path: Path) -> None:
+    """Once the new manifest is known (replicating to a region added later),
+    the base is chosen from the manifests: here the older version, which
+    shares more with the new one than the newer does."""
+    _home(home, tmp_path)
+    v1, v3 = synthetic_pair(tmp_path, 6, (2,))
+    (tmp_path / "other").mkdir()
+    far = synthetic_pair(tmp_path / "other", 6, (), seed=99)[0]  # nothing in common
+    ids = ["-r", "G", "-i", "D"]
+    cli(home, "sig", "image-version", "create", *ids, "-e", "1.0.0", "--os-vhd", str(v1),
+        "-l", "westeurope", "--target-regions", "westeurope", "eastus")  # fmt: skip
+    cli(home, "sig", "image-version", "create", *ids, "-e", "2.0.0", "--os-vhd", str(far),
+        "-l", "westeurope", "--target-regions", "westeurope", "eastus")  # fmt: skip
+    cli(home, "sig", "image-version", "create", *ids, "-e", "3.0.0", "--os-vhd", str(v3),
+        "-l", "westeurope", "--target-regions", "westeurope")  # fmt: skip
+    cli(home, "sig", "image-version", "update", *ids, "-e", "3.0.0",
+        "--add-target-region", "eastus")  # fmt: skip
+    east = next(r for r in _replicas(home, "3.0.0") if r["region"] == "eastus")
+    assert (east["deltaBase"], east["egressBytes"]) == ("1.0.0", CHUNK)
+    assert local(east["location"]).read_bytes() == v3.read_bytes()
