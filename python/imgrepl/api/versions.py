@@ -168,10 +168,13 @@ class VersionApi(ClientBase):
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None
     ) -> ImageVersion:
-        """Waits while a replication job of the version is alive."""
+        """Waits while a replication job of the version is alive, or region
+        agents have replicas of it left to copy."""
         catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
         async with asyncio.timeout(timeout):
-            while await self._run(catalog.jobs.alive, ref):
+            while await self._run(catalog.jobs.alive, ref) or (
+                await self._run(catalog.agents.pending, ref.id) > 0
+            ):
                 await asyncio.sleep(0.2)
         return await self._version(catalog, ref)
 

@@ -24,6 +24,7 @@ _COMMANDS = {
     "region": ("region", "manage the home's regions and their stores"),
     "sig": ("sig", "galleries, image definitions and versions (like `az sig`)"),
     "disk": ("disk", "make disks from image versions"),
+    "agent": ("agent", "run a region agent that replicates where the data lives; list them"),
     "configure": ("config", "set or list defaults, such as the location"),
 }
 

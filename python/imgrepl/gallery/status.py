@@ -2,7 +2,9 @@
 
 A region is Completed when all its replicas are, Failed when one failed and
 nothing is still copying, Replicating while a live job works on it, and
-Unknown when its job died (a re-run resumes it).  The catalog returns a
+Unknown when its job died (a re-run resumes it).  In a region that region
+agents serve, the agents are its job: work left there is Replicating (or,
+before any agent copies, queued for them) until it is done.  The catalog returns a
 StoredVersion (the version, its replica states, whether its job lives);
 `with_status` derives the status from it.
 """
@@ -25,8 +27,11 @@ class ReplicaState:
     details: str | None
 
 
-def region_status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> RegionStatus:
+def region_status(
+    region: str, replicas: Sequence[ReplicaState], job_alive: bool, agents: bool = False
+) -> RegionStatus:
     live = [r for r in replicas if r.region == region and r.state != "Deleting"]
+    job_alive = job_alive or agents
     if not live:
         return RegionStatus(region, "Unknown", "no replicas planned", 0)
     total = sum(r.size for r in live) or 1
@@ -38,6 +43,8 @@ def region_status(region: str, replicas: Sequence[ReplicaState], job_alive: bool
     if failed and not (job_alive and any(r.state == "Copying" for r in live)):
         details = "; ".join(sorted({r.details or "replica failed" for r in failed}))
         return RegionStatus(region, "Failed", details, progress)
+    if agents and not any(r.state == "Copying" for r in live):
+        return RegionStatus(region, "Replicating", "queued for the region's agents", progress)
     if job_alive:
         return RegionStatus(region, "Replicating", None, progress)
     return RegionStatus(
@@ -62,9 +69,12 @@ def aggregate(summary: Sequence[RegionStatus]) -> ReplicationStatus:
 
 
 def replication_status(
-    regions: Sequence[str], replicas: Sequence[ReplicaState], job_alive: bool
+    regions: Sequence[str],
+    replicas: Sequence[ReplicaState],
+    job_alive: bool,
+    agent_regions: frozenset[str] = frozenset(),
 ) -> ReplicationStatus:
-    return aggregate([region_status(r, replicas, job_alive) for r in regions])
+    return aggregate([region_status(r, replicas, job_alive, r in agent_regions) for r in regions])
 
 
 @dataclass(frozen=True)
@@ -75,9 +85,10 @@ class StoredVersion:
     version: ImageVersion
     replicas: list[ReplicaState]
     job_alive: bool
+    agent_regions: frozenset[str] = frozenset()  # target regions region agents serve
 
 
 def with_status(stored: StoredVersion) -> ImageVersion:
     regions = [t.name for t in stored.version.target_regions]
-    status = replication_status(regions, stored.replicas, stored.job_alive)
+    status = replication_status(regions, stored.replicas, stored.job_alive, stored.agent_regions)
     return dataclasses.replace(stored.version, replication_status=status)

@@ -150,6 +150,8 @@ class PostgresSession(Session):
         f"SELECT pg_advisory_xact_lock({WRITE_LOCK})",
     )
     begin_read = ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",)
+    begin_claim = ("BEGIN ISOLATION LEVEL READ COMMITTED",)
+    skip_locked = " FOR UPDATE OF r SKIP LOCKED"
 
     def __init__(self, url: str) -> None:
         conn = PgConnection(url)

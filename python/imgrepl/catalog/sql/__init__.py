@@ -10,6 +10,7 @@ same statements on SQLite (imgrepl.catalog.sqlite) and PostgreSQL
     versions  image versions, their disks and target regions
     replicas  replica rows, and reconciling them with the plan
     jobs      the job replicating a version; deployment leases
+    agents    the region agents' work queue (leases on replica rows) and registry
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from imgrepl.catalog.sql.agents import SqlAgents
 from imgrepl.catalog.sql.galleries import SqlDefinitions, SqlGalleries
 from imgrepl.catalog.sql.grants import SqlGrants
 from imgrepl.catalog.sql.jobs import SqlJobs, SqlLeases
@@ -43,6 +45,7 @@ class SqlCatalog:
         self.replicas = SqlReplicas(session)
         self.jobs = SqlJobs(session)
         self.leases = SqlLeases(session)
+        self.agents = SqlAgents(session)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlCatalog]:

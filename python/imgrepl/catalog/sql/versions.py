@@ -75,7 +75,13 @@ def _load(db: Db, ref: VersionRef) -> StoredVersion:
         disks=disks,
         source_version=row["source_version"],
     )
-    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]))
+    agents = db.execute(
+        "SELECT t.region FROM target_regions t JOIN regions r ON r.name = t.region "
+        "WHERE t.version_id = ? AND r.agent_served = 1",
+        (ref.id,),
+    )
+    served = frozenset(a["region"] for a in agents)
+    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]), served)
 
 
 class SqlVersions:

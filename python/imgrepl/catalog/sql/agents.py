@@ -1,0 +1,233 @@
+"""The region agents' work queue: every replica row of an agent-served
+region is a job.  An agent claims jobs under a lease (lease_owner until
+lease_until), extends it with heartbeats that also record progress, and
+finishes a job only while it still owns it, so an agent whose lease was
+taken over can never commit.  A job is ready when its source is: a
+region's first replica (the egress copy) reads the home region's first
+replica, the others read their region's first; both must be Completed.
+
+On PostgreSQL claims and heartbeats take row locks (`FOR UPDATE SKIP
+LOCKED`), not the catalog's write lock, so agents never queue behind each
+other; on SQLite every write is serialised anyway."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+
+from imgrepl.catalog.records import AgentInfo, AgentJob
+from imgrepl.catalog.sql.session import Db, Row, Session
+
+_READY = """
+SELECT r.id, r.version_id, r.disk_id, r.region, r.location, r.size, r.egress, r.state,
+       r.lease_owner, s.location AS source
+FROM replicas r
+JOIN versions v ON v.id = r.version_id
+JOIN regions g ON g.name = r.region
+LEFT JOIN replicas s ON s.disk_id = r.disk_id AND s.egress = 1 AND s.id <> r.id
+     AND s.state = 'Completed'
+     AND s.region = CASE WHEN r.egress = 1 THEN v.location ELSE r.region END
+WHERE g.agent_served = 1 AND r.region IN ({regions})
+  AND r.state IN ('Pending', 'Copying', 'Deleting')
+  AND (r.lease_until IS NULL OR r.lease_until < ?)
+  AND (r.state = 'Deleting' OR (s.id IS NOT NULL
+       AND NOT (r.egress = 1 AND r.region = v.location)))
+ORDER BY r.egress DESC, r.id
+LIMIT ?"""
+
+
+class SqlAgents:
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def claim(
+        self, agent: str, regions: Sequence[str], limit: int, lease_s: float
+    ) -> list[AgentJob]:
+        now = time.time()
+        sql = _READY.format(regions=", ".join("?" * len(regions))) + self._s.skip_locked
+        with self._s.claim() as db:
+            rows = db.execute(sql, (*regions, now, limit)).fetchall()
+            for r in rows:
+                db.execute(
+                    "UPDATE replicas SET lease_owner = ?, lease_until = ?, "
+                    "attempts = attempts + 1, state = CASE WHEN state = 'Deleting' "
+                    "THEN 'Deleting' ELSE 'Copying' END, details = NULL, "
+                    "bytes_written = CASE WHEN state = 'Deleting' THEN bytes_written ELSE 0 END "
+                    "WHERE id = ?",
+                    (agent, now + lease_s, r["id"]),
+                )
+        return [_job(r) for r in rows]
+
+    def heartbeat(self, agent: str, progress: Mapping[int, int], lease_s: float) -> set[int]:
+        """Extends the agent's leases and records bytes written; returns the
+        jobs it still owns (a job missing from it was taken over: stop it)."""
+        if not progress:
+            return set()
+        ids = list(progress)
+        marks = ", ".join("?" * len(ids))
+        with self._s.claim() as db:
+            owned = {
+                r[0]
+                for r in db.execute(
+                    f"UPDATE replicas SET lease_until = ? WHERE id IN ({marks}) "
+                    "AND lease_owner = ? RETURNING id",
+                    (time.time() + lease_s, *ids, agent),
+                ).fetchall()
+            }
+            db.executemany(
+                "UPDATE replicas SET bytes_written = ? WHERE id = ? AND state = 'Copying'",
+                [(progress[i], i) for i in owned],
+            )
+        return owned
+
+    def finish(
+        self,
+        agent: str,
+        job: AgentJob,
+        state: str,
+        *,
+        details: str | None = None,
+        digest: str | None = None,
+        bytes_written: int = 0,
+    ) -> bool:
+        """Records the job's outcome if the agent still owns it; a replica
+        whose region stopped being a target meanwhile becomes Deleting.
+        Completed counts a commit; a delete job ends Deleted (the row goes).
+        The version's provisioning state follows once none of its replicas
+        is left to copy or delete."""
+        with self._s.write() as db:
+            row = db.execute(
+                "SELECT state FROM replicas WHERE id = ? AND lease_owner = ?",
+                (job.replica_id, agent),
+            ).fetchone()
+            if row is None:
+                return False
+            if job.delete and state == "Deleted":
+                db.execute("DELETE FROM replicas WHERE id = ?", (job.replica_id,))
+            elif job.delete:  # its store failed: tried again once the lease runs out
+                db.execute(
+                    "UPDATE replicas SET details = ?, lease_owner = NULL WHERE id = ?",
+                    (details, job.replica_id),
+                )
+            elif not _is_target(db, job):
+                db.execute(
+                    "UPDATE replicas SET state = 'Deleting', lease_owner = NULL, "
+                    "lease_until = NULL, details = 'no longer a target region' WHERE id = ?",
+                    (job.replica_id,),
+                )
+            else:
+                db.execute(
+                    "UPDATE replicas SET state = ?, details = ?, digest = ?, bytes_written = ?, "
+                    "copied_from = ?, commits = commits + ?, lease_owner = NULL, "
+                    "lease_until = NULL WHERE id = ?",
+                    (state, details, digest, bytes_written, job.source,
+                     int(state == "Completed"), job.replica_id),
+                )  # fmt: skip
+            _settle_version(db, job.version_id)
+            return True
+
+    def release(self, agent: str, replica_ids: Sequence[int]) -> None:
+        """Hands jobs back (a draining agent): Pending again, no lease."""
+        with self._s.claim() as db:
+            db.executemany(
+                "UPDATE replicas SET lease_owner = NULL, lease_until = NULL, state = CASE "
+                "WHEN state = 'Copying' THEN 'Pending' ELSE state END "
+                "WHERE id = ? AND lease_owner = ?",
+                [(i, agent) for i in replica_ids],
+            )
+
+    def register(self, info: AgentInfo) -> None:
+        """Records (or refreshes) a live agent."""
+        values = (
+            info.host, info.pid, json.dumps(info.regions), info.started, info.heartbeat,
+            info.bytes_copied, info.bytes_per_second, json.dumps(info.jobs), info.id,
+        )  # fmt: skip
+        with self._s.claim() as db:
+            cur = db.execute(
+                "UPDATE agents SET host = ?, pid = ?, regions = ?, started = ?, heartbeat = ?, "
+                "bytes_copied = ?, bytes_per_second = ?, jobs = ? WHERE id = ?",
+                values,
+            )
+            if cur.rowcount == 0:
+                db.execute(
+                    "INSERT INTO agents (host, pid, regions, started, heartbeat, bytes_copied, "
+                    "bytes_per_second, jobs, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    values,
+                )
+
+    def deregister(self, agent: str) -> None:
+        with self._s.claim() as db:
+            db.execute("DELETE FROM agents WHERE id = ?", (agent,))
+
+    def live(self, within_s: float) -> list[AgentInfo]:
+        """Agents whose last heartbeat is at most `within_s` old, by id."""
+        with self._s.read() as db:
+            rows = db.execute(
+                "SELECT * FROM agents WHERE heartbeat >= ? ORDER BY id", (time.time() - within_s,)
+            ).fetchall()
+        return [_info(r) for r in rows]
+
+    def counts(self, regions: Sequence[str]) -> dict[tuple[str, str], int]:
+        """Replicas of agent-served regions by (region, state): the queue's depth."""
+        marks = ", ".join("?" * len(regions))
+        with self._s.read() as db:
+            rows = db.execute(
+                "SELECT r.region, r.state, COUNT(*) FROM replicas r JOIN regions g ON "
+                f"g.name = r.region WHERE g.agent_served = 1 AND r.region IN ({marks}) "
+                "GROUP BY r.region, r.state",
+                tuple(regions),
+            ).fetchall()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def pending(self, version_id: int) -> int:
+        """Replicas of the version in agent-served regions still to copy or delete."""
+        with self._s.read() as db:
+            return int(
+                db.execute(
+                    "SELECT COUNT(*) FROM replicas r JOIN regions g ON g.name = r.region "
+                    "WHERE r.version_id = ? AND g.agent_served = 1 "
+                    "AND r.state IN ('Pending', 'Copying', 'Deleting')",
+                    (version_id,),
+                ).fetchone()[0]
+            )
+
+
+def _job(r: Row) -> AgentJob:
+    return AgentJob(
+        r["id"], r["version_id"], r["disk_id"], r["region"], r["location"], r["source"],
+        r["size"], bool(r["egress"]), r["state"] == "Deleting",
+        r["state"] == "Copying" and r["lease_owner"] is not None,
+    )  # fmt: skip
+
+
+def _info(r: Row) -> AgentInfo:
+    return AgentInfo(
+        r["id"], r["host"], r["pid"], json.loads(r["regions"]), r["started"], r["heartbeat"],
+        r["bytes_copied"], r["bytes_per_second"], json.loads(r["jobs"]),
+    )  # fmt: skip
+
+
+def _is_target(db: Db, job: AgentJob) -> bool:
+    return (
+        db.execute(
+            "SELECT 1 FROM target_regions WHERE version_id = ? AND region = ?",
+            (job.version_id, job.region),
+        ).fetchone()
+        is not None
+    )
+
+
+def _settle_version(db: Db, version_id: int) -> None:
+    """Succeeded or Failed once no replica of the version is left to do (and
+    no in-process replication holds it)."""
+    row = db.execute(
+        "SELECT SUM(CASE WHEN state IN ('Pending', 'Copying', 'Deleting') THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN state = 'Failed' THEN 1 ELSE 0 END) FROM replicas WHERE version_id = ?",
+        (version_id,),
+    ).fetchone()
+    busy = db.execute("SELECT job_pid FROM versions WHERE id = ?", (version_id,)).fetchone()
+    if (row[0] or 0) > 0 or busy is None or busy["job_pid"] is not None:
+        return
+    state = "Failed" if row[1] else "Succeeded"
+    db.execute("UPDATE versions SET provisioning_state = ? WHERE id = ?", (state, version_id))
