@@ -69,6 +69,7 @@ async def run_agent(
     drain_s: float = 10.0,
     metrics_port: int | None = None,
     metrics_addr: str = "127.0.0.1",
+    cap_mbps: float | None = None,
 ) -> None:
     """Serves the regions until SIGTERM or SIGINT, then drains."""
     catalog = await asyncio.to_thread(open_catalog, catalog_url)
@@ -84,7 +85,7 @@ async def run_agent(
                     f"--metrics-port {metrics_port}: cannot listen on {metrics_addr}: "
                     f"{exc.strerror or exc}"
                 ) from None
-        config = AgentConfig(own, concurrency, lease_s, drain_s, unusable)
+        config = AgentConfig(own, concurrency, lease_s, drain_s, cap_mbps, unusable)
         agent = Agent(catalog, config, metrics)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

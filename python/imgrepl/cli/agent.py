@@ -57,6 +57,7 @@ def _run(args: argparse.Namespace) -> int:
             drain_s=args.drain_seconds,
             metrics_port=args.metrics_port,
             metrics_addr=args.metrics_addr,
+            cap_mbps=args.cap_mbps,
         )
     )
     return 0
@@ -119,6 +120,8 @@ def register(sub: Any, summary: str) -> None:
                    help="a claimed job is held this long without a heartbeat (30)")  # fmt: skip
     p.add_argument("--drain-seconds", type=seconds, default=10.0, metavar="S",
                    help="on SIGTERM, how long running copies may finish (default 10)")  # fmt: skip
+    p.add_argument("--cap-mbps", type=seconds, metavar="MBPS",
+                   help="cap each copy's source reads at this many MB/s")  # fmt: skip
     p.add_argument("--metrics-port", type=port, metavar="P",
                    help="serve Prometheus metrics on this port")  # fmt: skip
     p.add_argument("--metrics-addr", default="127.0.0.1", metavar="ADDR",

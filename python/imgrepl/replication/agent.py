@@ -53,6 +53,7 @@ class AgentConfig:
     concurrency: int = 2
     lease_s: float = 30.0
     drain_s: float = 10.0
+    cap_mbps: float | None = None  # each copy's source reads (AzCopy's --cap-mbps)
     # regions whose store this agent cannot use: region -> why (their jobs fail with it)
     unusable: Mapping[str, str] = field(default_factory=dict)
 
@@ -173,6 +174,8 @@ class Agent:
 
     # --- the jobs ----------------------------------------------------------------
     def _start(self, job: AgentJob) -> None:
+        if job.replica_id in self._tasks:  # our own lease, lapsed while the catalog was away
+            return
         if job.taken_over:
             self.metrics.takeovers.labels(job.region).inc()
             say(f"replica {job.replica_id} ({job.region}): taking over an expired lease")
@@ -244,7 +247,7 @@ class Agent:
         """Copies the job's source to its replica; returns the bytes written,
         or None when it failed (recorded here)."""
         assert job.source is not None
-        copy = stores.start_copy(job.source, [job.location])
+        copy = stores.start_copy(job.source, [job.location], self.config.cap_mbps)
         kind = "egress" if job.egress else "in_region"
         counted = 0
         try:
@@ -268,6 +271,8 @@ class Agent:
             details = f"copy to {job.location} failed: {result.error}"
             await self._record(job, "Failed", details=details, bytes_written=counted)
             return None
+        if result.resumed_bytes:
+            say(f"replica {job.replica_id} ({job.region}): resumed {result.resumed_bytes} bytes")
         return int(result.bytes_written) + int(result.resumed_bytes)
 
     async def _record(self, job: AgentJob, state: str, **fields: Any) -> None:

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 
-from imgrepl.catalog.records import AgentInfo, AgentJob
+from imgrepl.catalog.records import AgentInfo, AgentJob, pid_alive
 from imgrepl.catalog.sql.session import Db, Row, Session
 
 _READY = """
@@ -166,7 +166,8 @@ class SqlAgents:
             rows = db.execute(
                 "SELECT * FROM agents WHERE heartbeat >= ? ORDER BY id", (time.time() - within_s,)
             ).fetchall()
-        return [_info(r) for r in rows]
+        # one killed on this host is gone at once; elsewhere, when it stops beating
+        return [a for a in map(_info, rows) if pid_alive(a.pid, a.host)]
 
     def counts(self, regions: Sequence[str]) -> dict[tuple[str, str], int]:
         """Replicas of agent-served regions by (region, state): the queue's depth."""
