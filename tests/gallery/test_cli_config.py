@@ -59,7 +59,7 @@ def test_without_a_default_location_is_required(definition: Path, image: Path) -
     assert unknown.returncode == 1
     assert (
         unknown.stderr
-        == "imgrepl configure: error: unknown default 'color': imgrepl knows location\n"
+        == "imgrepl configure: error: unknown default 'color': imgrepl knows location, catalog\n"
     )
     assert not (definition / "config").exists()
 

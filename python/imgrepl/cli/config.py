@@ -5,6 +5,10 @@ takes the default of its name (`--location` from `location`), as az does.
 
     [defaults]
     location = westeurope
+    catalog = postgresql://imgrepl@db.example.com/imgrepl
+
+The catalog default comes after `--catalog` and $IMGREPL_CATALOG; a
+password in it is never listed (prefer ~/.pgpass or $PGPASSWORD anyway).
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ if TYPE_CHECKING:
     import configparser
 
 CONFIG_FILE = "config"
+ENV_CATALOG = "IMGREPL_CATALOG"  # imgrepl.catalog's; not imported: the CLI starts light
 SECTION = "defaults"
 # defaults imgrepl knows, and the option each fills
-KNOWN = {"location": "--location"}
+KNOWN = {"location": "--location", "catalog": "--catalog"}
 
 
 def config_path(home: str | None) -> Path:
@@ -48,6 +53,8 @@ def apply_defaults(args: argparse.Namespace) -> None:
     """Fills the options in `args.defaultable` that were not given from the
     config file; one still missing and required is an error naming it."""
     wanted = [d for d in getattr(args, "defaultable", ()) if getattr(args, d, None) is None]
+    if hasattr(args, "catalog") and args.catalog is None and not os.environ.get(ENV_CATALOG):
+        wanted.append("catalog")
     if not wanted:
         return
     config = _read(config_path(getattr(args, "home", None)))
@@ -88,8 +95,16 @@ def _configure(args: argparse.Namespace) -> int:
         _write(path, config)
     if args.list_defaults or not changes:
         items = config.items(SECTION) if config.has_section(SECTION) else []
-        emit(args, [{"name": k, "source": str(path), "value": v} for k, v in items])
+        emit(args, [{"name": k, "source": str(path), "value": _shown(k, v)} for k, v in items])
     return 0
+
+
+def _shown(key: str, value: str) -> str:
+    if key != "catalog":
+        return value
+    from imgrepl.catalog.urls import redact
+
+    return redact(value)
 
 
 def _write(path: Path, config: configparser.ConfigParser) -> None:
