@@ -9,8 +9,8 @@ server-side when the store can (the engine decides).  Every replica is
 verified against the disk's source manifest before it is recorded
 Completed, and it is recorded only while the agent still holds its lease.
 
-Leases: a claim holds a job for `lease_s`; heartbeats (every third of it)
-extend the leases and record progress.  An agent killed at any moment loses
+Leases: a claim holds a job for `lease_s`; heartbeats (every third of it,
+at least every second) extend the leases and record progress.  An agent killed at any moment loses
 its jobs for at most `lease_s`, then another agent of the region takes them
 over.  A takeover on a local store resumes chunk by chunk (the engine's
 resume journal beside the partial replica); on s3:// and az:// it restarts
@@ -44,7 +44,7 @@ from imgrepl.replication.agent_metrics import AgentMetrics
 
 T = TypeVar("T")
 BACKOFF_MAX_S = 5.0
-PROGRESS_EVERY_S = 0.5
+BEAT_MAX_S = 1.0
 
 
 @dataclass
@@ -59,7 +59,9 @@ class AgentConfig:
 
     @property
     def beat_s(self) -> float:
-        return max(0.1, self.lease_s / 3)
+        """Heartbeats (leases, progress) come at least every second, and
+        three times a lease, so one late beat never loses it."""
+        return max(0.1, min(BEAT_MAX_S, self.lease_s / 3))
 
 
 def say(text: str) -> None:
