@@ -5,7 +5,8 @@ lives.
 A job is one replica (imgrepl.catalog.sql.agents): the region's first
 replica is copied from the home region's first (the egress copy, which the
 publisher ingested from the source), the others from their region's first,
-server-side when the store can (the engine decides).  Every replica is
+server-side when the store can (the engine decides).  Claimed jobs that
+share a source run as one fan-out (imgrepl.replication.agent_jobs).  Every replica is
 verified against the disk's source manifest before it is recorded
 Completed, and it is recorded only while the agent still holds its lease.
 
@@ -32,14 +33,14 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from imgrepl import stores
 from imgrepl.catalog import AgentInfo, AgentJob, Catalog
 from imgrepl.catalog.records import HOST
 from imgrepl.exceptions import CatalogError
+from imgrepl.replication import agent_jobs
 from imgrepl.replication.agent_metrics import AgentMetrics
 
 T = TypeVar("T")
@@ -80,6 +81,7 @@ class Agent:
         self.started = time.time()
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._progress: dict[int, int] = {}  # replica id -> bytes done
+        self._written: dict[int, int] = {}  # replica id -> bytes written, counted in metrics
         self._copied = 0
         self._rate = (time.monotonic(), 0)  # (when, bytes copied then) of the last beat
         self._stop = asyncio.Event()
@@ -99,8 +101,7 @@ class Agent:
                 await self._beat()
             free = self.config.concurrency - len(self._tasks)
             if free > 0:
-                for job in await self._try(self._claim, free) or []:
-                    self._start(job)
+                self._start(await self._try(self._claim, free) or [])
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.beat_s)
@@ -146,8 +147,14 @@ class Agent:
         owned = await self._try(self._heartbeat, progress)
         if owned is not None:
             for rid in set(progress) - owned:
+                task = self._tasks.get(rid)
+                if task is None or task.done():
+                    continue
                 say(f"replica {rid}: lease lost to another agent; stopping its copy")
-                self._tasks[rid].cancel()
+                task.cancel()  # with the replicas it fans out to: those are handed back
+                siblings = [r for r, t in self._tasks.items() if t is task and r in owned]
+                if siblings:
+                    await self._try(self._call, self.catalog.agents.release, self.id, siblings)
         await self._try(self._register)
         counts = await self._try(self._counts)
         if counts is not None:
@@ -175,111 +182,71 @@ class Agent:
         await self._call(self.catalog.agents.register, info, retry=False)
 
     # --- the jobs ----------------------------------------------------------------
-    def _start(self, job: AgentJob) -> None:
-        if job.replica_id in self._tasks:  # our own lease, lapsed while the catalog was away
-            return
-        if job.taken_over:
-            self.metrics.takeovers.labels(job.region).inc()
-            say(f"replica {job.replica_id} ({job.region}): taking over an expired lease")
-        task = asyncio.create_task(self._work(job))
-        self._tasks[job.replica_id] = task
-        self.metrics.running.set(len(self._tasks))
-        task.add_done_callback(lambda _: self._done(job.replica_id))
+    def _start(self, jobs: list[AgentJob]) -> None:
+        """One task per delete, one per source for copies (a fan-out)."""
+        batches: dict[tuple[str | None, int], list[AgentJob]] = {}
+        for job in jobs:
+            if job.replica_id in self._tasks:  # ours; its lease lapsed while the catalog was away
+                continue
+            if job.taken_over:
+                self.metrics.takeovers.labels(job.region).inc()
+                say(f"replica {job.replica_id} ({job.region}): taking over an expired lease")
+            if job.delete:
+                self._spawn([job], agent_jobs.delete(self, job))
+            else:
+                batches.setdefault((job.source, job.disk_id), []).append(job)
+        for batch in batches.values():
+            self._spawn(batch, self._copy(batch))
 
-    def _done(self, replica_id: int) -> None:
-        self._tasks.pop(replica_id, None)
-        self._progress.pop(replica_id, None)
+    def _spawn(self, jobs: list[AgentJob], work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(self._guarded(jobs, work))
+        for job in jobs:
+            self._tasks[job.replica_id] = task
+        self.metrics.running.set(len(self._tasks))
+        task.add_done_callback(lambda _: self._done([j.replica_id for j in jobs]))
+
+    def _done(self, replica_ids: list[int]) -> None:
+        for rid in replica_ids:
+            self._tasks.pop(rid, None)
+            self._progress.pop(rid, None)
         self.metrics.running.set(len(self._tasks))
         self._wake.set()
 
-    async def _work(self, job: AgentJob) -> None:
+    async def _copy(self, jobs: list[AgentJob]) -> None:
+        await agent_jobs.copy(self, jobs, self.config.cap_mbps)
+
+    async def _guarded(self, jobs: list[AgentJob], work: Coroutine[Any, Any, None]) -> None:
+        """One job's failure is its replicas', never the agent's."""
         try:
-            if job.delete:
-                await asyncio.to_thread(stores.remove, job.location)
-                await self._record(job, "Deleted")
-            else:
-                await self._copy(job)
+            await work
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # one job's failure is its replica's, never the agent's
-            await self._record(job, "Failed", details=str(exc) or type(exc).__name__)
+        except Exception as exc:
+            for job in jobs:
+                await self.record(job, "Failed", details=str(exc) or type(exc).__name__)
 
-    async def _copy(self, job: AgentJob) -> None:
-        why = self.config.unusable.get(job.region)
-        if why:
-            await self._record(job, "Failed", details=why)
-            return
-        manifest = await self._call(self.catalog.versions.disk_manifest, job.disk_id)
-        if manifest is None or job.source is None:
-            await self._record(job, "Failed", details="no source manifest to verify against")
-            return
-        digest = stores.manifest_digest(manifest)
-        if await self._adopt(job, manifest):
-            return
-        try:
-            await asyncio.to_thread(stores.prepare, job.location)
-        except OSError as exc:
-            await self._record(
-                job, "Failed", details=f"store unreachable for {job.location}: {exc}"
-            )
-            return
-        written = await self._stream(job)
-        if written is None:
-            return
-        check = await stores.verify(job.location, manifest)
-        if not check.ok:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(stores.remove, job.location)
-            await self._record(job, "Failed", details=check.reason, bytes_written=written)
-            return
-        await self._record(job, "Completed", digest=digest, bytes_written=written)
+    # what agent_jobs needs (its Worker protocol)
+    async def manifest(self, disk_id: int) -> bytes | None:
+        return await self._call(self.catalog.versions.disk_manifest, disk_id)
 
-    async def _adopt(self, job: AgentJob, manifest: bytes) -> bool:
-        """A replica committed by an agent killed before it recorded it:
-        verified, it is recorded instead of copied again."""
-        if not await stores.exists_if_reachable(job.location):
-            return False
-        if not (await stores.verify(job.location, manifest)).ok:
-            return False  # the copy overwrites it
-        digest = stores.manifest_digest(manifest)
-        await self._record(job, "Completed", digest=digest, bytes_written=job.size)
-        return True
-
-    async def _stream(self, job: AgentJob) -> int | None:
-        """Copies the job's source to its replica; returns the bytes written,
-        or None when it failed (recorded here)."""
-        assert job.source is not None
-        copy = stores.start_copy(job.source, [job.location], self.config.cap_mbps)
+    def progress(self, job: AgentJob, done: int, written: int) -> None:
+        self._progress[job.replica_id] = done
+        before = self._written.get(job.replica_id, 0)
+        self._written[job.replica_id] = written
         kind = "egress" if job.egress else "in_region"
-        counted = 0
-        try:
-            async for p in copy:
-                self._progress[job.replica_id] = int(p.bytes_done[0])
-                now = int(p.bytes_written[0])
-                self.metrics.bytes.labels(job.region, kind).inc(now - counted)
-                self._copied += now - counted
-                counted = now
-            report = await copy.wait_async()
-        except asyncio.CancelledError:
-            copy.cancel()
-            with contextlib.suppress(Exception):
-                await copy.wait_async()
-            raise
-        except Exception as exc:  # the source could not be read, say
-            await self._record(job, "Failed", details=f"copy from {job.source} failed: {exc}")
-            return None
-        result = report.destinations[0]
-        if not result.ok:
-            details = f"copy to {job.location} failed: {result.error}"
-            await self._record(job, "Failed", details=details, bytes_written=counted)
-            return None
-        if result.resumed_bytes:
-            say(f"replica {job.replica_id} ({job.region}): resumed {result.resumed_bytes} bytes")
-        return int(result.bytes_written) + int(result.resumed_bytes)
+        self.metrics.bytes.labels(job.region, kind).inc(written - before)
+        self._copied += written - before
 
-    async def _record(self, job: AgentJob, state: str, **fields: Any) -> None:
+    def unusable(self, region: str) -> str | None:
+        return self.config.unusable.get(region)
+
+    def say(self, text: str) -> None:
+        say(text)
+
+    async def record(self, job: AgentJob, state: str, **fields: Any) -> None:
         """The job's outcome, retried until the catalog takes it; nothing if
         the lease was lost meanwhile (the new holder records it)."""
+        self._written.pop(job.replica_id, None)
         kept = await self._call(self._finish_one, job, state, fields)
         self.metrics.finished.labels(job.region, state if kept else "LeaseLost").inc()
         detail = f": {fields['details']}" if fields.get("details") else ""
