@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from helpers.agents import Team, replica_rows, wait_for
 from helpers.gallery import IDS, cli, region_states, shown
@@ -33,3 +34,22 @@ def test_sigterm_hands_the_running_copy_back(team: Team, image: Path) -> None:
     version = wait_for("westeurope Completed", lambda: (v := shown(team.home))["provisioningState"]
                        == "Succeeded" and v, timeout=30)  # fmt: skip
     assert region_states(version) == {"westeurope": "Completed"}
+
+
+def test_sigterm_with_the_catalog_away_exits_within_a_lease(
+    team: Team, image: Path, postgres: Any
+) -> None:
+    cli(team.home, "sig", "image-version", "create", *IDS, "-l", "westeurope",
+        "--os-vhd", str(image), "--target-regions", "westeurope=2")  # fmt: skip
+    agent = team.agent("slow", ["westeurope"], "--cap-mbps", "1", "--drain-seconds", "0.5")
+    wait_for("the copy under way", lambda: [
+        r for r in replica_rows(team.url)
+        if r["state"] == "Copying" and r["bytes_written"] > 0])  # fmt: skip
+    postgres.pg_ctl("stop")
+    try:
+        started = time.monotonic()
+        assert agent.terminate(timeout=60) == 0
+        assert time.monotonic() - started < 20  # drain 0.5 s + lease 2 s + backoff
+        assert "could not hand back replicas" in agent.log
+    finally:
+        postgres.pg_ctl("start")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import secrets
 import sys
@@ -85,10 +86,17 @@ class Agent:
         self._copied = 0
         self._rate = (time.monotonic(), 0)  # (when, bytes copied then) of the last beat
         self._stop = asyncio.Event()
+        self._calls = 0  # catalog calls in flight, and since when there have been any
+        self._busy_since = 0.0
+        self._give_up = math.inf  # when a draining agent stops retrying the catalog
         self._wake = asyncio.Event()
 
     def drain(self) -> None:
-        """Stops claiming; run() then finishes or hands back its jobs and returns."""
+        """Stops claiming; run() then finishes or hands back its jobs and returns.
+        A catalog that is away is retried for a lease at most: by then the
+        jobs not handed back are free for other agents anyway."""
+        if not self._stop.is_set():
+            self._give_up = time.monotonic() + self.config.drain_s + self.config.lease_s
         self._stop.set()
         self._wake.set()
 
@@ -113,18 +121,22 @@ class Agent:
         retried with backoff (`retry`), else the CatalogError goes up."""
         delay = 0.2
         while True:
-            started = time.monotonic()
+            self._calls += 1
+            if self._calls == 1:
+                self._busy_since = time.monotonic()
             try:
                 return await asyncio.to_thread(fn, *args)
             except CatalogError as exc:
-                if not retry:
+                if not retry or time.monotonic() > self._give_up:
                     raise
                 self.metrics.retries.inc()
                 say(f"catalog call failed, retrying in {delay:.1f}s: {exc}")
                 await asyncio.sleep(delay)
                 delay = min(BACKOFF_MAX_S, delay * 2)
             finally:
-                self.metrics.control_seconds.inc(time.monotonic() - started)
+                self._calls -= 1
+                if self._calls == 0:  # the union of calls in flight, not their sum
+                    self.metrics.control_seconds.inc(time.monotonic() - self._busy_since)
 
     async def _try(self, fn: Callable[..., Any], *args: Any) -> Any:
         """A call that may be skipped this round (a claim, a heartbeat)."""
@@ -265,8 +277,13 @@ class Agent:
             for t in late:
                 t.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-            if late_ids:
-                await self._call(self.catalog.agents.release, self.id, late_ids)
-                say(f"handed back replicas {json.dumps(late_ids)}")
-        await self._call(self.catalog.agents.deregister, self.id)
+            try:
+                if late_ids:
+                    await self._call(self.catalog.agents.release, self.id, late_ids)
+                    say(f"handed back replicas {json.dumps(late_ids)}")
+            except CatalogError as exc:
+                say(f"could not hand back replicas {json.dumps(late_ids)} ({exc}); "
+                    f"their leases run out within {self.config.lease_s:g}s")  # fmt: skip
+        with contextlib.suppress(CatalogError):
+            await self._call(self.catalog.agents.deregister, self.id)
         say(f"agent {self.id} stopped")

@@ -42,7 +42,7 @@ class AgentMetrics:
         )
         self.control_seconds = Counter(
             "imgrepl_agent_control_plane_seconds",
-            "Seconds spent in catalog calls (claims, heartbeats, progress, outcomes)",
+            "Seconds with a catalog call in flight (claims, heartbeats, progress, outcomes)",
             registry=r,
         )
 

@@ -221,14 +221,18 @@ def _is_target(db: Db, job: AgentJob) -> bool:
 
 def _settle_version(db: Db, version_id: int) -> None:
     """Succeeded or Failed once no replica of the version is left to do (and
-    no in-process replication holds it)."""
-    row = db.execute(
-        "SELECT SUM(CASE WHEN state IN ('Pending', 'Copying', 'Deleting') THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN state = 'Failed' THEN 1 ELSE 0 END) FROM replicas WHERE version_id = ?",
+    no in-process replication holds it).  Asked at every outcome, so it stops
+    at the first replica still to do instead of counting them all."""
+    busy = db.execute(
+        "SELECT 1 FROM replicas WHERE version_id = ? AND state IN "
+        "('Pending', 'Copying', 'Deleting') LIMIT 1",
         (version_id,),
     ).fetchone()
-    busy = db.execute("SELECT job_pid FROM versions WHERE id = ?", (version_id,)).fetchone()
-    if (row[0] or 0) > 0 or busy is None or busy["job_pid"] is not None:
+    job = db.execute("SELECT job_pid FROM versions WHERE id = ?", (version_id,)).fetchone()
+    if busy is not None or job is None or job["job_pid"] is not None:
         return
-    state = "Failed" if row[1] else "Succeeded"
+    failed = db.execute(
+        "SELECT 1 FROM replicas WHERE version_id = ? AND state = 'Failed' LIMIT 1", (version_id,)
+    ).fetchone()
+    state = "Failed" if failed else "Succeeded"
     db.execute("UPDATE versions SET provisioning_state = ? WHERE id = ?", (state, version_id))
