@@ -152,6 +152,7 @@ class PostgresSession(Session):
     begin_read = ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",)
     begin_claim = ("BEGIN ISOLATION LEVEL READ COMMITTED",)
     skip_locked = " FOR UPDATE OF r SKIP LOCKED"
+    lock_rows = " FOR UPDATE OF r"
 
     def __init__(self, url: str) -> None:
         conn = PgConnection(url)

@@ -95,37 +95,38 @@ class SqlAgents:
         whose region stopped being a target meanwhile becomes Deleting.
         Completed counts a commit; a delete job ends Deleted (the row goes).
         The version's provisioning state follows once none of its replicas
-        is left to copy or delete."""
-        with self._s.write() as db:
+        is left to copy or delete.
+
+        On PostgreSQL this takes the replica's row lock, not the write lock:
+        an edit that makes the replica unwanted either commits first (the
+        row is Deleting and nothing is recorded) or waits for this and then
+        marks it Deleting.  The version is settled after the commit, so of
+        two agents finishing its last replicas at once the later one sees
+        both done."""
+        with self._s.claim() as db:
             row = db.execute(
-                "SELECT state FROM replicas WHERE id = ? AND lease_owner = ?",
+                "SELECT r.state FROM replicas r WHERE r.id = ? AND r.lease_owner = ?"
+                + self._s.lock_rows,
                 (job.replica_id, agent),
             ).fetchone()
             if row is None:
                 return False
-            if job.delete and state == "Deleted":
-                db.execute("DELETE FROM replicas WHERE id = ?", (job.replica_id,))
-            elif job.delete:  # its store failed: tried again once the lease runs out
+            if row["state"] == "Deleting" and not job.delete:  # an edit made it unwanted
                 db.execute(
-                    "UPDATE replicas SET details = ?, lease_owner = NULL WHERE id = ?",
-                    (details, job.replica_id),
-                )
-            elif not _is_target(db, job):
-                db.execute(
-                    "UPDATE replicas SET state = 'Deleting', lease_owner = NULL, "
-                    "lease_until = NULL, details = 'no longer a target region' WHERE id = ?",
+                    "UPDATE replicas SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
                     (job.replica_id,),
                 )
-            else:
-                db.execute(
-                    "UPDATE replicas SET state = ?, details = ?, digest = ?, bytes_written = ?, "
-                    "copied_from = ?, commits = commits + ?, lease_owner = NULL, "
-                    "lease_until = NULL WHERE id = ?",
-                    (state, details, digest, bytes_written, job.source,
-                     int(state == "Completed"), job.replica_id),
-                )  # fmt: skip
-            _settle_version(db, job.version_id)
-            return True
+                return False
+            _record(db, job, state, details, digest, bytes_written)
+        self._settle(job.version_id)
+        return True
+
+    def _settle(self, version_id: int) -> None:
+        with self._s.read() as db:
+            left = db.execute(_BUSY, (version_id,)).fetchone()
+        if left is None:
+            with self._s.write() as db:
+                _settle_version(db, version_id)
 
     def release(self, agent: str, replica_ids: Sequence[int]) -> None:
         """Hands jobs back (a draining agent): Pending again, no lease."""
@@ -209,6 +210,32 @@ def _info(r: Row) -> AgentInfo:
     )  # fmt: skip
 
 
+def _record(
+    db: Db, job: AgentJob, state: str, details: str | None, digest: str | None, written: int
+) -> None:
+    if job.delete and state == "Deleted":
+        db.execute("DELETE FROM replicas WHERE id = ?", (job.replica_id,))
+    elif job.delete:  # its store failed: tried again once the lease runs out
+        db.execute(
+            "UPDATE replicas SET details = ?, lease_owner = NULL WHERE id = ?",
+            (details, job.replica_id),
+        )
+    elif not _is_target(db, job):
+        db.execute(
+            "UPDATE replicas SET state = 'Deleting', lease_owner = NULL, "
+            "lease_until = NULL, details = 'no longer a target region' WHERE id = ?",
+            (job.replica_id,),
+        )
+    else:
+        db.execute(
+            "UPDATE replicas SET state = ?, details = ?, digest = ?, bytes_written = ?, "
+            "copied_from = ?, commits = commits + ?, lease_owner = NULL, "
+            "lease_until = NULL WHERE id = ?",
+            (state, details, digest, written, job.source, int(state == "Completed"),
+             job.replica_id),
+        )  # fmt: skip
+
+
 def _is_target(db: Db, job: AgentJob) -> bool:
     return (
         db.execute(
@@ -219,15 +246,16 @@ def _is_target(db: Db, job: AgentJob) -> bool:
     )
 
 
+_BUSY = (
+    "SELECT 1 FROM replicas WHERE version_id = ? AND state IN "
+    "('Pending', 'Copying', 'Deleting') LIMIT 1"
+)
+
+
 def _settle_version(db: Db, version_id: int) -> None:
     """Succeeded or Failed once no replica of the version is left to do (and
-    no in-process replication holds it).  Asked at every outcome, so it stops
-    at the first replica still to do instead of counting them all."""
-    busy = db.execute(
-        "SELECT 1 FROM replicas WHERE version_id = ? AND state IN "
-        "('Pending', 'Copying', 'Deleting') LIMIT 1",
-        (version_id,),
-    ).fetchone()
+    no in-process replication holds it); it stops at the first one left."""
+    busy = db.execute(_BUSY, (version_id,)).fetchone()
     job = db.execute("SELECT job_pid FROM versions WHERE id = ?", (version_id,)).fetchone()
     if busy is not None or job is None or job["job_pid"] is not None:
         return

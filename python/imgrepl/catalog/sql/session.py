@@ -55,6 +55,7 @@ class Session:
     # (skipping rows another claim holds) instead of the write lock
     begin_claim: tuple[str, ...] = ()
     skip_locked = ""
+    lock_rows = ""  # FOR UPDATE of the rows a claim-transaction SELECT reads (alias r)
 
     def __init__(self, conn: Db, where: str) -> None:
         self.where = where  # names the catalog in messages (never with a password)
