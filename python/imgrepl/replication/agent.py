@@ -47,6 +47,7 @@ from imgrepl.replication.agent_metrics import AgentMetrics
 T = TypeVar("T")
 BACKOFF_MAX_S = 5.0
 BEAT_MAX_S = 1.0
+REGISTER_EVERY = 5  # beats between refreshing `agent list` and the queue gauge
 
 
 @dataclass
@@ -88,6 +89,7 @@ class Agent:
         self._stop = asyncio.Event()
         self._calls = 0  # catalog calls in flight, and since when there have been any
         self._busy_since = 0.0
+        self._beats = 0
         self._give_up = math.inf  # when a draining agent stops retrying the catalog
         self._wake = asyncio.Event()
 
@@ -167,6 +169,9 @@ class Agent:
                 siblings = [r for r, t in self._tasks.items() if t is task and r in owned]
                 if siblings:
                     await self._try(self._call, self.catalog.agents.release, self.id, siblings)
+        self._beats += 1
+        if self._beats % REGISTER_EVERY != 1:  # `agent list` and the queue gauge need less
+            return
         await self._try(self._register)
         counts = await self._try(self._counts)
         if counts is not None:
