@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from imgrepl.catalog.protocol import Catalog, Repositories
-from imgrepl.catalog.records import AgentInfo, AgentJob, ReplicaRow, VersionRef
+from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, ReplicaRow, VersionRef
 from imgrepl.catalog.urls import ENV_CATALOG, redact, resolve_catalog
 from imgrepl.exceptions import ValidationError
 from imgrepl.home import catalog_path
@@ -59,6 +59,7 @@ __all__ = [
     "AgentInfo",
     "AgentJob",
     "Catalog",
+    "Outcome",
     "ReplicaRow",
     "Repositories",
     "VersionRef",

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
-from imgrepl.catalog.records import AgentInfo, AgentJob, ReplicaRow, VersionRef
+from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, ReplicaRow, VersionRef
 from imgrepl.gallery.models import Gallery, Grant, ImageDefinition, ImageVersion, Region
 from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
@@ -222,6 +222,10 @@ class Agents(Protocol):
         bytes_written: int = 0,
     ) -> bool:
         """Records the outcome while the agent owns the job; False if it does not."""
+        ...
+
+    def finish_all(self, agent: str, outcomes: Sequence[Outcome]) -> list[bool]:
+        """`finish` for several jobs in one transaction."""
         ...
 
     def release(self, agent: str, replica_ids: Sequence[int]) -> None: ...

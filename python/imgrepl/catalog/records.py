@@ -72,6 +72,17 @@ class AgentJob:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How an agent's job ended: Completed, Failed, or Deleted (a delete job)."""
+
+    job: AgentJob
+    state: str
+    details: str | None = None
+    digest: str | None = None
+    bytes_written: int = 0
+
+
+@dataclass(frozen=True)
 class AgentInfo:
     """A running agent, as `imgrepl agent list` shows it."""
 

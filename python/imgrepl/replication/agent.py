@@ -34,11 +34,11 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from imgrepl.catalog import AgentInfo, AgentJob, Catalog
+from imgrepl.catalog import AgentInfo, AgentJob, Catalog, Outcome
 from imgrepl.catalog.records import HOST
 from imgrepl.exceptions import CatalogError
 from imgrepl.replication import agent_jobs
@@ -261,16 +261,19 @@ class Agent:
         say(text)
 
     async def record(self, job: AgentJob, state: str, **fields: Any) -> None:
-        """The job's outcome, retried until the catalog takes it; nothing if
-        the lease was lost meanwhile (the new holder records it)."""
-        self._written.pop(job.replica_id, None)
-        kept = await self._call(self._finish_one, job, state, fields)
-        self.metrics.finished.labels(job.region, state if kept else "LeaseLost").inc()
-        detail = f": {fields['details']}" if fields.get("details") else ""
-        say(f"replica {job.replica_id} ({job.region}): {state if kept else 'lease lost'}{detail}")
+        await self.record_all([Outcome(job, state, **fields)])
 
-    def _finish_one(self, job: AgentJob, state: str, fields: dict[str, Any]) -> bool:
-        return self.catalog.agents.finish(self.id, job, state, **fields)
+    async def record_all(self, outcomes: Sequence[Outcome]) -> None:
+        """The jobs' outcomes, retried until the catalog takes them; nothing
+        for a job whose lease was lost meanwhile (the new holder records it)."""
+        for o in outcomes:
+            self._written.pop(o.job.replica_id, None)
+        kept = await self._call(self.catalog.agents.finish_all, self.id, list(outcomes))
+        for o, ok in zip(outcomes, kept, strict=True):
+            self.metrics.finished.labels(o.job.region, o.state if ok else "LeaseLost").inc()
+            detail = f": {o.details}" if o.details else ""
+            say(f"replica {o.job.replica_id} ({o.job.region}): "
+                f"{o.state if ok else 'lease lost'}{detail}")  # fmt: skip
 
     async def _finish_draining(self) -> None:
         """Lets running copies finish for drain_s, hands the rest back, and leaves."""

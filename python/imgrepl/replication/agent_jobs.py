@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from imgrepl import stores
-from imgrepl.catalog import AgentJob
+from imgrepl.catalog import AgentJob, Outcome
 
 
 class Worker(Protocol):
     """The agent, as its jobs see it."""
 
     async def record(self, job: AgentJob, state: str, **fields: Any) -> None: ...
+    async def record_all(self, outcomes: Sequence[Outcome]) -> None: ...
     async def manifest(self, disk_id: int) -> bytes | None: ...
     def progress(self, job: AgentJob, done: int, written: int) -> None: ...
     def unusable(self, region: str) -> str | None: ...
@@ -50,17 +51,19 @@ async def copy(w: Worker, jobs: Sequence[AgentJob], cap_mbps: float | None) -> N
         return
     results = await _fan_out(w, ready, cap_mbps)
     digest = stores.manifest_digest(manifest)
+    outcomes = []
     for job, (written, error) in zip(ready, results, strict=True):
         if error is not None:
-            await w.record(job, "Failed", details=error, bytes_written=written)
+            outcomes.append(Outcome(job, "Failed", error, None, written))
             continue
         check = await stores.verify(job.location, manifest)
         if not check.ok:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(stores.remove, job.location)
-            await w.record(job, "Failed", details=check.reason, bytes_written=written)
+            outcomes.append(Outcome(job, "Failed", check.reason, None, written))
         else:
-            await w.record(job, "Completed", digest=digest, bytes_written=written)
+            outcomes.append(Outcome(job, "Completed", None, digest, written))
+    await w.record_all(outcomes)  # one catalog transaction for the fan-out
 
 
 async def _adopt(w: Worker, job: AgentJob, manifest: bytes) -> bool:

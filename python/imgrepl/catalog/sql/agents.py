@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 
-from imgrepl.catalog.records import AgentInfo, AgentJob, pid_alive
+from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, pid_alive
 from imgrepl.catalog.sql.session import Db, Row, Session
 
 _READY = """
@@ -48,14 +48,14 @@ class SqlAgents:
         sql = _READY.format(regions=", ".join("?" * len(regions))) + self._s.skip_locked
         with self._s.claim() as db:
             rows = db.execute(sql, (*regions, now, limit)).fetchall()
-            for r in rows:
+            if rows:  # one statement for all of them
                 db.execute(
                     "UPDATE replicas SET lease_owner = ?, lease_until = ?, "
                     "attempts = attempts + 1, state = CASE WHEN state = 'Deleting' "
                     "THEN 'Deleting' ELSE 'Copying' END, details = NULL, "
                     "bytes_written = CASE WHEN state = 'Deleting' THEN bytes_written ELSE 0 END "
-                    "WHERE id = ?",
-                    (agent, now + lease_s, r["id"]),
+                    f"WHERE id IN ({', '.join('?' * len(rows))})",
+                    (agent, now + lease_s, *(r["id"] for r in rows)),
                 )
         return [_job(r) for r in rows]
 
@@ -91,35 +91,46 @@ class SqlAgents:
         digest: str | None = None,
         bytes_written: int = 0,
     ) -> bool:
-        """Records the job's outcome if the agent still owns it; a replica
-        whose region stopped being a target meanwhile becomes Deleting.
-        Completed counts a commit; a delete job ends Deleted (the row goes).
-        The version's provisioning state follows once none of its replicas
-        is left to copy or delete.
+        """One job's outcome (finish_all)."""
+        outcome = Outcome(job, state, details, digest, bytes_written)
+        return self.finish_all(agent, [outcome])[0]
 
-        On PostgreSQL this takes the replica's row lock, not the write lock:
-        an edit that makes the replica unwanted either commits first (the
-        row is Deleting and nothing is recorded) or waits for this and then
+    def finish_all(self, agent: str, outcomes: Sequence[Outcome]) -> list[bool]:
+        """Records each job's outcome if the agent still owns it, in one
+        transaction; a replica whose region stopped being a target meanwhile
+        becomes Deleting.  Completed counts a commit; a delete job ends
+        Deleted (the row goes).  The version's provisioning state follows
+        once none of its replicas is left to copy or delete.
+
+        On PostgreSQL this takes the replicas' row locks, not the write lock:
+        an edit that makes a replica unwanted either commits first (the row
+        is Deleting and nothing is recorded) or waits for this and then
         marks it Deleting.  The version is settled after the commit, so of
         two agents finishing its last replicas at once the later one sees
         both done."""
+        ids = [o.job.replica_id for o in outcomes]
+        versions = sorted({o.job.version_id for o in outcomes})
         with self._s.claim() as db:
-            row = db.execute(
-                "SELECT r.state FROM replicas r WHERE r.id = ? AND r.lease_owner = ?"
-                + self._s.lock_rows,
-                (job.replica_id, agent),
-            ).fetchone()
-            if row is None:
-                return False
-            if row["state"] == "Deleting" and not job.delete:  # an edit made it unwanted
-                db.execute(
-                    "UPDATE replicas SET lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                    (job.replica_id,),
+            owned = {
+                r["id"]: r["state"]
+                for r in db.execute(
+                    f"SELECT r.id, r.state FROM replicas r WHERE r.id IN ({_marks(ids)}) "
+                    "AND r.lease_owner = ?" + self._s.lock_rows,
+                    (*ids, agent),
                 )
-                return False
-            _record(db, job, state, details, digest, bytes_written)
-        self._settle(job.version_id)
-        return True
+            }
+            targets = {
+                (r[0], r[1])
+                for r in db.execute(
+                    "SELECT version_id, region FROM target_regions "
+                    f"WHERE version_id IN ({_marks(versions)})",
+                    tuple(versions),
+                )
+            }
+            kept = _record_all(db, outcomes, owned, targets)
+        for version_id in {o.job.version_id for o in outcomes}:
+            self._settle(version_id)
+        return kept
 
     def _settle(self, version_id: int) -> None:
         with self._s.read() as db:
@@ -210,40 +221,50 @@ def _info(r: Row) -> AgentInfo:
     )  # fmt: skip
 
 
-def _record(
-    db: Db, job: AgentJob, state: str, details: str | None, digest: str | None, written: int
-) -> None:
-    if job.delete and state == "Deleted":
-        db.execute("DELETE FROM replicas WHERE id = ?", (job.replica_id,))
-    elif job.delete:  # its store failed: tried again once the lease runs out
-        db.execute(
-            "UPDATE replicas SET details = ?, lease_owner = NULL WHERE id = ?",
-            (details, job.replica_id),
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _record_all(
+    db: Db, outcomes: Sequence[Outcome], owned: dict[int, str], targets: set[tuple[int, str]]
+) -> list[bool]:
+    """The outcomes of the jobs the agent owns, a few statements for all."""
+    drop, retry, unwanted, done, kept = [], [], [], [], []
+    for o in outcomes:
+        job, state = o.job, owned.get(o.job.replica_id)
+        if state is None or (state == "Deleting" and not job.delete):
+            kept.append(False)  # not ours, or an edit made it unwanted: nothing recorded
+            if state is not None:
+                unwanted.append((job.replica_id,))
+            continue
+        kept.append(True)
+        if job.delete and o.state == "Deleted":
+            drop.append((job.replica_id,))
+        elif job.delete:  # its store failed: tried again once the lease runs out
+            retry.append((o.details, job.replica_id))
+        elif (job.version_id, job.region) not in targets:
+            unwanted.append((job.replica_id,))
+            db.execute("UPDATE replicas SET state = 'Deleting', details = "
+                       "'no longer a target region' WHERE id = ?", (job.replica_id,))  # fmt: skip
+        else:
+            done.append((o.state, o.details, o.digest, o.bytes_written, job.source,
+                         int(o.state == "Completed"), job.replica_id))  # fmt: skip
+    if drop:
+        db.executemany("DELETE FROM replicas WHERE id = ?", drop)
+    if retry:
+        db.executemany("UPDATE replicas SET details = ?, lease_owner = NULL WHERE id = ?", retry)
+    if unwanted:
+        db.executemany(
+            "UPDATE replicas SET lease_owner = NULL, lease_until = NULL WHERE id = ?", unwanted
         )
-    elif not _is_target(db, job):
-        db.execute(
-            "UPDATE replicas SET state = 'Deleting', lease_owner = NULL, "
-            "lease_until = NULL, details = 'no longer a target region' WHERE id = ?",
-            (job.replica_id,),
-        )
-    else:
-        db.execute(
+    if done:
+        db.executemany(
             "UPDATE replicas SET state = ?, details = ?, digest = ?, bytes_written = ?, "
             "copied_from = ?, commits = commits + ?, lease_owner = NULL, "
             "lease_until = NULL WHERE id = ?",
-            (state, details, digest, written, job.source, int(state == "Completed"),
-             job.replica_id),
-        )  # fmt: skip
-
-
-def _is_target(db: Db, job: AgentJob) -> bool:
-    return (
-        db.execute(
-            "SELECT 1 FROM target_regions WHERE version_id = ? AND region = ?",
-            (job.version_id, job.region),
-        ).fetchone()
-        is not None
-    )
+            done,
+        )
+    return kept
 
 
 _BUSY = (
