@@ -246,6 +246,7 @@ def test_a_schema_1_catalog_is_migrated_keeping_its_data(home: Path, tmp_path: P
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "tokens" in tables
     assert "manifest" in [r[1] for r in db.execute("PRAGMA table_info(disks)")]
+    assert "agent_served" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]
     order = db.execute("SELECT region FROM target_regions ORDER BY seq").fetchall()
     assert [r[0] for r in order] == ["westeurope", "eastus"]
     assert "store_options" in [r[1] for r in db.execute("PRAGMA table_info(regions)")]

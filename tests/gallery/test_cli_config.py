@@ -60,7 +60,7 @@ def test_without_a_default_location_is_required(definition: Path, image: Path) -
     assert (
         unknown.stderr
         == "imgrepl configure: error: unknown default 'color': imgrepl knows location, group, "
-        "subscription\n"
+        "subscription, catalog\n"
     )
     assert not (definition / "config").exists()
 

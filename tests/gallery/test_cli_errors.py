@@ -26,6 +26,8 @@ BAD: dict[str, list[str]] = {
     "region list": ["--home", "{file}/home"],
     "region show": ["nowhere", "--home", "{home}"],
     "region remove": ["nowhere", "--home", "{home}"],
+    "region update": ["nowhere", "--agent-served", "--home", "{home}"],
+    "agent": ["--region", "westeurope", "--home", "{home}"],  # not agent-served
     "region limits": ["--galleries", "0", "--home", "{home}"],
     "sig create": ["-r", "G", "-l", "westeurope", "--description", "x", "--home", "{home}",
                    "--location", "nowhere"],

@@ -39,6 +39,7 @@ class CatalogApi(RoleApi):
         replica_read_mbps: float | None = None,
         store_options: Mapping[str, str] | None = None,
         check: bool = True,
+        agent_served: bool = False,
     ) -> Region:
         """A region and its store URL (`file:///path`, a plain directory, s3://, az://);
         `zones` availability zones (0..3) hold a copy each of every ZRS replica;
@@ -47,7 +48,8 @@ class CatalogApi(RoleApi):
         recorded, kept in the catalog and never shown.  The store must be a
         location of its own (no other region's is equal to it, inside it or
         around it) and usable; with `check`, an object store must answer
-        within a few seconds and a local one be writable."""
+        within a few seconds and a local one be writable.  With `agent_served`,
+        region agents (`imgrepl agent`) copy its replicas, not this process."""
         catalog = await self._owner("add regions")
         zones = zone_count(zones)
         rules.positive("--replica-read-mbps", replica_read_mbps)
@@ -60,6 +62,7 @@ class CatalogApi(RoleApi):
             zones,
             replica_read_mbps,
             kept,
+            agent_served,
         )
         known = await self._run(catalog.regions.all)
         if any(r.name == region.name for r in known):  # the catalog refuses it
@@ -85,6 +88,15 @@ class CatalogApi(RoleApi):
     async def get_region(self, name: str) -> Region:
         catalog = await self._member("read regions")
         return await self._run(catalog.regions.get, normalise_region(name))
+
+    async def update_region(self, name: str, *, agent_served: bool | None = None) -> Region:
+        """Changes whether region agents serve the region: replicas not yet
+        copied are then the agents' work (or, turned off, this process's)."""
+        catalog = await self._owner("update regions")
+        region = normalise_region(name)
+        if agent_served is not None:
+            await self._run(catalog.regions.set_agent_served, region, agent_served)
+        return await self._run(catalog.regions.get, region)
 
     async def remove_region(self, name: str) -> None:
         catalog = await self._owner("remove regions")

@@ -98,6 +98,21 @@ def engine_options(home: Path, region: Region) -> dict[str, str]:
     return out
 
 
+def region_options(home: Path, region: Region) -> dict[str, str]:
+    """A region's options for the engine, every secret resolved from this
+    process's environment or `<home>/secrets.json`; a missing one is a
+    ValidationError naming the key (a region agent is given only its own
+    region's secrets, and learns here which stores it can use)."""
+    stored = _load(home).get(region.name, {})
+    out = dict(region.store_options)
+    for key, value in region.store_options.items():
+        if is_secret(key):
+            if value == STORED and key not in stored:
+                raise ValidationError(f"store option {key}: not in {secrets_path(home)}")
+            out[key] = _dereference(key, stored[key] if value == STORED else value)
+    return out
+
+
 def engine_stores(home: Path, catalog: Catalog) -> dict[str, dict[str, str]]:
     """Every region's store URL -> its options for the engine, after moving
     the secrets an older catalog holds in plain text to the secrets file."""

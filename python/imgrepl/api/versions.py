@@ -239,12 +239,26 @@ class VersionApi(ClientBase):
     async def wait_image_version(
         self, gallery: str, definition: str, version: str, *, timeout: float | None = None
     ) -> ImageVersion:
-        """Waits while a replication job of the version is alive."""
+        """Waits while a replication job of the version is alive, or region
+        agents have replicas of it left to copy."""
         catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
         async with asyncio.timeout(timeout):
-            while await self._run(catalog.jobs.alive, ref):
+            while await self._busy(catalog, ref):
                 await asyncio.sleep(0.2)
         return await self._version(catalog, ref)
+
+    async def _busy(self, catalog: Catalog, ref: VersionRef) -> bool:
+        """Whether the version is still being replicated; a catalog that went
+        away (a database restart) is asked again until it answers."""
+        from imgrepl.exceptions import CatalogError
+
+        while True:
+            try:
+                return await self._run(catalog.jobs.alive, ref) or (
+                    await self._run(catalog.agents.pending, ref.id) > 0
+                )
+            except CatalogError:
+                await asyncio.sleep(1)
 
     async def delete_image_version(self, gallery: str, definition: str, version: str) -> bool:
         """Removes every replica, then the version's catalog rows.  A version

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from imgrepl.catalog.protocol import Catalog, Repositories
-from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, ReplicaRow, VersionRef
 from imgrepl.catalog.urls import ENV_CATALOG, redact, resolve_catalog
 from imgrepl.exceptions import ValidationError
 from imgrepl.home import catalog_path
@@ -56,7 +56,10 @@ def open_catalog(where: Path | str) -> Catalog:
 
 __all__ = [
     "ENV_CATALOG",
+    "AgentInfo",
+    "AgentJob",
     "Catalog",
+    "Outcome",
     "ReplicaRow",
     "Repositories",
     "VersionRef",

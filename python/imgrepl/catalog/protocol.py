@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, Unpack
 
-from imgrepl.catalog.records import ReplicaRow, VersionRef
+from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, ReplicaRow, VersionRef
 from imgrepl.gallery.access import RoleAssignment
 from imgrepl.gallery.identity import Token
 from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region, Transfer
@@ -57,6 +57,10 @@ class Regions(Protocol):
     def set_store_options(self, name: str, options: dict[str, str]) -> None:
         """Replaces the region's store options (secrets moving out of the
         catalog): the old value must not survive in the backend's files."""
+        ...
+
+    def set_agent_served(self, name: str, served: bool) -> None:
+        """Whether region agents copy this region's replicas (not the CLI)."""
         ...
 
     def remove(self, name: str) -> None:
@@ -231,6 +235,50 @@ class Leases(Protocol):
         ...
 
 
+class Agents(Protocol):
+    """The region agents' work queue: replica rows of agent-served regions,
+    claimed under leases (imgrepl.catalog.sql.agents), and the live agents."""
+
+    def claim(
+        self, agent: str, regions: Sequence[str], limit: int, lease_s: float
+    ) -> list[AgentJob]:
+        """Up to `limit` ready jobs of these regions nobody holds a live lease on."""
+        ...
+
+    def heartbeat(self, agent: str, progress: Mapping[int, int], lease_s: float) -> set[int]:
+        """Extends the leases, records bytes written; returns the jobs still owned."""
+        ...
+
+    def finish(
+        self,
+        agent: str,
+        job: AgentJob,
+        state: str,
+        *,
+        details: str | None = None,
+        digest: str | None = None,
+        bytes_written: int = 0,
+    ) -> bool:
+        """Records the outcome while the agent owns the job; False if it does not."""
+        ...
+
+    def finish_all(self, agent: str, outcomes: Sequence[Outcome]) -> list[bool]:
+        """`finish` for several jobs in one transaction."""
+        ...
+
+    def release(self, agent: str, replica_ids: Sequence[int]) -> None: ...
+    def register(self, info: AgentInfo) -> None: ...
+    def deregister(self, agent: str) -> None: ...
+    def live(self, within_s: float) -> list[AgentInfo]: ...
+    def counts(self, regions: Sequence[str]) -> dict[tuple[str, str], int]:
+        """Replicas of these agent-served regions by (region, state)."""
+        ...
+
+    def pending(self, version_id: int) -> int:
+        """Agent-served replicas of the version still to copy or delete."""
+        ...
+
+
 class Repositories(Protocol):
     """Every repository; calls made through a transaction's share it."""
 
@@ -254,6 +302,8 @@ class Repositories(Protocol):
     def jobs(self) -> Jobs: ...
     @property
     def leases(self) -> Leases: ...
+    @property
+    def agents(self) -> Agents: ...
 
 
 class Catalog(Repositories, Protocol):

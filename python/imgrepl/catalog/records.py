@@ -54,3 +54,46 @@ def pid_alive(pid: int | None, host: str | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@dataclass(frozen=True)
+class AgentJob:
+    """A replica an agent holds a lease on: copy `source` to `location`
+    (or, when `delete`, remove it), then verify against the disk's manifest."""
+
+    replica_id: int
+    version_id: int
+    disk_id: int
+    region: str
+    location: str
+    source: str | None  # the Completed replica it copies from; None for a delete
+    size: int
+    egress: bool
+    delete: bool
+    taken_over: bool  # it was Copying under another agent's lease, which expired
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an agent's job ended: Completed, Failed, or Deleted (a delete job)."""
+
+    job: AgentJob
+    state: str
+    details: str | None = None
+    digest: str | None = None
+    bytes_written: int = 0
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """A running agent, as `imgrepl agent list` shows it."""
+
+    id: str
+    host: str
+    pid: int
+    regions: list[str]
+    started: float
+    heartbeat: float
+    bytes_copied: int
+    bytes_per_second: float
+    jobs: list[int]

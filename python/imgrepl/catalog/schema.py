@@ -287,6 +287,32 @@ SHARING = """
 ALTER TABLE galleries ADD COLUMN sharing_profile TEXT NOT NULL DEFAULT '{}';
 """
 
+# Region agents (imgrepl.replication.agent): a region may be served by
+# agents; each replica row is then a job an agent claims under a lease
+# (lease_owner until lease_until, extended by heartbeats), and records which
+# store it copied from and how many times it was committed.  `agents` holds
+# the live agents for `imgrepl agent list`.
+AGENTS = """
+ALTER TABLE regions ADD COLUMN agent_served INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE replicas ADD COLUMN lease_owner TEXT;
+ALTER TABLE replicas ADD COLUMN lease_until REAL;
+ALTER TABLE replicas ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE replicas ADD COLUMN commits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE replicas ADD COLUMN copied_from TEXT;
+CREATE INDEX replicas_by_region_state ON replicas (region, state);
+CREATE TABLE agents (
+    id TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    regions TEXT NOT NULL,
+    started REAL NOT NULL,
+    heartbeat REAL NOT NULL,
+    bytes_copied INTEGER NOT NULL DEFAULT 0,
+    bytes_per_second REAL NOT NULL DEFAULT 0,
+    jobs TEXT NOT NULL DEFAULT '[]'
+);
+"""
+
 MIGRATIONS: list[Sequence[Part]] = [
     [NOCASE, V1],
     [V2],
@@ -296,6 +322,7 @@ MIGRATIONS: list[Sequence[Part]] = [
     [TOKENS],
     [ROLE_ASSIGNMENTS, GRANTS_TO_ASSIGNMENTS, SHARING],
     [DELTA],
+    [AGENTS],
 ]
 
 # SQLite spelling -> PostgreSQL (a 64-bit row id and integers, doubles, bytes)

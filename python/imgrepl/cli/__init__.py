@@ -26,6 +26,7 @@ _COMMANDS = {
     "disk": ("disk", "make disks from image versions"),
     "token": ("token", "access tokens that prove a principal to the service"),
     "role": ("role", "role assignments: who may do what, and where (like `az role`)"),
+    "agent": ("agent", "run a region agent that replicates where the data lives; list them"),
     "configure": ("config", "set or list defaults, such as the location"),
     "serve": ("serve", "serve the gallery over HTTPS with Azure's ARM API"),
 }

@@ -8,6 +8,10 @@ variable `IMGREPL_DEFAULTS_<KEY>` (az: `AZURE_DEFAULTS_<KEY>`) beats the file.
     [defaults]
     location = westeurope
     group = prod
+    catalog = postgresql://imgrepl@db.example.com/imgrepl
+
+The catalog default comes after `--catalog` and $IMGREPL_CATALOG; a
+password in it is never listed (prefer ~/.pgpass or $PGPASSWORD anyway).
 """
 
 from __future__ import annotations
@@ -23,11 +27,22 @@ from imgrepl.cli.parser import add_command
 if TYPE_CHECKING:
     import configparser
 
+ENV_CATALOG = "IMGREPL_CATALOG"  # imgrepl.catalog's; not imported: the CLI starts light
 SECTION = "defaults"
 # defaults imgrepl knows, and the option each fills
-KNOWN = {"location": "--location", "group": "--resource-group", "subscription": "--subscription"}
+KNOWN = {
+    "location": "--location",
+    "group": "--resource-group",
+    "subscription": "--subscription",
+    "catalog": "--catalog",
+}
 # the argparse dest of each default's option
-DEST = {"location": "location", "group": "resource_group", "subscription": "subscription"}
+DEST = {
+    "location": "location",
+    "group": "resource_group",
+    "subscription": "subscription",
+    "catalog": "catalog",
+}
 
 
 def config_path(home: str | None) -> Path:
@@ -39,8 +54,11 @@ def config_path(home: str | None) -> Path:
 def apply_defaults(args: argparse.Namespace) -> None:
     """Fills the options in `args.defaultable` (default keys) that were not
     given from the environment or the config file; one still missing and
-    required is an error naming it."""
+    required is an error naming it.  The catalog default comes after
+    `--catalog` and $IMGREPL_CATALOG."""
     wanted = [k for k in getattr(args, "defaultable", ()) if getattr(args, DEST[k], None) is None]
+    if hasattr(args, "catalog") and args.catalog is None and not os.environ.get(ENV_CATALOG):
+        wanted.append("catalog")
     if not wanted:
         return
     from imgrepl.home import configured_default, resolve_home
@@ -116,8 +134,16 @@ def _configure(args: argparse.Namespace) -> int:
         _write(path, config)
     if args.list_defaults or not changes:
         items = config.items(SECTION) if config.has_section(SECTION) else []
-        emit(args, [{"name": k, "source": str(path), "value": v} for k, v in items])
+        emit(args, [{"name": k, "source": str(path), "value": _shown(k, v)} for k, v in items])
     return 0
+
+
+def _shown(key: str, value: str) -> str:
+    if key != "catalog":
+        return value
+    from imgrepl.catalog.urls import redact
+
+    return redact(value)
 
 
 def _write(path: Path, config: configparser.ConfigParser) -> None:

@@ -11,7 +11,15 @@ from imgrepl.cli.parser import add_group
 if TYPE_CHECKING:  # keeps `imgrepl --help` free of heavy imports
     from imgrepl.api.client import Client
 
-COLUMNS = ["name", "displayName", "store", "availabilityZones", "replicaReadMbps", "storeOptions"]
+COLUMNS = [
+    "name",
+    "displayName",
+    "store",
+    "availabilityZones",
+    "replicaReadMbps",
+    "storeOptions",
+    "agentServed",
+]
 
 
 def store_option(text: str) -> tuple[str, str]:
@@ -30,7 +38,12 @@ async def _add(c: Client, a: argparse.Namespace) -> Any:
         replica_read_mbps=a.replica_read_mbps,
         store_options=dict(a.store_option or []),
         check=not a.no_check,
+        agent_served=a.agent_served,
     )
+
+
+async def _update(c: Client, a: argparse.Namespace) -> Any:
+    return await c.update_region(a.name, agent_served=a.agent_served)
 
 
 async def _list(c: Client, a: argparse.Namespace) -> Any:
@@ -103,6 +116,11 @@ def register(sub: Any, summary: str) -> None:
     add.add_argument("--zones", type=int, default=0, help="availability zones (0-3)")
     add.add_argument("--no-check", action="store_true", help="skip the store's reachability check")
     add.add_argument(
+        "--agent-served",
+        action="store_true",
+        help="region agents (imgrepl agent --region NAME) copy its replicas, not the CLI",
+    )
+    add.add_argument(
         "--replica-read-mbps",
         type=float,
         default=None,
@@ -116,6 +134,23 @@ def register(sub: Any, summary: str) -> None:
         help="list regions",
         description="List the home's regions with their stores and zones.",
         example=[("Region names, one a line.", "imgrepl region list --query '[].name' -o tsv")],
+    )
+    upd = home_command(
+        cmds,
+        "update",
+        _update,
+        columns=COLUMNS,
+        help="change how a region is served",
+        description="Hand a region's replication to region agents (--agent-served) or "
+        "back to the process that publishes (--no-agent-served).",
+        example=[("Let agents serve East US.", "imgrepl region update eastus --agent-served")],
+    )
+    upd.add_argument("name", help="region name")
+    upd.add_argument(
+        "--agent-served",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether region agents copy its replicas",
     )
     show = home_command(
         cmds,

@@ -97,6 +97,14 @@ async def _replicated(c: Client, a: argparse.Namespace, work: Any) -> Any:
     a.replicating = True
     if a.no_wait:
         return _shown(a, version)
+    status = version.replication_status
+    # InProgress here: region agents copy the rest (this process only recorded it)
+    if status is not None and status.aggregated_state == "InProgress" and not a.only_show_errors:
+        print(
+            "the region agents replicate the rest; follow it with "
+            "`imgrepl sig image-version wait` or `show --expand ReplicationStatus`",
+            file=sys.stderr,
+        )
     failed = _said_failed(version)
     if a.output == "table" and not a.only_show_errors:  # scripts read stdout alone
         cost = await c.cost(version.gallery, version.definition, version.name)
@@ -115,7 +123,8 @@ def _said_failed(version: Any) -> bool:
     import sys
 
     status = version.replication_status
-    failed = status is not None and status.aggregated_state != "Completed"
+    # InProgress: region agents copy the rest (not a failure)
+    failed = status is not None and status.aggregated_state not in ("Completed", "InProgress")
     for s in status.summary if failed and status else []:
         if s.state != "Completed":
             print(f"region {s.region}: {s.state}: {s.details}", file=sys.stderr)
@@ -230,7 +239,7 @@ async def _until(c: Client, a: argparse.Namespace) -> Any:
     import asyncio
     import time
 
-    from imgrepl.exceptions import NotFoundError
+    from imgrepl.exceptions import CatalogError, NotFoundError
 
     deadline = None if a.timeout is None else time.monotonic() + a.timeout
     while True:
@@ -238,6 +247,11 @@ async def _until(c: Client, a: argparse.Namespace) -> Any:
             data = (await c.get_image_version(*_ids(a))).to_azure()
         except NotFoundError:
             data = None
+        except CatalogError:  # a database restart: ask again, until the deadline
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(a.interval)
+            continue
         if _holds(a, data):
             return data
         if deadline is not None and time.monotonic() >= deadline:
@@ -263,15 +277,24 @@ async def _follow(c: Client, a: argparse.Namespace, name: str) -> Any:
     import asyncio
     import time
 
+    from imgrepl.cli.logs import log
     from imgrepl.cli.progress import per_region, region_bars
+    from imgrepl.exceptions import CatalogError
 
     g, d = a.gallery_name, a.gallery_image_definition
     deadline = None if a.timeout is None else time.monotonic() + a.timeout
     update, stop = region_bars(a)
     try:
         while True:
-            version = await c.get_image_version(g, d, name)
-            update(per_region(await c.list_replicas(g, d, name)))
+            try:
+                version = await c.get_image_version(g, d, name)
+                update(per_region(await c.list_replicas(g, d, name)))
+            except CatalogError as exc:  # a database restart: ask again, until the deadline
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+                log.warning("%s; retrying", exc)
+                await asyncio.sleep(a.interval)
+                continue
             status = version.replication_status
             if status is None or status.aggregated_state != "InProgress":
                 break

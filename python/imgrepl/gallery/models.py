@@ -63,6 +63,8 @@ class Region:
     replica_read_mbps: float | None = None
     # endpoint/credentials for the engine; repr=False: values never shown
     store_options: dict[str, str] = field(default_factory=dict, repr=False, hash=False)
+    # replicas here are copied by region agents (imgrepl agent), not in-process
+    agent_served: bool = False
 
     @property
     def zone_names(self) -> list[str]:
@@ -76,6 +78,7 @@ class Region:
             "availabilityZones": self.zone_names,
             "replicaReadMbps": self.replica_read_mbps,
             "storeOptions": dict.fromkeys(sorted(self.store_options), "***"),
+            "agentServed": self.agent_served,
         }
 
 

@@ -2,7 +2,9 @@
 
 A region is Completed when all its replicas are, Failed when one failed and
 nothing is still copying, Replicating while a live job works on it, and
-Unknown when its job died (a re-run resumes it).  The catalog returns a
+Unknown when its job died (a re-run resumes it).  In a region that region
+agents serve, the agents are its job: work left there is Replicating (or,
+before any agent copies, queued for them) until it is done.  The catalog returns a
 StoredVersion (the version, its replica states, whether its job lives);
 `with_status` derives the status from it.
 """
@@ -26,15 +28,23 @@ class ReplicaState:
 
 
 def region_status(
-    region: str, replicas: Sequence[ReplicaState], job_alive: bool, shown_as: str = ""
+    region: str,
+    replicas: Sequence[ReplicaState],
+    job_alive: bool,
+    shown_as: str = "",
+    agents: bool = False,
 ) -> RegionStatus:
-    """The region's status; `shown_as`: its display name (targetRegions[].name)."""
-    s = _status(region, replicas, job_alive)
+    """The region's status; `shown_as`: its display name (targetRegions[].name);
+    `agents`: region agents copy it (no local job needed)."""
+    s = _status(region, replicas, job_alive, agents)
     return RegionStatus(s.region, s.state, s.details, s.progress, shown_as) if shown_as else s
 
 
-def _status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> RegionStatus:
+def _status(
+    region: str, replicas: Sequence[ReplicaState], job_alive: bool, agents: bool
+) -> RegionStatus:
     live = [r for r in replicas if r.region == region and r.state != "Deleting"]
+    job_alive = job_alive or agents
     if not live:
         return RegionStatus(region, "Unknown", "no replicas planned", 0)
     total = sum(r.size for r in live) or 1
@@ -46,6 +56,8 @@ def _status(region: str, replicas: Sequence[ReplicaState], job_alive: bool) -> R
     if failed and not (job_alive and any(r.state == "Copying" for r in live)):
         details = "; ".join(sorted({r.details or "replica failed" for r in failed}))
         return RegionStatus(region, "Failed", details, progress)
+    if agents and not any(r.state == "Copying" for r in live):
+        return RegionStatus(region, "Replicating", "queued for the region's agents", progress)
     if job_alive:
         return RegionStatus(region, "Replicating", None, progress)
     return RegionStatus(
@@ -74,11 +86,16 @@ def replication_status(
     replicas: Sequence[ReplicaState],
     job_alive: bool,
     shown_as: Sequence[str] = (),
+    agent_regions: frozenset[str] = frozenset(),
 ) -> ReplicationStatus:
-    """`shown_as`: each region's display name, in the same order."""
+    """`shown_as`: each region's display name, in the same order;
+    `agent_regions`: the regions region agents copy."""
     names = list(shown_as) or [""] * len(regions)
     return aggregate(
-        [region_status(r, replicas, job_alive, n) for r, n in zip(regions, names, strict=True)]
+        [
+            region_status(r, replicas, job_alive, n, r in agent_regions)
+            for r, n in zip(regions, names, strict=True)
+        ]
     )
 
 
@@ -90,6 +107,7 @@ class StoredVersion:
     version: ImageVersion
     replicas: list[ReplicaState]
     job_alive: bool
+    agent_regions: frozenset[str] = frozenset()  # target regions region agents serve
 
 
 def with_status(stored: StoredVersion) -> ImageVersion:
@@ -100,5 +118,6 @@ def with_status(stored: StoredVersion) -> ImageVersion:
         stored.replicas,
         stored.job_alive,
         [t.display_name for t in targets],
+        stored.agent_regions,
     )
     return dataclasses.replace(stored.version, replication_status=status)

@@ -65,6 +65,7 @@ class Replicator:
         self._digests: dict[int, str | None] = {}  # disk id -> source digest
         self._manifests: dict[int, bytes | None] = {}  # disk id -> source manifest
         self._undeleted: dict[int, str] = {}  # replica id -> why its delete failed
+        self._agent_regions: set[str] = set()  # their replicas are the agents' work
 
     async def _db(self, fn: Callable[..., object], *args: object, **kw: object) -> Any:
         return await asyncio.to_thread(fn, *args, **kw)
@@ -72,17 +73,19 @@ class Replicator:
     async def run(self, *, retry_failed: bool = False) -> ImageVersion:
         pid = os.getpid()
         await self._claim(pid)
+        regions = await self._db(self.catalog.regions.all)
+        self._agent_regions = {r.name for r in regions if r.agent_served}
         try:
             await self._db(self.catalog.replicas.reset, self.ref, failed=retry_failed)
             # an update in another process may add replicas while we copy
             while await self._delete_unwanted() + await self._run_plan():
                 pass
-            status = (await self._version()).replication_status
-            done = status is not None and status.aggregated_state == "Completed"
-            state = "Succeeded" if done and not self._undeleted else "Failed"
-            await self._db(self.catalog.versions.set_fields, self.ref, provisioning_state=state)
+            if not await self._db(self.catalog.agents.pending, self.ref.id):
+                await self._settle()
         finally:
             await asyncio.shield(asyncio.to_thread(self.catalog.jobs.release, self.ref, pid))
+        if self._agent_regions and not await self._db(self.catalog.agents.pending, self.ref.id):
+            await self._settle()  # the agents finished while we held the job
         if self._undeleted:
             reasons = "; ".join(self._undeleted.values())
             raise StoreError(
@@ -91,6 +94,22 @@ class Replicator:
                 "once the store is back"
             )
         return await self._version()
+
+    async def _settle(self) -> None:
+        """The provisioning state, once nothing is left to copy: region
+        agents set it themselves when they finish last."""
+        status = (await self._version()).replication_status
+        done = status is not None and status.aggregated_state == "Completed"
+        state = "Succeeded" if done and not self._undeleted else "Failed"
+        await self._db(self.catalog.versions.set_fields, self.ref, provisioning_state=state)
+
+    def _mine(self, row: ReplicaRow) -> bool:
+        """Whether this process copies (or deletes) the replica: region agents
+        do it in their regions, except the home region's first replica, which
+        ingests the source from where it was submitted."""
+        if row.region not in self._agent_regions:
+            return True
+        return row.egress and row.region == self.ref.location and row.state != "Deleting"
 
     async def _version(self) -> ImageVersion:
         return with_status(await self._db(self.catalog.versions.get, self.ref))
@@ -108,7 +127,11 @@ class Replicator:
         """Deletes the Deleting replicas; returns how many are gone.  Each
         row goes only once its store deleted the replica."""
         rows = await self._db(self.catalog.replicas.rows, self.ref)
-        doomed = [r for r in rows if r.state == "Deleting" and r.id not in self._undeleted]
+        doomed = [
+            r
+            for r in rows
+            if r.state == "Deleting" and r.id not in self._undeleted and self._mine(r)
+        ]
         gone = 0
         for row in doomed:
             try:
@@ -140,7 +163,7 @@ class Replicator:
         for disk_id, digest in {r.disk_id: r.disk_digest for r in rows}.items():
             self._digests[disk_id] = digest
             self._manifests[disk_id] = await source_manifest(self.catalog, disk_id, digest, rows)
-        pending = [r for r in rows if r.state == "Pending"]
+        pending = [r for r in rows if r.state == "Pending" and self._mine(r)]
         pending = [r for r in pending if not await self._adopt(r)]
         plan = [PlanReplica(r.id, r.disk_id, r.region, r.location, r.egress) for r in pending]
         sources = {r.disk_id: r.disk_source for r in rows}

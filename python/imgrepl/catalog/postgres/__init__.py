@@ -13,8 +13,9 @@ them: a caller's read-compute-write (`Catalog.transaction()`) cannot be
 retried by the catalog, which SERIALIZABLE would need, and counting rows
 against a limit needs every writer of that table excluded, which row locks
 alone do not give.  Reads are REPEATABLE READ snapshots and take no lock.
-The jobs and leases rows have ids and no lock of their own, so agents can
-later claim them with `FOR UPDATE SKIP LOCKED` outside the write lock.
+Region agents (imgrepl.catalog.sql.agents) do not take it for their claims,
+heartbeats and outcomes: those lock the replica rows they touch, claims
+with `FOR UPDATE SKIP LOCKED`, so agents never queue behind each other.
 """
 
 from __future__ import annotations
@@ -150,6 +151,9 @@ class PostgresSession(Session):
         f"SELECT pg_advisory_xact_lock({WRITE_LOCK})",
     )
     begin_read = ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",)
+    begin_claim = ("BEGIN ISOLATION LEVEL READ COMMITTED",)
+    skip_locked = " FOR UPDATE OF r SKIP LOCKED"
+    lock_rows = " FOR UPDATE OF r"
 
     def __init__(self, url: str) -> None:
         conn = PgConnection(url)

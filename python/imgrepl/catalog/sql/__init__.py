@@ -11,6 +11,7 @@ same statements on SQLite (imgrepl.catalog.sqlite) and PostgreSQL
     versions  image versions, their disks and target regions
     replicas  replica rows, and reconciling them with the plan
     jobs      the job replicating a version; deployment leases
+    agents    the region agents' work queue (leases on replica rows) and registry
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from imgrepl.catalog.sql.agents import SqlAgents
 from imgrepl.catalog.sql.galleries import SqlDefinitions, SqlGalleries
 from imgrepl.catalog.sql.jobs import SqlJobs, SqlLeases
 from imgrepl.catalog.sql.regions import SqlRegions
@@ -48,6 +50,7 @@ class SqlCatalog:
         self.replicas = SqlReplicas(session)
         self.jobs = SqlJobs(session)
         self.leases = SqlLeases(session)
+        self.agents = SqlAgents(session)
 
     def scoped(self, scope: ArmId | None) -> SqlCatalog:
         """The same connection, its gallery names looked up in `scope`."""

@@ -10,7 +10,8 @@ from imgrepl.gallery.models import Region
 
 
 def _region(row: Row) -> Region:
-    return record(Region, row, store_options=json.loads(row["store_options"]))
+    options = json.loads(row["store_options"])
+    return record(Region, row, store_options=options, agent_served=bool(row["agent_served"]))
 
 
 def get_region(db: Db, name: str) -> Region:
@@ -47,6 +48,11 @@ class SqlRegions:
             db.execute(
                 "UPDATE regions SET store_options = ? WHERE name = ?", (json.dumps(options), name)
             )
+
+    def set_agent_served(self, name: str, served: bool) -> None:
+        with self._s.write() as db:
+            get_region(db, name)
+            db.execute("UPDATE regions SET agent_served = ? WHERE name = ?", (int(served), name))
 
     def remove(self, name: str) -> None:
         with self._s.write() as db:

@@ -3,6 +3,7 @@ and reconciling them with the plan the domain computed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
@@ -95,10 +96,12 @@ class SqlReplicas:
     def reset(self, ref: VersionRef, *, failed: bool) -> int:
         states = ("Copying", "Failed") if failed else ("Copying",)
         with self._s.write() as db:
+            # a replica an agent holds a live lease on is the agent's to finish
             cur = db.execute(
-                f"UPDATE replicas SET state = 'Pending', details = NULL WHERE version_id = ? "
-                f"AND state IN ({', '.join('?' * len(states))})",
-                (ref.id, *states),
+                "UPDATE replicas SET state = 'Pending', details = NULL, lease_owner = NULL, "
+                "lease_until = NULL WHERE version_id = ? AND (lease_until IS NULL OR "
+                f"lease_until < ?) AND state IN ({', '.join('?' * len(states))})",
+                (ref.id, time.time(), *states),
             )
             return cur.rowcount
 

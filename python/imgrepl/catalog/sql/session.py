@@ -51,6 +51,11 @@ class Session:
     # what a backend sets: the statements that open a write and a read transaction
     begin_write: tuple[str, ...] = ()
     begin_read: tuple[str, ...] = ()
+    # agents' claims and heartbeats: where the backend can, row locks only
+    # (skipping rows another claim holds) instead of the write lock
+    begin_claim: tuple[str, ...] = ()
+    skip_locked = ""
+    lock_rows = ""  # FOR UPDATE of the rows a claim-transaction SELECT reads (alias r)
 
     def __init__(self, conn: Db, where: str) -> None:
         self.where = where  # names the catalog in messages (never with a password)
@@ -67,6 +72,12 @@ class Session:
         """One write transaction, or the one already open; any exception
         rolls all of it back."""
         with self._transaction(self.begin_write) as db:
+            yield db
+
+    @contextmanager
+    def claim(self) -> Iterator[Db]:
+        """A write transaction for the agents' queue (begin_claim, or a write)."""
+        with self._transaction(self.begin_claim or self.begin_write) as db:
             yield db
 
     @contextmanager

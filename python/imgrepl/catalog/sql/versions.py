@@ -81,7 +81,13 @@ def _load(db: Db, ref: VersionRef) -> StoredVersion:
         subscription=ref.subscription,
         resource_group=ref.resource_group,
     )
-    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]))
+    agents = db.execute(
+        "SELECT t.region FROM target_regions t JOIN regions r ON r.name = t.region "
+        "WHERE t.version_id = ? AND r.agent_served = 1",
+        (ref.id,),
+    )
+    served = frozenset(a["region"] for a in agents)
+    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]), served)
 
 
 def _ref(drow: Row, gallery: str, row: Row) -> VersionRef:
