@@ -129,6 +129,8 @@ class OidcVerifier:
             if stale or (name not in self._keys and age >= self.REFRESH_EVERY):
                 self._read_at = time.monotonic()
                 self._keys = self._read()
+                # a withdrawn key no longer proves anything it signed
+                self._verified.clear()
             keys = self._keys
         if kid is None and len(keys) == 1:
             return next(iter(keys.values()))
