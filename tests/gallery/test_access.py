@@ -144,6 +144,7 @@ def test_cli_role_commands_and_the_caller_from_as_or_env(definition: Path) -> No
 HOME = "HomeOwner"
 NEEDS: dict[str, tuple[str, Callable[[Client], Coroutine[Any, Any, Any]]]] = {
     "add_region": (HOME, lambda c: c.add_region("southindia", "/tmp/x")),
+    "update_region": (HOME, lambda c: c.update_region("westeurope", agent_served=True)),
     "remove_region": (HOME, lambda c: c.remove_region("eastus")),
     "set_limits": (HOME, lambda c: c.set_limits(Limits())),
     # Contributor at the resource group; the roles below are at G/D: refused
