@@ -72,18 +72,22 @@ class Replicator:
 
     async def run(self, *, retry_failed: bool = False) -> ImageVersion:
         pid = os.getpid()
-        await self._claim(pid)
-        regions = await self._db(self.catalog.regions.all)
-        self._agent_regions = {r.name for r in regions if r.agent_served}
-        try:
-            await self._db(self.catalog.replicas.reset, self.ref, failed=retry_failed)
-            # an update in another process may add replicas while we copy
-            while await self._delete_unwanted() + await self._run_plan():
-                pass
-            if not await self._db(self.catalog.agents.pending, self.ref.id):
-                await self._settle()
-        finally:
-            await asyncio.shield(asyncio.to_thread(self.catalog.jobs.release, self.ref, pid))
+        reset = True
+        while reset or await self._left_behind():
+            await self._claim(pid)
+            regions = await self._db(self.catalog.regions.all)
+            self._agent_regions = {r.name for r in regions if r.agent_served}
+            try:
+                if reset:
+                    await self._db(self.catalog.replicas.reset, self.ref, failed=retry_failed)
+                    reset = False
+                # an update in another process may add replicas while we copy
+                while await self._delete_unwanted() + await self._run_plan():
+                    pass
+                if not await self._db(self.catalog.agents.pending, self.ref.id):
+                    await self._settle()
+            finally:
+                await asyncio.shield(asyncio.to_thread(self.catalog.jobs.release, self.ref, pid))
         if self._agent_regions and not await self._db(self.catalog.agents.pending, self.ref.id):
             await self._settle()  # the agents finished while we held the job
         if self._undeleted:
@@ -94,6 +98,18 @@ class Replicator:
                 "once the store is back"
             )
         return await self._version()
+
+    async def _left_behind(self) -> bool:
+        """Whether an edit in another process added work after our last
+        look and before we let go of the job.  That process waits for the
+        job and copies it; claiming again waits for it too, so a run ends
+        (and reports) only when the version has nothing of ours left."""
+        rows = await self._db(self.catalog.replicas.rows, self.ref)
+        return any(
+            self._mine(r)
+            and (r.state == "Pending" or (r.state == "Deleting" and r.id not in self._undeleted))
+            for r in rows
+        )
 
     async def _settle(self) -> None:
         """The provisioning state, once nothing is left to copy: region
