@@ -60,4 +60,7 @@ echo "== rust tests"
 cargo test --release -q -p imgrepl-core
 
 echo "== python tests"
-python3 -m pytest -q "$@"
+# Two workers, each test file on one of them: the tests are independent
+# (every server, catalog and home is their own, on a free loopback port),
+# and most of their time is spent waiting on servers and subprocesses.
+python3 -m pytest -q -n 2 --dist loadfile --durations=15 "$@"

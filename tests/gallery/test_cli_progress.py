@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.gallery import cli, cli_env, cli_run, raw
+from helpers.gallery import cli, cli_env, cli_run, raw, worker_log
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 REGIONS = ("westeurope", "eastus", "northeurope")
@@ -59,18 +59,25 @@ def create(version: str, image: Path, *extra: str) -> list[str]:
             "westeurope", "--os-vhd", str(image), *TARGETS, "--cap-mbps", "12", *extra]  # fmt: skip
 
 
-def check_bars(bars: list[dict[str, str]], *, followed: bool) -> None:
+def check_bars(bars: list[dict[str, str]], *, followed: bool, joined: bool = False) -> None:
     """Every region has a bar; it ends full, with a rate, a time left and an
-    elapsed time; `followed`: it was drawn while the bytes were moving."""
+    elapsed time; `followed`: it was drawn while the bytes were moving.
+    `joined`: the bars follow another process's replication, which may have
+    finished some regions before the follower started (a loaded machine
+    starts Python slowly), so only one region needs to be seen moving."""
     assert {b["region"] for b in bars} == set(REGIONS), bars[-3:]
+    moving = []
     for region in REGIONS:
         mine = [b for b in bars if b["region"] == region]
         last = mine[-1]
         assert last["done"] == last["total"] and float(last["total"]) in (12.0, 24.0)
-        assert any(b["rate"] != "?" for b in mine), mine[-3:]
         assert last["eta"] == "0:00:00"
-        if followed:
-            assert any(float(b["done"]) < float(b["total"]) for b in mine), mine[:3]
+        seen = any(b["rate"] != "?" for b in mine) and (
+            not followed or any(float(b["done"]) < float(b["total"]) for b in mine)
+        )
+        assert seen or joined, mine[:3]
+        moving.append(seen)
+    assert any(moving), bars[:3]
     elapsed = max(int(b["elapsed"].rsplit(":", 1)[1]) for b in bars)
     assert elapsed >= 1  # 48 MiB read at 12 MB/s take a few seconds
 
@@ -96,7 +103,7 @@ def test_wait_and_show_watch_follow_another_process(definition: Path, image: Pat
         assert code == 0
         assert re.search(rf"^{re.escape(version)}\s+westeurope\s+Succeeded", out, re.M), out
         assert sorted(re.findall(r"^(\w+)\s+Completed\s+100\s*$", out, re.M)) == sorted(REGIONS)
-        check_bars(bars, followed=True)
+        check_bars(bars, followed=True, joined=True)
 
 
 def test_wait_times_out_with_one_line(definition: Path, image: Path) -> None:
@@ -114,7 +121,7 @@ def test_wait_times_out_with_one_line(definition: Path, image: Path) -> None:
 def test_background_log_has_a_line_per_state_and_tenth(definition: Path, image: Path) -> None:
     cli(definition, *create("1.0.0", image, "--no-wait"))
     cli(definition, "sig", "image-version", "wait", "-r", "G", "-i", "D", "-e", "1.0.0")
-    lines = (definition / "logs" / "G-D-1.0.0.log").read_text().splitlines()
+    lines = worker_log(definition / "logs" / "G-D-1.0.0.log").splitlines()
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
     assert all(re.match(stamp + " ", line) for line in lines), lines
     for region in REGIONS:

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers.gallery import OWNER, catalog_of, catalog_state, cli, cli_env, cli_run
+from helpers.gallery import (
+    OWNER,
+    catalog_of,
+    catalog_state,
+    cli,
+    cli_env,
+    cli_run,
+    worker_log,
+)
 
 SUB_A = "0000000a-0000-4000-8000-000000000001"
 SUB_B = "0000000b-0000-4000-8000-000000000002"
@@ -130,7 +138,7 @@ def test_a_background_replication_works_in_its_own_resource_group(
     done = cli(definition, "sig", "image-version", "wait", *ids, "--timeout", "120")
     assert done["replicationStatus"]["aggregatedState"] == "Completed"
     log = definition / "logs" / f"{SUB_A}-team-G-D-1.0.0.log"
-    assert "Completed" in log.read_text()
+    assert f"{done['id']}: Completed" in worker_log(log)
     assert not (definition / "logs" / "G-D-1.0.0.log").exists()
     shown = cli_run(definition, "sig", "image-version", "show", "-r", "G", "-i", "D", "-e", "1.0.0")
     assert shown.returncode == 1 and "not found" in shown.stderr  # nothing in `default`

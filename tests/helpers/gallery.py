@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sqlite3
 import struct
 import subprocess
@@ -187,6 +188,19 @@ def poll(what: str, check: Callable[[], T | None], timeout: float = 60) -> T:
             return got
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def worker_log(path: Path) -> str:
+    """A background worker's whole log: it writes its last line (the
+    version's id and state) after it lets go of the job, which is what
+    ends `wait`, so a reader right after `wait` waits for that line."""
+    ended = re.compile(r"^\S+ /subscriptions/\S+: \w+$", re.M)
+
+    def whole() -> str | None:
+        text = path.read_text()
+        return text if ended.search(text) else None
+
+    return poll(f"the last line of {path.name}", whole)
 
 
 # --- a home ---------------------------------------------------------------------------
