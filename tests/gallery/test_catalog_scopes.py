@@ -227,11 +227,13 @@ def test_concurrent_creates_of_one_gallery_make_it_once(definition: Path) -> Non
     assert len({name for name, _ in results}) == 1
 
 
-def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
+def test_a_source_version_by_arm_id_is_copied_where_the_caller_may_read_it(
     definition: Path, image: Path
 ) -> None:
-    """`--image-version` takes the id `storageProfile.source.id` shows, in
-    the new version's resource group; one in another group is refused."""
+    """`--image-version` takes the id `storageProfile.source.id` shows: in
+    the new version's resource group, or in another one (as Azure copies a
+    version from a gallery of another group) when the caller may read it
+    there; a caller who may not is refused and nothing is recorded."""
 
     async def go() -> None:
         async with client(definition) as c:
@@ -250,11 +252,38 @@ def test_a_source_version_by_arm_id_is_copied_only_in_its_scope(
             await prod.create_image_definition(
                 "G", "D", publisher="acme", offer="os", sku="1", os_type="Linux"
             )
-            with pytest.raises(ValidationError, match=r"not in resource group .*/prod"):
-                await prod.create_image_version(
-                    "G", "D", "1.0.0", location="westeurope", source_version=first.id
+            promoted = await prod.create_image_version(
+                "G", "D", "1.0.0", location="westeurope", source_version=first.id
+            )
+            assert promoted.to_azure()["storageProfile"]["source"] == {"id": first.id}
+            assert promoted.replication_status is not None
+            assert promoted.replication_status.aggregated_state == "Completed"
+            again = await prod.create_image_version(
+                "G", "D", "1.0.0", location="westeurope", source_version=first.id
+            )
+            assert again.published_date == promoted.published_date
+            # a contributor of prod alone may not read the source's group
+            prod_id = str(ArmId(prod.subscription, "prod"))
+            await prod.create_role_assignment("eve", "Contributor", prod_id)
+            eve = await prod.in_scope(prod.subscription, "prod", principal="eve")
+            with pytest.raises(AuthorizationError, match="read the source image version"):
+                await eve.create_image_version(
+                    "G", "D", "2.0.0", location="westeurope", source_version=first.id
                 )
-            assert await prod.list_image_versions("G", "D") == []
+            assert [v.name for v in await prod.list_image_versions("G", "D")] == ["1.0.0"]
+            await c_reader(prod, first.id)
+            made = await eve.create_image_version(
+                "G", "D", "2.0.0", location="westeurope", source_version=first.id
+            )
+            assert made.replication_status is not None
+            assert made.replication_status.aggregated_state == "Completed"
+
+    async def c_reader(owner: Client, source: str) -> None:
+        """eve becomes a Reader of the source's resource group."""
+        arm = ArmId.parse(source)
+        await owner.create_role_assignment(
+            "eve", "Reader", str(ArmId(arm.subscription, arm.resource_group))
+        )
 
     run(go())
 

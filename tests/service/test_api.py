@@ -189,5 +189,16 @@ def test_versions_from_an_s3_source_and_from_another_version(
             "northeurope": [want],
         }
         answers.append(http.get(f"{BASE}/G/images/D/versions?{API}"))
+        # promoted into another resource group, from the version's ARM id
+        prod = BASE.replace(f"/resourceGroups/{RG}/", "/resourceGroups/prod/")
+        assert http.put(f"{prod}/G?{API}", json={"location": "westeurope"}).status_code == 201
+        r = http.put(f"{prod}/G/images/D?{API}", json={"location": "westeurope",
+                                                        "properties": IMAGE})  # fmt: skip
+        assert r.status_code == 201, r.text
+        r = http.put(f"{prod}/G/images/D/versions/1.0.0?{API}", json=body)
+        assert r.status_code == 201, r.text
+        assert wait(http, r)["status"] == "Succeeded"
+        promoted = http.get(f"{prod}/G/images/D/versions/1.0.0?{API}").json()["properties"]
+        assert promoted["storageProfile"]["source"]["id"].casefold() == source_id.casefold()
     for answer in answers:
         assert s3.secret_key not in answer.text and s3.access_key not in answer.text

@@ -27,19 +27,24 @@ from imgrepl.gallery.rules import (
 from imgrepl.gallery.rules import tags as checked_tags
 
 
-async def record(catalog: Catalog, new: NewVersion) -> VersionRef:
-    """Checks everything, inspects the sources, then records the version."""
+async def record(
+    catalog: Catalog, new: NewVersion, source_catalog: Catalog | None = None
+) -> VersionRef:
+    """Checks everything, inspects the sources, then records the version;
+    `source_catalog`: the catalog scoped to the source version's resource
+    group, when it is not the new version's."""
     profile = check_new_version(new)
     tags = checked_tags(dict(new.tags or {}))
     if profile.source_version is not None:
+        where = source_catalog or catalog
         disks = await asyncio.to_thread(
             sources.disks_from_version,
-            catalog,
+            where,
             profile.source_version,
             str(new.source_version),
             profile.location,
         )
-        source = await asyncio.to_thread(catalog.versions.find, *profile.source_version)
+        source = await asyncio.to_thread(where.versions.find, *profile.source_version)
         source_id: str | None = arm_id(
             source.subscription,
             source.resource_group,

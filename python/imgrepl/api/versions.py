@@ -54,7 +54,9 @@ class VersionApi(ClientBase):
     ) -> ImageVersion:
         """Records the version (Creating) and replicates it; with `wait=False`
         a background process replicates and this returns at once.  The source
-        is `os_vhd` (+ `data_vhds` by LUN) or `source_version` (`G/D/V`).
+        is `os_vhd` (+ `data_vhds` by LUN) or `source_version`: `G/D/V` in
+        this resource group, or a version's ARM id in any subscription and
+        resource group where the caller may read it.
         `cap_mbps` caps each copy job's source reads (MB/s); `delta=False`
         copies every region's first replica in full (no base, see
         imgrepl.replication.delta).  With `replicate=False` nothing replicates
@@ -67,7 +69,7 @@ class VersionApi(ClientBase):
         from imgrepl.api import publishing
 
         catalog = await self._require(WRITE, "create image versions", gallery, definition)
-        source_version = self._source_in_scope(source_version)
+        source_version, source_scope, source_catalog = await self._source(source_version)
         plan = rules.NewVersion(
             gallery,
             definition,
@@ -83,11 +85,12 @@ class VersionApi(ClientBase):
             end_of_life_date,
             allow_replicated_location_deletion,
             tags,
+            source_scope,
         )
         try:
             ref = await self._run(catalog.versions.find, gallery, definition, version)
         except NotFoundError:
-            ref = await publishing.record(catalog, plan)
+            ref = await publishing.record(catalog, plan, source_catalog)
             if not replicate:
                 return await self._version(catalog, ref)
             return await self._replicate(catalog, ref, False, wait, on_progress, cap_mbps, delta)
@@ -99,20 +102,27 @@ class VersionApi(ClientBase):
             return await self._version(catalog, ref)
         return await self._replicate(catalog, ref, True, wait, on_progress, cap_mbps, delta)
 
-    def _source_in_scope(self, reference: str | None) -> str | None:
+    async def _source(
+        self, reference: str | None
+    ) -> tuple[str | None, tuple[str, str] | None, Catalog | None]:
         """A source version given by its ARM id (as `storageProfile.source.id`
-        shows it) must be in the client's resource group: as `G/D/V`."""
+        shows it) as `G/D/V`, with its (subscription, resource group) and
+        catalog when it is in another one: there the caller needs Reader,
+        as Azure asks to copy from a gallery of another group."""
         if reference is None or not reference.strip().casefold().startswith("/subscriptions/"):
-            return reference
+            return reference, None, None
         ref = ArmId.parse(reference)
         if ref.version is None:
             raise ValidationError(f"source {reference!r} is not an image version id")
-        if not self.scope.contains(ref):
-            raise ValidationError(
-                f"source version {reference} is not in resource group {self.scope}: a version "
-                "is copied from its own subscription and resource group"
-            )
-        return f"{ref.gallery}/{ref.definition}/{ref.version}"
+        names = f"{ref.gallery}/{ref.definition}/{ref.version}"
+        if self.scope.contains(ref):
+            return names, None, None
+        assert ref.gallery is not None and ref.definition is not None
+        other = await self.in_scope(ref.subscription, ref.resource_group)
+        catalog = await other._require(
+            READ, "read the source image version", ref.gallery, ref.definition
+        )
+        return names, (other.subscription, str(other.resource_group)), catalog
 
     async def _replicate(
         self,

@@ -72,13 +72,9 @@ async def _create(call: Call) -> Response:
     if source_id is not None:
         if os_uri is not None or data:
             raise invalid(f"{SP}source.id goes alone, without source URIs", f"{SP}source")
-        arm, names = sources.source_version(source_id, f"{SP}source.id")
-        if arm.key()[:2] != scope.key()[:2]:
-            raise invalid(
-                f"{SP}source.id: a source version must be in the same resource group",
-                f"{SP}source.id",
-            )
-        kwargs["source_version"] = names
+        # any resource group or subscription where the caller may read it
+        arm, _ = sources.source_version(source_id, f"{SP}source.id")
+        kwargs["source_version"] = str(arm)
     elif os_uri is not None:
         regions = await call.service.regions()
         roots = call.service.config.import_roots

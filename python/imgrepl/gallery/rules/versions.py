@@ -124,6 +124,8 @@ class NewVersion:
     end_of_life_date: str | None
     allow_deletion: bool
     tags: Mapping[str, str] | None = None
+    # (subscription, resource group) of `source_version` when it is not the new version's
+    source_scope: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -321,10 +323,8 @@ def _stored_source(v: ImageVersion) -> tuple[Any, ...]:
 
 def _given_source(v: ImageVersion, new: NewVersion, profile: Profile) -> tuple[Any, ...]:
     if profile.source_version is not None:
-        return (
-            "version",
-            arm_id(v.subscription, v.resource_group, *profile.source_version).casefold(),
-        )
+        where = new.source_scope or (v.subscription, v.resource_group)
+        return ("version", arm_id(*where, *profile.source_version).casefold())
     assert new.os_vhd is not None
     files = [(-1, new.os_vhd), *profile.data_luns]
     return ("files", tuple(sorted((lun, str(Path(p).expanduser().absolute())) for lun, p in files)))
