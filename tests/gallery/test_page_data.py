@@ -75,6 +75,8 @@ def test_overview_shows_a_principal_what_it_may_see_with_replication_by_region(
                 await c.create_image_definition(
                     name, "Linux", publisher="acme", offer="os", sku=name, os_type="Linux"
                 )
+                if name == "C":  # alice holds no role in C, but it is shared with B
+                    await c.share_gallery("C", subscription_ids=[SUB_B])
         mine = await LocalViewer(home, OWNER).overview()
         alice = await LocalViewer(home, "alice").overview()
         bob = await LocalViewer(home, "bob").overview()
@@ -96,13 +98,15 @@ def test_overview_shows_a_principal_what_it_may_see_with_replication_by_region(
     d2 = mine["galleries"][0]["definitions"][1]
     assert (d2["description"], d2["tags"], d2["versions"]) == ("second", {"team": "blue"}, [])
 
-    # alice holds Reader on G/D and on subscription B: she sees those only
+    # alice holds Reader on G/D and on subscription B, which C is shared
+    # with: she sees those only
     assert alice["principal"] == "alice"
     assert [(g["name"], [d["name"] for d in g["definitions"]]) for g in alice["galleries"]] == [
         ("G", ["D"]),
         ("B", ["Linux"]),
+        ("C", ["Linux"]),
     ]
-    assert alice["galleries"][1]["subscription"] == SUB_B
+    assert [g["subscription"] for g in alice["galleries"][1:]] == [SUB_B, SUB_C]
     assert bob == {"principal": "bob", "busy": False, "galleries": []}
 
     seen = regions(mine)

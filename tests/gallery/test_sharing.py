@@ -78,8 +78,10 @@ def test_principals_in_a_shared_subscription_or_tenant_may_read(
                 await c.get_gallery("G")
             except AuthorizationError:
                 assert await c.list_galleries() == []
+                assert await c.list_shared_galleries() == []
                 return False
             assert [g.name for g in await c.list_galleries()] == ["G"]
+            assert [g.name for g in await c.list_shared_galleries()] == ["G"]
             assert (await c.get_image_definition("G", "D")).name == "D"
             assert await c.list_image_versions("G", "D") == []
             for write in (  # reading is all a share gives

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from imgrepl.catalog import Catalog
 from imgrepl.exceptions import AuthorizationError, NotFoundError
 from imgrepl.gallery.access import READ, RoleAssignment, held_role, rank, reaches_into
+from imgrepl.gallery.models import Gallery
 from imgrepl.gallery.rules import principal_name
 from imgrepl.gallery.scope import ArmId
 from imgrepl.home import ENV_PRINCIPAL
@@ -66,6 +67,12 @@ class Access:
 
     def _assignments(self) -> list[RoleAssignment]:
         return self.catalog.role_assignments.all(self.principal)
+
+    def shared_with_me(self, g: Gallery) -> bool:
+        """Whether the gallery's sharingProfile admits the caller: a
+        subscription it holds a role in, or its tenant."""
+        mine = {a.scope.subscription for a in self._assignments()}
+        return g.sharing_profile.admits(mine, self.tenant)
 
     def require_owner(self, what: str) -> None:
         if not self.is_owner:

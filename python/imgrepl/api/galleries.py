@@ -164,6 +164,15 @@ class CatalogApi(RoleApi):
         galleries = await self._run(catalog.galleries.all)
         return [g for g in galleries if await self._can_see(g.name, group=g.resource_group)]
 
+    async def list_shared_galleries(self) -> list[Gallery]:
+        """Galleries of every subscription whose sharingProfile admits the
+        caller (a subscription it holds a role in, or its tenant), as
+        `az sig list-shared` finds them; the owner's own are not listed."""
+        _, acc = await self._open()
+        assert self._root is not None
+        everywhere = await self._run(self._root.scoped(None).galleries.all)
+        return [g for g in everywhere if await self._run(acc.shared_with_me, g)]
+
     async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
         """`changes` uses Azure's names: `description`, `tags` (all of them)
         or `tags.KEY` (one; None removes it)."""

@@ -5,8 +5,8 @@ egress.  Plain JSON-ready dicts; the browser renders them as text.
 
 One Client reads one scope, so the overview asks the viewer for a client
 per subscription (to list its galleries) and per resource group (to read a
-gallery's definitions and versions).  The subscriptions are the home's own
-and those where the principal holds a role."""
+gallery's definitions and versions).  The subscriptions are the home's own,
+those where the principal holds a role, and those of galleries shared with it."""
 
 from __future__ import annotations
 
@@ -38,10 +38,13 @@ class Viewer:
     client_in: ClientIn
 
     async def subscriptions(self) -> list[str]:
-        """The home's subscription first, then those of the principal's roles."""
+        """The home's subscription first, then those of the principal's roles
+        and of the galleries shared with it."""
         mine = await self.home.list_role_assignments(assignee=self.home.principal)
+        shared = await self.home.list_shared_galleries()
         own = self.home.subscription
-        return [own, *sorted({a.scope.subscription for a in mine} - {own})]
+        others = {a.scope.subscription for a in mine} | {g.subscription for g in shared}
+        return [own, *sorted(others - {own})]
 
 
 async def overview(viewer: Viewer) -> JSON:
