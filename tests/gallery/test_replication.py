@@ -314,3 +314,24 @@ def test_processes_adding_different_regions_at_once_all_take_effect(
     assert (
         sorted(r["region"] for r in reps) == ["eastus"] * 2 + ["northeurope"] + ["westeurope"] * 2
     )
+
+
+def test_a_region_added_after_the_source_is_gone_is_copied_from_a_replica(
+    definition: Path, image: Path
+) -> None:
+    """As in Azure, a version outlives its source file: a target region
+    added later is copied from the home region's replica (and verified
+    against the source manifest like any copy)."""
+    want = xxh128(image)
+    kept = image.read_bytes()
+    create_cli(definition, "1.0.0", image)
+    image.unlink()
+    update = cli_run(definition, "sig", "image-version", "update", *IDS,
+                     "--add-target-region", "eastus=2")  # fmt: skip
+    assert update.returncode == 0, update.stderr
+    version = shown(definition)
+    assert version["replicationStatus"]["aggregatedState"] == "Completed"
+    reps = cli(definition, "sig", "image-version", "list-replicas", *IDS)
+    assert sorted(r["region"] for r in reps) == ["eastus", "eastus", "westeurope"]
+    assert {xxh128(local(r["location"])) for r in reps} == {want}
+    image.write_bytes(kept)  # the fixture's file, for its teardown

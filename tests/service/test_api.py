@@ -19,7 +19,7 @@ import httpx
 import imgrepl
 import pytest
 import uvicorn
-from helpers.gallery import OWNER, catalog_state, run, xxh128
+from helpers.gallery import OWNER, catalog_state, poll, run, xxh128
 from helpers.service import RG, SUB, Served, Tls, replica_digests, token_for
 from helpers.store_servers import RcloneS3
 from imgrepl import Client
@@ -172,6 +172,19 @@ def test_versions_from_an_s3_source_and_from_another_version(
         assert replica_digests(home, v="1.0.0", s3=s3) == {
             "westeurope": [want],
             "northeurope": [want],
+        }
+        # the object was staged in the home; in every region now, it goes,
+        # and a region added later is copied from the home region's replica
+        staged = home / "imports" / "service"  # removed just after the version succeeds
+        poll("the staged source removed", lambda: not list(staged.iterdir()), timeout=30)
+        more = {"publishingProfile": {"targetRegions": [*targets, {"name": "eastus"}]}}
+        r = http.patch(f"{BASE}/G/images/D/versions/1.0.0?{API}", json={"properties": more})
+        assert r.status_code in (200, 202), r.text
+        assert wait(http, r)["status"] == "Succeeded"
+        assert replica_digests(home, v="1.0.0", s3=s3) == {
+            "westeurope": [want],
+            "northeurope": [want],
+            "eastus": [want],
         }
 
         assert http.get(f"{BASE}/G/images/D/versions/1.0.0?{API}").json()["tags"] == {"build": "42"}

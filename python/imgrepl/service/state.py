@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from imgrepl import stores
 from imgrepl.api.client import Client
 from imgrepl.api.identity import Authenticator
-from imgrepl.exceptions import ImgreplError
+from imgrepl.exceptions import ImgreplError, NotFoundError
 from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.scope import ArmId
@@ -125,7 +125,9 @@ class Service:
         return str(dest)
 
     def unstage(self, paths: list[str | None]) -> None:
-        """Removes staged copies (of a version that was not recorded)."""
+        """Removes staged copies: of a version that was not recorded, was
+        deleted, or is in every target region (a region added later is
+        copied from the home region's replica, imgrepl.replication.replicator)."""
         staging = self.config.home / "imports" / "service"
         for path in paths:
             if path and Path(path).parent == staging:
@@ -139,7 +141,10 @@ class Service:
     def replicate(self, scope: ArmId, *, retry_failed: bool) -> None:
         async def work() -> None:
             owner = await self.scoped(None, scope)
-            await owner.replicate(*_names(scope), retry_failed=retry_failed)
+            version = await owner.replicate(*_names(scope), retry_failed=retry_failed)
+            if version.provisioning_state == "Succeeded":
+                # every region holds it now: later copies read the home region's replica
+                self.unstage([d.source for d in version.disks])
 
         self._run(scope, work)
 
@@ -152,7 +157,12 @@ class Service:
 
         async def work() -> None:
             owner = await self.scoped(None, scope)
+            try:
+                disks = (await owner.get_image_version(*_names(scope))).disks
+            except NotFoundError:
+                disks = []
             await owner.delete_image_version(*_names(scope))
+            self.unstage([d.source for d in disks])
 
         self._run(scope, work)
 
