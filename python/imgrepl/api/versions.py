@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
@@ -25,7 +25,9 @@ from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
 from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.status import with_status
-from imgrepl.replication.replicator import ProgressCallback
+
+if TYPE_CHECKING:  # the replicator loads when a version replicates, not to list one
+    from imgrepl.replication.replicator import ProgressCallback
 
 
 class VersionApi(ClientBase):
