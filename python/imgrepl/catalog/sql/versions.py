@@ -19,7 +19,6 @@ from imgrepl.catalog.sql.session import (
     insert,
     lun_column,
     lun_value,
-    record,
 )
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
@@ -116,15 +115,25 @@ def _stored(
         end_of_life_date=row["end_of_life_date"],
         published_date=row["published_date"],
         allow_deletion_of_replicated_locations=bool(row["allow_deletion"]),
-        disks=[record(DiskImage, d, lun=lun_value(d["lun"])) for d in disks],
+        disks=[_disk(d) for d in disks],
         source_version=row["source_version"],
         tags=json.loads(row["tags"]),
         subscription=ref.subscription,
         resource_group=ref.resource_group,
     )
-    replicas = [record(ReplicaState, r) for r in states]
+    replicas = [
+        ReplicaState(r["region"], r["state"], r["size"], r["bytes_written"], r["details"])
+        for r in states
+    ]
     served = frozenset(t["region"] for t in targets if t["agent_served"] == 1)
     return StoredVersion(version, replicas, pid_alive(row["job_pid"], row["job_host"]), served)
+
+
+def _disk(d: Row) -> DiskImage:
+    # field by field, not record(): a listing builds thousands of them
+    size, virtual_size = d["size"], d["virtual_size"]
+    return DiskImage(lun_value(d["lun"]), d["source"], d["source_format"], size, virtual_size,
+                     d["digest"])  # fmt: skip
 
 
 def _ref(drow: Row, gallery: str, row: Row) -> VersionRef:
