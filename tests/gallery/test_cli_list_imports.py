@@ -22,6 +22,7 @@ HEAVY = (
     "imgrepl.bundles.writer",
     "imgrepl.replication.replicator",
     "imgrepl.replication.delta",
+    "imgrepl.cli.sig_share",  # the other sig groups' parsers are not even built
 )
 
 
