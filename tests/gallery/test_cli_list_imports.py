@@ -22,6 +22,8 @@ HEAVY = (
     "imgrepl.bundles.writer",
     "imgrepl.replication.replicator",
     "imgrepl.replication.delta",
+    "imgrepl.gallery.planner",
+    "imgrepl.gallery.cost",
     "imgrepl.cli.sig_share",  # the other sig groups' parsers are not even built
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from imgrepl.catalog.records import VersionRef, pid_alive
 from imgrepl.catalog.sql.galleries import default_subscription, definition_row
@@ -22,10 +22,12 @@ from imgrepl.catalog.sql.session import (
 )
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
-from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP, ArmId
 from imgrepl.gallery.status import ReplicaState, StoredVersion
+
+if TYPE_CHECKING:  # the planner loads when a version is planned, not to list one
+    from imgrepl.gallery.planner import PlanState
 
 # the columns set_fields may set (each key goes into the SQL as a name)
 _FIELDS = set(VersionFields.__annotations__)
@@ -285,6 +287,8 @@ class SqlVersions:
             )
 
     def plan_state(self, ref: VersionRef) -> PlanState:
+        from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
+
         with self._s.read() as db:
             # the stored names (a caller may spell them in another case): replica paths
             v = db.execute(
