@@ -19,19 +19,20 @@ import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from imgrepl import stores
 from imgrepl.api.galleries import CatalogApi
 from imgrepl.api.versions import VersionApi
-from imgrepl.bundles.format import DIGEST_SIZE, CheckedReader
-from imgrepl.bundles.reader import Restored, read_header, restore
-from imgrepl.bundles.writer import BundleStats, DiskSource, write_bundle
 from imgrepl.exceptions import BundleError, ConflictError, NotFoundError, ValidationError
 from imgrepl.files import check_replaceable, create_temporary, open_stream
 from imgrepl.gallery.access import WRITE
 from imgrepl.gallery.models import ImageVersion, Replica
-from imgrepl.replication.replicator import ProgressCallback
+
+if TYPE_CHECKING:  # the bundle format (zstandard, xxhash) loads when a bundle is made or read
+    from imgrepl.bundles.reader import Restored
+    from imgrepl.bundles.writer import BundleStats, DiskSource
+    from imgrepl.replication.replicator import ProgressCallback
 
 Sink = str | os.PathLike[str] | BinaryIO
 ByteProgress = Callable[[int, int], None]
@@ -151,6 +152,8 @@ class BundleApi(CatalogApi, VersionApi):
     ) -> AsyncIterator[list[DiskSource]]:
         """The version's disks as local files: a local replica as it is, a
         remote one fetched into a private temporary folder first."""
+        from imgrepl.bundles.writer import DiskSource
+
         replicas = {r.lun: r for r in await self._completed(gallery, definition, v.name)}
         with tempfile.TemporaryDirectory(dir=self._imports_dir()) as tmp:
             disks = []
@@ -170,6 +173,9 @@ class BundleApi(CatalogApi, VersionApi):
     async def _restore(self, gallery: str, definition: str, bundle: Sink, work: Path) -> Restored:
         """Reads the header, finds the base version it names (if any), then
         the chunks: one pass, so a stream works as well as a file."""
+        from imgrepl.bundles.format import CheckedReader
+        from imgrepl.bundles.reader import read_header, restore
+
         base = _BaseIndex()
         with contextlib.ExitStack() as stack:
             stack.callback(base.close)
@@ -235,6 +241,7 @@ class _BaseIndex:
 
 def _split_digests(manifest: bytes) -> list[bytes]:
     from imgrepl._core import Manifest
+    from imgrepl.bundles.format import DIGEST_SIZE
 
     raw = Manifest.from_bytes(manifest).digest_bytes()
     return [raw[i : i + DIGEST_SIZE] for i in range(0, len(raw), DIGEST_SIZE)]
@@ -248,6 +255,8 @@ def _chunk_size(manifest: bytes) -> int:
 
 def _write_to(out: Sink, header: dict[str, Any], disks: list[DiskSource], skip: frozenset[bytes],
               threads: int, on_progress: ByteProgress | None) -> BundleStats:  # fmt: skip
+    from imgrepl.bundles.writer import write_bundle
+
     if not isinstance(out, str | os.PathLike):
         return write_bundle(out, header, disks, skip=skip, threads=threads, on_progress=on_progress)
     target = Path(out)

@@ -6,26 +6,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imgrepl.api.base import ClientBase, PathLike
 from imgrepl.catalog import Catalog, VersionRef
 from imgrepl.exceptions import NotFoundError, ValidationError
 from imgrepl.gallery import rules
 from imgrepl.gallery.access import READ, WRITE
-from imgrepl.gallery.cost import (
-    Recommendation,
-    VersionCost,
-    billed,
-    recommend_replicas,
-    version_cost,
-)
 from imgrepl.gallery.models import DeployedDisk, ImageVersion, Replica, ReplicaCheck
 from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules import TargetRegionSpec
 from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.status import with_status
-from imgrepl.replication.replicator import ProgressCallback
+
+if TYPE_CHECKING:  # the replicator and costs load when used, not to list versions
+    from imgrepl.gallery.cost import Recommendation, VersionCost
+    from imgrepl.replication.replicator import ProgressCallback
 
 
 class VersionApi(ClientBase):
@@ -287,6 +283,8 @@ class VersionApi(ClientBase):
     async def list_replicas(self, gallery: str, definition: str, version: str) -> list[Replica]:
         """Every replica; `egress` marks those whose bytes crossed into their
         region (not the source region's)."""
+        from imgrepl.gallery.cost import billed
+
         catalog, ref = await self._ref(READ, "list replicas", gallery, definition, version)
         rows = await self._run(catalog.replicas.rows, ref)
         return billed([r.to_model() for r in rows], ref.location)
@@ -306,12 +304,16 @@ class VersionApi(ClientBase):
 
     async def cost(self, gallery: str, definition: str, version: str) -> VersionCost:
         """Storage and egress bytes per region, from the replicas that exist."""
+        from imgrepl.gallery.cost import version_cost
+
         return version_cost(await self.list_replicas(gallery, definition, version))
 
     @staticmethod
     def recommend_replicas(
         concurrent_vms: int, scale_sets: int = 0, *, production: bool = True
     ) -> Recommendation:
+        from imgrepl.gallery.cost import recommend_replicas
+
         return recommend_replicas(concurrent_vms, scale_sets, production=production)
 
     async def create_disk(

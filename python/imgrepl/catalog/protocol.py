@@ -17,17 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, Unpack
+from typing import TYPE_CHECKING, Any, Protocol, Unpack
 
 from imgrepl.catalog.records import AgentInfo, AgentJob, Outcome, ReplicaRow, VersionRef
 from imgrepl.gallery.access import RoleAssignment
 from imgrepl.gallery.identity import Token
 from imgrepl.gallery.models import Gallery, ImageDefinition, ImageVersion, Region, Transfer
-from imgrepl.gallery.planner import Desired, PlanState
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.scope import ArmId
 from imgrepl.gallery.sharing import SharingProfile
 from imgrepl.gallery.status import StoredVersion
+
+if TYPE_CHECKING:  # the planner loads when a version is planned, not to list one
+    from imgrepl.gallery.planner import Desired, PlanState
 
 
 class Settings(Protocol):

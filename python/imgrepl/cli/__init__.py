@@ -31,6 +31,9 @@ _COMMANDS = {
     "serve": ("serve", "serve the gallery over HTTPS with Azure's ARM API"),
 }
 
+# commands whose register() takes the group a command line names, to build it alone
+_GROUPED = {"sig"}
+
 
 GETTING_STARTED = """examples:
   Publish a disk image to three regions (the home is $IMGREPL_HOME or --home):
@@ -51,10 +54,11 @@ GETTING_STARTED = """examples:
 """
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, group: str | None = None) -> argparse.ArgumentParser:
     """Every command's parser; given `only`, that command's in full and the
     others as their summaries, enough for `imgrepl --help`: a command starts
-    without importing or building the rest."""
+    without importing or building the rest.  `group`: the word after `only`,
+    for a command of groups (`sig image-version ...`) to build that one alone."""
     parser = Parser(
         prog="imgrepl",
         description="Self-hosted image gallery with a native replication engine, shaped "
@@ -65,7 +69,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, summary) in _COMMANDS.items():
         if only is None or name == only:
-            importlib.import_module(f"imgrepl.cli.{module}").register(sub, summary)
+            register = importlib.import_module(f"imgrepl.cli.{module}").register
+            if name in _GROUPED:
+                register(sub, summary, group)
+            else:
+                register(sub, summary)
         else:
             sub.add_parser(name, help=summary)
     for command in commands(parser):  # every command takes them, in one place
@@ -76,7 +84,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     completing = "_ARGCOMPLETE" in os.environ  # a shell asks; see README
     words = [w for w in (sys.argv[1:] if argv is None else argv) if not w.startswith("-")]
-    parser = build_parser(None if completing else (words[:1] or [""])[0])
+    only, group = [*words, "", ""][:2]
+    parser = build_parser(None if completing else only, None if completing else group)
     if completing:
         _complete(parser)
     args = parser.parse_args(argv)

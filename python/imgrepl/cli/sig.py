@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from imgrepl.cli import complete, sig_share, sig_versions
+from imgrepl.cli import complete, sig_versions
 from imgrepl.cli.common import add_version_args, home_command, key_values
 from imgrepl.cli.config import add_location, add_scope
 from imgrepl.cli.parser import add_group, choice, commands
@@ -324,7 +324,10 @@ def _register_definitions(sub: Any) -> None:
     add_generic_update(update, "recommended.memory.max=64")
 
 
-def register(sub: Any, summary: str) -> None:
+def register(sub: Any, summary: str, group: str | None = None) -> None:
+    """Every `sig` command; given the `group` a command line names
+    (`sig image-version ...`), only that group's: a script that lists versions
+    in a loop does not build the parsers of every other command each time."""
     cmds = add_group(
         sub,
         "sig",
@@ -332,11 +335,18 @@ def register(sub: Any, summary: str) -> None:
         "Shared image galleries, shaped like `az sig`: galleries hold image "
         "definitions, which hold versions replicated to regions.",
     )
-    _register_galleries(cmds)
-    _register_definitions(cmds)
-    sig_versions.register(cmds)
-    sig_share.register(cmds)
-    for group in dict.fromkeys(cmds.choices.values()):
-        for command in commands(group):
+    if group == "image-version":
+        sig_versions.register(cmds)
+    elif group == "image-definition":
+        _register_definitions(cmds)
+    else:
+        from imgrepl.cli import sig_share
+
+        _register_galleries(cmds)
+        _register_definitions(cmds)
+        sig_versions.register(cmds)
+        sig_share.register(cmds)
+    for child in dict.fromkeys(cmds.choices.values()):
+        for command in commands(child):
             add_scope(command)
             complete.attach(command)

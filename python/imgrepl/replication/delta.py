@@ -17,11 +17,8 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from imgrepl import stores
 from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
-from imgrepl.manifest import diff, zero_flags
 
 CHUNK_SIZE = 4 << 20  # the chunk size stores.start_copy copies with
 
@@ -43,7 +40,10 @@ def version_key(name: str) -> tuple[int, ...]:
 def common_chunks(a: bytes, b: bytes) -> int:
     """Data chunks the two manifests hold unchanged at the same index (zero
     chunks are never read from a base, so they do not count)."""
+    import numpy as np  # here, not at the top: listing versions never needs numpy
+
     from imgrepl._core import Manifest
+    from imgrepl.manifest import diff, zero_flags
 
     ma, mb = Manifest.from_bytes(a), Manifest.from_bytes(b)
     if ma.chunk_size != mb.chunk_size:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from imgrepl.catalog.records import ReplicaRow, VersionRef
 from imgrepl.catalog.sql.session import Row, Session, lun_value, record
 from imgrepl.gallery.models import Transfer
-from imgrepl.gallery.planner import Desired
+
+if TYPE_CHECKING:
+    from imgrepl.gallery.planner import Desired
 
 SELECT_REPLICAS = (
     'SELECT r.*, r.idx AS "index", d.lun AS lun, d.source AS disk_source, '

@@ -5,8 +5,8 @@ lives) and as the PlanState its replica plan is computed from."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Unpack
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Unpack
 
 from imgrepl.catalog.records import VersionRef, pid_alive
 from imgrepl.catalog.sql.galleries import default_subscription, definition_row
@@ -19,14 +19,15 @@ from imgrepl.catalog.sql.session import (
     insert,
     lun_column,
     lun_value,
-    record,
 )
 from imgrepl.exceptions import ConflictError, NotFoundError
 from imgrepl.gallery.models import DiskImage, ImageVersion, TargetRegion
-from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
 from imgrepl.gallery.rules import Limits, TargetRegionSpec, VersionFields
 from imgrepl.gallery.scope import DEFAULT_RESOURCE_GROUP, ArmId
 from imgrepl.gallery.status import ReplicaState, StoredVersion
+
+if TYPE_CHECKING:  # the planner loads when a version is planned, not to list one
+    from imgrepl.gallery.planner import PlanState
 
 # the columns set_fields may set (each key goes into the SQL as a name)
 _FIELDS = set(VersionFields.__annotations__)
@@ -36,58 +37,105 @@ def _optional_int(flag: bool | None) -> int | None:
     return None if flag is None else int(flag)
 
 
+# What a StoredVersion is made of, one query per table: `WHERE t.version_id
+# = ?` for one version, `IN (...)` for a definition's (no query per version).
+_TARGETS = (
+    "SELECT t.version_id, t.region, t.replica_count, t.storage_type, t.exclude_from_latest, "
+    "r.display_name, r.agent_served FROM target_regions t JOIN regions r ON r.name = t.region "
+)
+# not the manifest: a version's listing never needs it
+_DISKS = "SELECT version_id, lun, source, source_format, size, virtual_size, digest FROM disks "
+_STATES = "SELECT version_id, region, state, size, bytes_written, details FROM replicas "
+
+
 def _load(db: Db, ref: VersionRef) -> StoredVersion:
     row = db.execute("SELECT * FROM versions WHERE id = ?", (ref.id,)).fetchone()
     if row is None:
         raise NotFoundError(f"image version {ref.gallery}/{ref.definition}/{ref.name} is gone")
-    targets = [
-        TargetRegion(
-            t["region"],
-            t["display_name"],
-            t["replica_count"] or row["replica_count"],
-            t["storage_type"] or row["storage_type"],
-            None if t["exclude_from_latest"] is None else bool(t["exclude_from_latest"]),
+    one = (ref.id,)
+    targets = db.execute(_TARGETS + "WHERE t.version_id = ? ORDER BY t.seq, t.region", one)
+    disks = db.execute(_DISKS + "WHERE version_id = ? ORDER BY lun", one)
+    states = db.execute(_STATES + "WHERE version_id = ? ORDER BY region, id", one)
+    return _stored(ref, row, list(targets), list(disks), list(states))
+
+
+def _load_all(db: Db, drow: Row, gallery: str) -> list[StoredVersion]:
+    """Every version of the definition, in version order, in four queries."""
+    rows = db.execute(
+        "SELECT * FROM versions WHERE definition_id = ? ORDER BY major, minor, patch",
+        (drow["id"],),
+    ).fetchall()
+    ids = "IN (SELECT id FROM versions WHERE definition_id = ?)"
+    one = (drow["id"],)
+    targets = _by_version(
+        db.execute(_TARGETS + f"WHERE t.version_id {ids} ORDER BY t.seq, t.region", one)
+    )
+    disks = _by_version(db.execute(_DISKS + f"WHERE version_id {ids} ORDER BY lun", one))
+    states = _by_version(db.execute(_STATES + f"WHERE version_id {ids} ORDER BY region, id", one))
+    return [
+        _stored(
+            _ref(drow, gallery, r),
+            r,
+            targets.get(r["id"], []),
+            disks.get(r["id"], []),
+            states.get(r["id"], []),
         )
-        for t in db.execute(
-            "SELECT t.*, r.display_name FROM target_regions t JOIN regions r "
-            "ON r.name = t.region WHERE t.version_id = ? ORDER BY t.seq, t.region",
-            (ref.id,),
-        )
+        for r in rows
     ]
-    disks = [
-        record(DiskImage, d, lun=lun_value(d["lun"]))
-        for d in db.execute("SELECT * FROM disks WHERE version_id = ? ORDER BY lun", (ref.id,))
-    ]
-    states = [
-        record(ReplicaState, r)
-        for r in db.execute("SELECT * FROM replicas WHERE version_id = ?", (ref.id,))
-    ]
+
+
+def _by_version(rows: Iterable[Row]) -> dict[int, list[Row]]:
+    """Rows grouped by their version, each group in the query's order."""
+    out: dict[int, list[Row]] = {}
+    for r in rows:
+        out.setdefault(r["version_id"], []).append(r)
+    return out
+
+
+def _stored(
+    ref: VersionRef, row: Row, targets: list[Row], disks: list[Row], states: list[Row]
+) -> StoredVersion:
     version = ImageVersion(
         gallery=ref.gallery,
         definition=ref.definition,
         name=row["name"],
         location=row["location"],
         provisioning_state=row["provisioning_state"],
-        target_regions=targets,
+        target_regions=[
+            TargetRegion(
+                t["region"],
+                t["display_name"],
+                t["replica_count"] or row["replica_count"],
+                t["storage_type"] or row["storage_type"],
+                None if t["exclude_from_latest"] is None else bool(t["exclude_from_latest"]),
+            )
+            for t in targets
+        ],
         replica_count=row["replica_count"],
         storage_account_type=row["storage_type"],
         exclude_from_latest=bool(row["exclude_from_latest"]),
         end_of_life_date=row["end_of_life_date"],
         published_date=row["published_date"],
         allow_deletion_of_replicated_locations=bool(row["allow_deletion"]),
-        disks=disks,
+        disks=[_disk(d) for d in disks],
         source_version=row["source_version"],
         tags=json.loads(row["tags"]),
         subscription=ref.subscription,
         resource_group=ref.resource_group,
     )
-    agents = db.execute(
-        "SELECT t.region FROM target_regions t JOIN regions r ON r.name = t.region "
-        "WHERE t.version_id = ? AND r.agent_served = 1",
-        (ref.id,),
-    )
-    served = frozenset(a["region"] for a in agents)
-    return StoredVersion(version, states, pid_alive(row["job_pid"], row["job_host"]), served)
+    replicas = [
+        ReplicaState(r["region"], r["state"], r["size"], r["bytes_written"], r["details"])
+        for r in states
+    ]
+    served = frozenset(t["region"] for t in targets if t["agent_served"] == 1)
+    return StoredVersion(version, replicas, pid_alive(row["job_pid"], row["job_host"]), served)
+
+
+def _disk(d: Row) -> DiskImage:
+    # field by field, not record(): a listing builds thousands of them
+    size, virtual_size = d["size"], d["virtual_size"]
+    return DiskImage(lun_value(d["lun"]), d["source"], d["source_format"], size, virtual_size,
+                     d["digest"])  # fmt: skip
 
 
 def _ref(drow: Row, gallery: str, row: Row) -> VersionRef:
@@ -133,12 +181,7 @@ class SqlVersions:
     def all(self, gallery: str, definition: str) -> list[StoredVersion]:
         with self._s.read() as db:
             drow = definition_row(db, self._scope, gallery, definition)
-            rows = db.execute(
-                "SELECT id, name, location FROM versions WHERE definition_id = ? "
-                "ORDER BY major, minor, patch",
-                (drow["id"],),
-            ).fetchall()
-            return [_load(db, _ref(drow, gallery, r)) for r in rows]
+            return _load_all(db, drow, gallery)
 
     def create(
         self, version: ImageVersion, targets: Sequence[TargetRegionSpec], limits: Limits
@@ -244,6 +287,8 @@ class SqlVersions:
             )
 
     def plan_state(self, ref: VersionRef) -> PlanState:
+        from imgrepl.gallery.planner import PlanDisk, PlanState, PlanTarget
+
         with self._s.read() as db:
             # the stored names (a caller may spell them in another case): replica paths
             v = db.execute(
