@@ -23,15 +23,25 @@ the machine is shared and noisy, and timing is not what tests assert.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import postgres
 from helpers.images import SampleImage, build_samples, qemu_img
 from hypothesis import settings
 
 settings.register_profile("imgrepl", deadline=None, print_blob=True)
 settings.load_profile("imgrepl")
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """After each test (its own fixtures stopped first), the PostgreSQL
+    databases it was given are dropped."""
+    yield
+    for server in list(postgres.LIVE):
+        server.drop_fresh()
 
 
 @pytest.fixture(scope="session")
