@@ -65,23 +65,63 @@ def run_server(work: Path) -> int:
 
 
 # --- the load process ---------------------------------------------------------------
-async def _load(clients: int, ca: str, token: str) -> None:
-    """Keeps `clients` keep-alive connections; on `GO URL` (stdin) they GET
-    URL until `STOP`, and the latencies of that window are printed as JSON."""
-    import httpx
+# Each client is one keep-alive TLS connection that sends the same request
+# bytes again and again and reads only the status line and Content-Length:
+# an HTTP client library costs a millisecond or more of CPU per request
+# (httpx parses the URL each time), which on 2 cores takes CPU from the
+# server and the replication and would be measured as their slowness.
+class _Client(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0 or self.waiter is None or self.waiter.done():
+            return
+        head = bytes(self.buffer[:head_end]).lower()
+        length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
+        if len(self.buffer) >= head_end + 4 + length:
+            del self.buffer[: head_end + 4 + length]
+            self.waiter.set_result(int(head[9:12]))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc or ConnectionError("closed"))
+
+    async def get(self, request: bytes) -> int:
+        """Sends one request; its status code once the whole response is in."""
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.waiter
+
+
+async def _load(clients: int, ca: str, token: str, url: str) -> None:
+    """Keeps `clients` keep-alive connections; on `GO PATH` (stdin) they GET
+    PATH until `STOP`, and the latencies of that window are printed as JSON."""
+    from urllib.parse import urlsplit
 
     ctx = ssl.create_default_context(cafile=ca)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    headers = {"Authorization": f"Bearer {token}"}
-    limits = httpx.Limits(max_connections=1)
-    https = [httpx.AsyncClient(verify=ctx, headers=headers, limits=limits, timeout=60)
-             for _ in range(clients)]  # fmt: skip
+    where = urlsplit(url)
+    conns = [
+        (await loop.create_connection(_Client, where.hostname, where.port, ssl=ctx))[1]
+        for _ in range(clients)
+    ]
+    head = f"Host: {where.netloc}\r\nAuthorization: Bearer {token}\r\n\r\n"
     print("ready", flush=True)
     while (line := (await reader.readline()).decode().split()) and line[0] == "GO":
+        request = f"GET {line[1]} HTTP/1.1\r\n{head}".encode()
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(_client(h, line[1], stop)) for h in https]
+        tasks = [asyncio.create_task(_client(c, request, stop)) for c in conns]
         started = time.perf_counter()
         await reader.readline()  # STOP
         stop.set()
@@ -94,25 +134,26 @@ async def _load(clients: int, ca: str, token: str) -> None:
             "p50_ms": 1000 * latencies[n // 2] if n else None,
             "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else None,
         }), flush=True)  # fmt: skip
-    for http in https:
-        await http.aclose()
+    for c in conns:
+        assert c.transport is not None
+        c.transport.close()
 
 
-async def _client(http: Any, url: str, stop: asyncio.Event) -> tuple[list[float], int]:
-    """GETs `url` until `stop`: each latency, and how many were not 200."""
+async def _client(conn: _Client, request: bytes, stop: asyncio.Event) -> tuple[list[float], int]:
+    """GETs until `stop`: each latency, and how many were not 200."""
     latencies, errors = [], 0
-    await http.get(url)  # a connection made (TLS) or reused: not counted
+    await conn.get(request)  # the first after a pause: not counted
     while not stop.is_set():
         start = time.perf_counter()
-        r = await http.get(url)
+        status = await conn.get(request)
         latencies.append(time.perf_counter() - start)
-        errors += r.status_code != 200
+        errors += status != 200
     return latencies, errors
 
 
 def run_load(argv: list[str]) -> int:
-    clients, ca, token = int(argv[0]), argv[1], argv[2]
-    asyncio.run(_load(clients, ca, token))
+    clients, ca, token, url = int(argv[0]), argv[1], argv[2], argv[3]
+    asyncio.run(_load(clients, ca, token, url))
     return 0
 
 
@@ -180,7 +221,7 @@ class Bench:
         )  # fmt: skip
         self.count = 0
         self.loader = subprocess.Popen(
-            [sys.executable, __file__, "--load", str(clients), self.ca, token],
+            [sys.executable, __file__, "--load", str(clients), self.ca, token, self.server.url],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.loader.stdin is not None and self.loader.stdout is not None
@@ -209,7 +250,6 @@ class Bench:
         op = self._put(path, body).headers["Azure-AsyncOperation"]
         url = {"api": f"{path}?{API}&$expand=ReplicationStatus",
                "static": "/static/version.json"}.get(load or "")  # fmt: skip
-        url = url and self.server.url + url
         if url:
             self._tell(f"GO {url}")
         while (status := self.http.get(op).json()["status"]) == "InProgress":
@@ -241,7 +281,7 @@ class Bench:
         for load, url in (("api-quiet", f"{path}?{API}&$expand=ReplicationStatus"),
                           ("static-quiet", "/static/version.json")):  # fmt: skip
             cpu = _cpu_seconds(self.server.proc.pid)
-            self._tell(f"GO {self.server.url}{url}")
+            self._tell(f"GO {url}")
             time.sleep(seconds)
             self._tell("STOP")
             result = json.loads(self.loader.stdout.readline())  # type: ignore[union-attr]
