@@ -23,6 +23,7 @@ from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.scope import ArmId
 from imgrepl.service.config import ServiceConfig
+from imgrepl.service.reads import ReadCache
 
 log = logging.getLogger("imgrepl.service")
 UNFINISHED = ("Creating", "Updating", "Deleting")
@@ -38,6 +39,7 @@ class Service:
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self._failures: dict[tuple[str, ...], str] = {}
         self.owner: Client | None = None
+        self.reads = ReadCache()  # GETs of versions (service.reads)
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
