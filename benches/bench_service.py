@@ -97,6 +97,8 @@ class _Client(asyncio.Protocol):
     async def get(self, request: bytes) -> int:
         """Sends one request; its status code once the whole response is in."""
         assert self.transport is not None
+        if self.transport.is_closing():
+            raise ConnectionError("the server closed the connection")
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return await self.waiter
@@ -112,13 +114,14 @@ async def _load(clients: int, ca: str, token: str, url: str) -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     where = urlsplit(url)
-    conns = [
-        (await loop.create_connection(_Client, where.hostname, where.port, ssl=ctx))[1]
-        for _ in range(clients)
-    ]
     head = f"Host: {where.netloc}\r\nAuthorization: Bearer {token}\r\n\r\n"
     print("ready", flush=True)
     while (line := (await reader.readline()).decode().split()) and line[0] == "GO":
+        # new connections each window: the server closes idle ones (after 5 s)
+        conns = [
+            (await loop.create_connection(_Client, where.hostname, where.port, ssl=ctx))[1]
+            for _ in range(clients)
+        ]
         request = f"GET {line[1]} HTTP/1.1\r\n{head}".encode()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(_client(c, request, stop)) for c in conns]
@@ -134,9 +137,9 @@ async def _load(clients: int, ca: str, token: str, url: str) -> None:
             "p50_ms": 1000 * latencies[n // 2] if n else None,
             "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else None,
         }), flush=True)  # fmt: skip
-    for c in conns:
-        assert c.transport is not None
-        c.transport.close()
+        for c in conns:
+            assert c.transport is not None
+            c.transport.close()
 
 
 async def _client(conn: _Client, request: bytes, stop: asyncio.Event) -> tuple[list[float], int]:
