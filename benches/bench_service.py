@@ -5,23 +5,27 @@ and the replication's throughput with and without that load; then the same
 loads with nothing replicating, with the server's CPU time per request.
 
     python3 benches/bench_service.py [--size 512MiB] [--clients 64] [--reps 3]
+                                     [--interval-ms 0]
 
 One `imgrepl serve` process (the service's own `serve()`, with one extra
 route: /static/, Starlette's StaticFiles) on TLS from a trustme CA; the
-load comes from another process (httpx, one keep-alive connection per
-client).  Each repetition, interleaved: a version replicated with no load;
-one replicated while the clients GET it; one replicated while they GET the
-static file.  Throughput is bytes written to replicas per second from the
-PUT to Succeeded.  The best repetition of each counts.  Targets: p99 of
-the API GETs under 50 ms at 64 clients; replication under load within
-10 % of the same replication with no load.  Writes
-bench-results/service.json and prints a table.
+load comes from another process: one keep-alive TLS connection per client,
+each sending its next request as soon as the last is answered (a closed
+loop, so p50 is about C / (requests/s)), or with --interval-ms one request
+per interval (latency counted from when it was due).  Each repetition,
+interleaved: a version replicated with no load; one replicated while the
+clients GET it; one replicated while they GET the static file.  Throughput
+is bytes written to replicas per second from the PUT to Succeeded.  The
+best repetition of each counts.  Targets: p99 of the API GETs under 50 ms
+at 64 clients; replication under load within 10 % of the same replication
+with no load.  Writes bench-results/service.json and prints a table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import ssl
@@ -104,7 +108,7 @@ class _Client(asyncio.Protocol):
         return await self.waiter
 
 
-async def _load(clients: int, ca: str, token: str, url: str) -> None:
+async def _load(clients: int, ca: str, token: str, url: str, interval: float) -> None:
     """Keeps `clients` keep-alive connections; on `GO PATH` (stdin) they GET
     PATH until `STOP`, and the latencies of that window are printed as JSON."""
     from urllib.parse import urlsplit
@@ -124,7 +128,10 @@ async def _load(clients: int, ca: str, token: str, url: str) -> None:
         ]
         request = f"GET {line[1]} HTTP/1.1\r\n{head}".encode()
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(_client(c, request, stop)) for c in conns]
+        tasks = [
+            asyncio.create_task(_client(c, request, stop, interval * i / clients, interval))
+            for i, c in enumerate(conns)
+        ]
         started = time.perf_counter()
         await reader.readline()  # STOP
         stop.set()
@@ -142,21 +149,33 @@ async def _load(clients: int, ca: str, token: str, url: str) -> None:
             c.transport.close()
 
 
-async def _client(conn: _Client, request: bytes, stop: asyncio.Event) -> tuple[list[float], int]:
-    """GETs until `stop`: each latency, and how many were not 200."""
+async def _client(
+    conn: _Client, request: bytes, stop: asyncio.Event, offset: float, interval: float
+) -> tuple[list[float], int]:
+    """GETs until `stop`: each latency, and how many were not 200.  With an
+    `interval`, one request every `interval` seconds (from `offset`), each
+    latency counted from when it was due, so a slow answer also counts
+    against the requests it delayed; else the next as soon as one is in."""
     latencies, errors = [], 0
     await conn.get(request)  # the first after a pause: not counted
+    due = time.perf_counter() + offset
     while not stop.is_set():
-        start = time.perf_counter()
+        if interval:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), due - time.perf_counter())
+                break
+        else:
+            due = time.perf_counter()
         status = await conn.get(request)
-        latencies.append(time.perf_counter() - start)
+        latencies.append(time.perf_counter() - due)
         errors += status != 200
+        due += interval
     return latencies, errors
 
 
 def run_load(argv: list[str]) -> int:
-    clients, ca, token, url = int(argv[0]), argv[1], argv[2], argv[3]
-    asyncio.run(_load(clients, ca, token, url))
+    clients, ca, token, url, interval = int(argv[0]), argv[1], argv[2], argv[3], float(argv[4])
+    asyncio.run(_load(clients, ca, token, url, interval))
     return 0
 
 
@@ -208,7 +227,9 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Bench:
-    def __init__(self, work: Path, token: str, clients: int, replicas: int, size: int) -> None:
+    def __init__(
+        self, work: Path, token: str, clients: int, replicas: int, size: int, interval: float
+    ) -> None:
         import httpx
         from helpers.service import start_serve
 
@@ -224,7 +245,8 @@ class Bench:
         )  # fmt: skip
         self.count = 0
         self.loader = subprocess.Popen(
-            [sys.executable, __file__, "--load", str(clients), self.ca, token, self.server.url],
+            [sys.executable, __file__, "--load", str(clients), self.ca, token, self.server.url,
+             str(interval)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.loader.stdin is not None and self.loader.stdout is not None
@@ -312,6 +334,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=size_arg, default=512 * MiB)
     p.add_argument("--clients", type=int, default=64)
+    p.add_argument("--interval-ms", type=float, default=0,
+                   help="each client sends one request per interval (default: "
+                        "the next as soon as one is answered)")  # fmt: skip
     p.add_argument("--replicas", type=int, default=2)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--dir", default="/var/tmp")
@@ -321,7 +346,7 @@ def main() -> int:
         work = Path(tmp)
         os.environ["IMGREPL_HOME"] = str(work / "home")
         token = prepare(work, a.size)
-        bench = Bench(work, token, a.clients, a.replicas, a.size)
+        bench = Bench(work, token, a.clients, a.replicas, a.size, a.interval_ms / 1000)
         samples: list[dict[str, Any]] = []
         try:
             for rep in range(a.reps):
@@ -346,7 +371,8 @@ def report(samples: list[dict[str, Any]], a: argparse.Namespace) -> None:
 
     idle = best("none", "MBps", False)
     summary = {
-        "clients": a.clients, "size": a.size, "replicas": a.replicas, "reps": a.reps,
+        "clients": a.clients, "interval_ms": a.interval_ms, "size": a.size,
+        "replicas": a.replicas, "reps": a.reps,
         "replication_MBps_no_load": idle,
         "replication_MBps_api_load": best("api", "MBps", False),
         "replication_MBps_static_load": best("static", "MBps", False),
