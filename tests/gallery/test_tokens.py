@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers.gallery import OWNER, catalog_of, catalog_state, cli, cli_run, run
 from imgrepl import Client
-from imgrepl.api.identity import Authenticator
+from imgrepl.api.identity import TOKEN_TTL, Authenticator
 from imgrepl.exceptions import AuthenticationError, AuthorizationError
 from imgrepl.gallery.identity import Identity
 
@@ -163,5 +163,37 @@ def test_a_token_of_another_home_proves_nothing_here(tmp_path: Path) -> None:
         with pytest.raises(AuthenticationError, match="no such token") as caught:
             auth.check(f"Bearer {theirs}")
         assert caught.value.code == "InvalidAuthenticationToken"
+    finally:
+        catalog.close()
+
+
+def test_a_token_read_lately_is_believed_for_the_ttl_only_and_never_past_its_expiry(
+    definition: Path,
+) -> None:
+    """The Authenticator reads a token once per TOKEN_TTL: a revocation (here
+    by the CLI, another process) takes effect within it; expiry at once."""
+    made = cli(definition, "token", "create", "--principal", "ci", "--expires-in", "1h")
+    header = f"Bearer {made['token']}"
+    catalog = catalog_of(definition)
+    expires = catalog.tokens.all("ci")[0].expires
+    now = [expires - 60.0]
+    auth = Authenticator(catalog, clock=lambda: now[0])
+    try:
+        assert run(auth.authenticate(header)) == Identity("ci", "token")
+        cli(definition, "token", "revoke", made["id"])
+        now[0] += TOKEN_TTL * 0.9
+        assert run(auth.authenticate(header)) == Identity("ci", "token")  # read lately
+        now[0] += TOKEN_TTL * 0.1
+        with pytest.raises(AuthenticationError, match=r"is revoked"):
+            run(auth.authenticate(header))
+
+        other = cli(definition, "token", "create", "--principal", "cd", "--expires-in", "1h")
+        header = f"Bearer {other['token']}"
+        expires = next(t for t in catalog.tokens.all("cd")).expires
+        now[0] = expires - TOKEN_TTL / 2
+        assert run(auth.authenticate(header)) == Identity("cd", "token")
+        now[0] = expires  # still within the TTL of its last read
+        with pytest.raises(AuthenticationError, match=r"is expired"):
+            run(auth.authenticate(header))
     finally:
         catalog.close()

@@ -152,8 +152,15 @@ class VersionApi(ClientBase):
             region = rules.latest_region(location)
             found = await self.list_image_versions(gallery, definition)
             return resolve_latest(found, region)
-        catalog, ref = await self._ref(READ, "read the image version", gallery, definition, version)
-        return await self._version(catalog, ref)
+        catalog, acc = await self._open()
+
+        def read() -> ImageVersion:  # one trip to a worker thread, not three
+            acc.require(READ, "read the image version", gallery, definition)
+            return with_status(
+                catalog.versions.get(catalog.versions.find(gallery, definition, version))
+            )
+
+        return await self._run(read)
 
     async def list_image_versions(
         self, gallery: str, definition: str, *, include_end_of_life: bool = True

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -23,6 +23,8 @@ from imgrepl.gallery.identity import Identity
 from imgrepl.gallery.models import Region
 from imgrepl.gallery.scope import ArmId
 from imgrepl.service.config import ServiceConfig
+from imgrepl.service.reads import ReadCache
+from imgrepl.service.worker import Worker
 
 log = logging.getLogger("imgrepl.service")
 UNFINISHED = ("Creating", "Updating", "Deleting")
@@ -38,11 +40,14 @@ class Service:
         self._tasks: dict[tuple[str, ...], asyncio.Task[Any]] = {}
         self._failures: dict[tuple[str, ...], str] = {}
         self.owner: Client | None = None
+        self.reads = ReadCache()  # GETs of versions (service.reads)
+        self._worker: Worker | None = None  # the replications' own loop (service.worker)
 
     # --- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
         """Opens the catalog as the home's owner (the user running the server)
         and resumes the versions a stop or a crash left unfinished."""
+        self._worker = Worker()
         self.owner = Client(self.config.home, catalog=self.config.catalog)
         catalog, _ = await self.owner._open()
         if self._authenticate is None:
@@ -66,6 +71,9 @@ class Service:
             await client.close()
         self._clients.clear()
         self._bases.clear()
+        if self._worker is not None:
+            await self._worker.close()
+            self._worker = None
 
     # --- callers ---------------------------------------------------------------------
     async def authenticate(self, authorization: str | None) -> Identity:
@@ -135,9 +143,10 @@ class Service:
                     Path(path).unlink()
 
     # --- background work, one at a time per version ----------------------------------
-    # The work runs as the home's owner, on the owner's catalog connection:
-    # the request that started it was authorised, and the requests reading
-    # its progress do not queue behind its writes on their caller's connection.
+    # The work runs as the home's owner, on the owner's catalog connection
+    # (the request that started it was authorised, and the requests reading
+    # its progress do not queue behind its writes on their caller's
+    # connection), on the worker's loop (service.worker).
     def replicate(self, scope: ArmId, *, retry_failed: bool) -> None:
         async def work() -> None:
             owner = await self.scoped(None, scope)
@@ -169,16 +178,18 @@ class Service:
     def failure(self, scope: ArmId) -> str | None:
         return self._failures.get(_key(scope))
 
-    def _run(self, scope: ArmId, work: Callable[[], Awaitable[None]]) -> None:
+    def _run(self, scope: ArmId, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         key = _key(scope)
         before = self._tasks.get(key)
+        worker = self._worker
+        assert worker is not None, "the service has not started"
 
         async def guarded() -> None:
             if before is not None:  # each waits for the one before: one at a time
                 await asyncio.gather(before, return_exceptions=True)
             self._failures.pop(key, None)
             try:
-                await work()
+                await worker.run(work)
             except Exception as exc:  # recorded in the catalog; said in the log
                 self._failures[key] = str(exc) if isinstance(exc, ImgreplError) else "failed"
                 log.warning("%s: %s", "/".join(key), exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from imgrepl.exceptions import NotFoundError
@@ -39,13 +40,18 @@ def _names(scope: ArmId) -> tuple[str, str, str]:
     return str(scope.gallery), str(scope.definition), str(scope.version)
 
 
-def _expand(call: Call) -> bool:
-    return (call.query("$expand") or "").casefold() == "replicationstatus"
+def expanded(query: QueryParams) -> bool:
+    """Whether the query asks for `$expand=ReplicationStatus` (any case)."""
+    for key, value in query.multi_items():
+        if key.casefold() == "$expand":
+            return value.casefold() == "replicationstatus"
+    return False
 
 
 async def get(call: Call) -> Response:
     v = await call.client.get_image_version(*_names(call.target.scope))
-    return json_response(version_body(v, call.target.scope, expand=_expand(call)))
+    body = version_body(v, call.target.scope, expand=expanded(call.request.query_params))
+    return json_response(body)
 
 
 def _async_headers(call: Call, location: str, action: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
+from imgrepl.catalog import changes
 from imgrepl.exceptions import ConflictError, LimitExceededError
 
 T = TypeVar("T")
@@ -71,13 +72,13 @@ class Session:
     def write(self) -> Iterator[Db]:
         """One write transaction, or the one already open; any exception
         rolls all of it back."""
-        with self._transaction(self.begin_write) as db:
+        with self._transaction(self.begin_write, writes=True) as db:
             yield db
 
     @contextmanager
     def claim(self) -> Iterator[Db]:
         """A write transaction for the agents' queue (begin_claim, or a write)."""
-        with self._transaction(self.begin_claim or self.begin_write) as db:
+        with self._transaction(self.begin_claim or self.begin_write, writes=True) as db:
             yield db
 
     @contextmanager
@@ -87,7 +88,7 @@ class Session:
             yield db
 
     @contextmanager
-    def _transaction(self, begin: tuple[str, ...]) -> Iterator[Db]:
+    def _transaction(self, begin: tuple[str, ...], writes: bool = False) -> Iterator[Db]:
         with self._lock:
             if self._depth:  # joins the unit of work this thread has open
                 self._depth += 1
@@ -106,6 +107,8 @@ class Session:
                 raise
             else:
                 self._conn.execute("COMMIT")
+                if writes:  # caches of reads made before this commit are stale now
+                    changes.committed()
             finally:
                 self._depth = 0
 
