@@ -47,8 +47,9 @@ pub struct LocalSink {
     /// True when the partial came from an earlier run and may hold stale
     /// bytes where this run has a zero chunk.
     reused: bool,
-    /// Ranges handed to writeback and not yet waited for.
-    inflight: VecDeque<(u64, u64)>,
+    /// Ranges handed to writeback and not yet waited for, and whether to
+    /// keep their pages cached once written back.
+    inflight: VecDeque<(u64, u64, bool)>,
     inflight_bytes: u64,
     /// Base chunks are copied inside the kernel until that fails once.
     kernel_copy: bool,
@@ -147,27 +148,40 @@ impl LocalSink {
     /// Journals the chunk (a hint: resume re-hashes it) and keeps the
     /// writeback of its bytes going.
     fn note_written(&mut self, index: u64, digest: Digest, offset: u64, len: u64) -> Result<()> {
+        self.note(index, digest, offset, len, false)
+    }
+
+    /// `note_written`; `keep` leaves the range's pages cached (a base chunk
+    /// just read back: the verification that follows the copy reads it).
+    fn note(
+        &mut self,
+        index: u64,
+        digest: Digest,
+        offset: u64,
+        len: u64,
+        keep: bool,
+    ) -> Result<()> {
         if let Some(j) = self.journal.as_mut() {
             j.append(&[(index, digest)])?;
         }
         if self.fsync && len > 0 {
-            self.start_writeback(offset, len);
+            self.start_writeback(offset, len, keep);
         }
         Ok(())
     }
 
     /// Writeback calls are hints: an I/O error they would report surfaces
     /// again in the fdatasync at commit, which is what decides.
-    fn start_writeback(&mut self, offset: u64, len: u64) {
+    fn start_writeback(&mut self, offset: u64, len: u64, keep: bool) {
         let _ = crate::sys::write_back(&self.file, offset, len, false);
-        self.inflight.push_back((offset, len));
+        self.inflight.push_back((offset, len, keep));
         self.inflight_bytes += len;
         while self.inflight_bytes > WRITEBACK_WINDOW {
-            let Some((o, l)) = self.inflight.pop_front() else {
+            let Some((o, l, keep)) = self.inflight.pop_front() else {
                 break;
             };
             self.inflight_bytes -= l;
-            if crate::sys::write_back(&self.file, o, l, true).is_ok() {
+            if crate::sys::write_back(&self.file, o, l, true).is_ok() && !keep {
                 crate::sys::drop_cache(&self.file, o, l);
             }
         }
@@ -225,7 +239,7 @@ impl Sink for LocalSink {
         if crate::hash::digest(&self.check_buf) != *digest {
             return Ok(BaseCopy::Mismatch);
         }
-        self.note_written(index, *digest, offset, len)?;
+        self.note(index, *digest, offset, len, true)?;
         Ok(BaseCopy::Matched)
     }
 
