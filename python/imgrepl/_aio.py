@@ -10,12 +10,13 @@ and no foreign thread touches the interpreter while it shuts down.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio is loaded by whoever runs a loop: `imgrepl copy` never does
+    import asyncio
+
     from imgrepl._core import CopyJob, CopyReport, Progress, Task
 
 
@@ -48,6 +49,8 @@ async def until(src: Pollable, ready: Callable[[], bool]) -> None:
     """Returns once `ready()` is true, sleeping on `src`'s socket between
     checks.  The sleeper is registered before each check, so a change
     published after the check always wakes it: no wake-up is lost."""
+    import asyncio
+
     loop = asyncio.get_running_loop()
     key = (loop, src.fileno())
     while True:
@@ -70,6 +73,8 @@ async def until(src: Pollable, ready: Callable[[], bool]) -> None:
 
 async def task_result(task: Task) -> Any:
     """Awaits an engine Task; cancelling stops it where it can be stopped."""
+    import asyncio
+
     try:
         await until(task, task.done)
     except asyncio.CancelledError:
@@ -105,6 +110,8 @@ async def cancel_and_wait(job: CopyJob) -> None:
     temporaries.  For a CancelledError handler: a second cancellation
     during this short wait is absorbed so the cleanup is always awaited;
     the caller re-raises the first one."""
+    import asyncio
+
     job.cancel()
     while not job.done():
         try:

@@ -13,7 +13,6 @@ module.)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Sequence
@@ -164,6 +163,8 @@ async def copy_async(
     """`copy` for asyncio.  Cancel-safe: cancelling the awaiting task
     cancels the job and waits until its temporaries are gone before the
     CancelledError propagates, so nothing is left at any final name."""
+    import asyncio  # here: `imgrepl copy` runs no loop and need not load it
+
     job = _start(src, dsts, chunk_size, threads, hash, fsync, overwrite, bwlimit, base)
     try:
         report = await job.wait_async()

@@ -2,7 +2,9 @@
 region that holds version 1 as its changed chunks only; the rest comes
 from the region's version 1 replica.  The replicas are byte for byte the
 new image, egress (`cost`, the replicas' egressBytes) counts only what
-crossed, `--no-delta` copies in full, and a damaged base is caught."""
+crossed, `--no-delta` copies in full, and a damaged base is caught (also by
+the region's further replicas, which take the same base when it is on their
+filesystem)."""
 
 from __future__ import annotations
 
@@ -111,6 +113,10 @@ def test_a_damaged_base_chunk_is_caught_and_the_replica_is_right(
     east = next(r for r in reps if r["region"] == "eastus" and r["egress"])
     assert (east["egressBytes"], east["localBytes"]) == (2 * CHUNK, 4 * CHUNK)
     assert "first: chunk 4" in east["details"]
+    # the in-region copy took its unchanged chunks from the same base (on the
+    # same filesystem), caught the damaged one too, and is still right
+    second = next(r for r in reps if r["region"] == "eastus" and not r["egress"])
+    assert "first: chunk 4" in second["details"]
     west = next(r for r in reps if r["region"] == "westeurope")
     assert (west["egressBytes"], west["localBytes"]) == (0, 5 * CHUNK)  # the source region
 

@@ -164,3 +164,31 @@ def test_a_base_that_is_not_a_regular_file_is_never_opened(tmp_path: Path) -> No
     assert d.ok and d.bytes_from_base == 0 and d.bytes_from_source == N * C
     assert d.base_note is not None and "not a regular file" in d.base_note
     assert (tmp_path / "out.raw").read_bytes() == data
+
+
+def test_a_base_on_another_filesystem_is_read_through_memory(tmp_path: Path) -> None:
+    """The kernel copies only within one filesystem: a base on tmpfs for a
+    replica on tmp_path's disk is read, checked and written as before, a
+    damaged chunk of it still caught."""
+    import shutil
+    import tempfile
+
+    v2, data = versions(tmp_path)
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        if shm.stat().st_dev == tmp_path.stat().st_dev:
+            pytest.skip("tmp_path is on /dev/shm's filesystem")
+        imgrepl.copy(tmp_path / "v1.raw", [shm / "v1.raw"], chunk_size=C)
+        flip_at = 5 * C + 1
+        with (shm / "v1.raw").open("r+b") as f:
+            f.seek(flip_at)
+            byte = f.read(1)[0]
+            f.seek(flip_at)
+            f.write(bytes([byte ^ 0xFF]))
+        report = imgrepl.copy(v2, [tmp_path / "out.raw"], chunk_size=C, base=shm / "v1.raw")
+    finally:
+        shutil.rmtree(shm)
+    d = report.destinations[0]
+    assert d.ok and (d.bytes_from_source, d.bytes_from_base) == (2 * C, (N - 2) * C)
+    assert d.base_note is not None and "first: chunk 5" in d.base_note
+    assert (tmp_path / "out.raw").read_bytes() == data

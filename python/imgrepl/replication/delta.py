@@ -105,6 +105,19 @@ def _chunk_size(manifest: bytes) -> int:
     return int(Manifest.from_bytes(manifest).chunk_size)
 
 
+def same_filesystem(base: Base, location: str) -> bool:
+    """Whether a local replica at `location` can take `base`'s chunks inside
+    the kernel (shared blocks on XFS or btrfs): an in-region copy, which
+    crosses no region, gains from a base only then."""
+    if not (stores.is_local(base.location) and stores.is_local(location)):
+        return False
+    try:
+        there = stores.local_path(base.location).stat().st_dev
+        return there == stores.local_path(location).parent.stat().st_dev
+    except OSError:
+        return False
+
+
 def engine_bases(bases: Sequence[Base | None]) -> list[tuple[str, bytes] | None] | None:
     """What the engine takes: (address, manifest) per destination, None if none has one."""
     if not any(bases):

@@ -4,7 +4,9 @@ Stage one copies each disk from its source to every region's first replica
 in one fan-out job (the source is read once) and records the source
 manifest; a region holding an earlier version of the definition gets only
 the changed chunks across, the rest from that replica (see `delta`).  Stage
-two copies each region's first replica to its others.
+two copies each region's first replica to its others (taking unchanged
+chunks from that earlier replica too when it is on the same filesystem:
+shared blocks, or an in-kernel copy, instead of written bytes).
 Every replica is verified against the source manifest before it counts as
 Completed; one that fails is deleted and marked Failed with the chunk
 ranges that differ, and only its region fails.
@@ -253,9 +255,10 @@ class Replicator:
     async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
             await self._commit(d, "Copying", bytes_written=0)
-        bases: list[delta.Base | None] = [None] * len(dsts)
-        if from_source:
-            bases = await self._bases(stage.disk_id, dsts)
+        bases = await self._bases(stage.disk_id, dsts)
+        if not from_source:  # in-region: only a base the kernel can copy from helps
+            pairs = zip(bases, dsts, strict=True)
+            bases = [b if b and delta.same_filesystem(b, d.location) else None for b, d in pairs]
         job = None
         try:
             locations = [d.location for d in dsts]
@@ -287,7 +290,7 @@ class Replicator:
             await self._finish(d, result, base if from_source else None, from_source)
 
     async def _bases(self, disk_id: int, dsts: Sequence[PlanReplica]) -> list[delta.Base | None]:
-        """The base of each first replica (see `delta`); none with --no-delta."""
+        """The base of each replica (see `delta`); none with --no-delta."""
         if not self.delta:
             return [None] * len(dsts)
         lun = next(r.lun for r in self._rows.values() if r.disk_id == disk_id)

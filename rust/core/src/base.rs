@@ -5,11 +5,14 @@
 //! destination's region, so it crosses no region), and only changed chunks
 //! come from the source.
 //!
-//! The base is never trusted: every chunk taken from it is read and hashed
-//! against the new digest first, and one that does not match comes from the
-//! source instead; a base that cannot be read any more (deleted, truncated,
-//! its store down) is dropped and the rest of that destination comes from
-//! the source.  The replica is still checked against the new manifest by
+//! The base is never trusted: every chunk taken from it is hashed against
+//! the new digest, and one that does not match comes from the source
+//! instead.  A local replica takes a local base's chunk inside the kernel
+//! (copy_file_range: shared blocks on XFS or btrfs, no bytes through
+//! memory) and hashes what it then holds there; other sinks read the
+//! base's bytes and hash them before writing.  A base that cannot be read
+//! any more (deleted, truncated, its store down) is dropped and the rest of
+//! that destination comes from the source.  The replica is still checked against the new manifest by
 //! whoever verifies it, so a bad base can never make a wrong replica.
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
@@ -46,6 +49,12 @@ pub struct BaseUse {
 }
 
 impl BaseUse {
+    /// A chunk of the base did not hash to its digest.
+    pub fn note_bad(&mut self, index: u64) {
+        self.bad_chunks += 1;
+        self.first_bad.get_or_insert(index);
+    }
+
     /// One line for the report; None when the base served as planned.
     pub fn note(&self, base: &str) -> Option<String> {
         let bad = self.first_bad.map(|first| {
@@ -117,6 +126,11 @@ impl Base {
             && !self.manifest.zero[i]
             && self.manifest.layout.len(index) as u64 == len
             && self.manifest.digests[i] == *digest
+    }
+
+    /// The base's open file, when it is a local one.
+    pub fn file(&self) -> Option<&std::fs::File> {
+        self.source.local_file()
     }
 
     /// Reads the chunk at `offset` into `buf` and says whether it hashes to

@@ -48,6 +48,17 @@ pub struct SinkOptions {
     pub resume: Option<JournalKey>,
 }
 
+/// What `Sink::copy_from_base` did with a base chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BaseCopy {
+    /// This sink cannot copy from that file: the caller copies the bytes.
+    Unsupported,
+    /// Copied, and the replica's bytes there hash to the chunk's digest.
+    Matched,
+    /// Copied, but they do not: the caller writes the source's bytes over.
+    Mismatch,
+}
+
 pub trait Sink: Send {
     fn location(&self) -> &Location;
 
@@ -66,6 +77,21 @@ pub trait Sink: Send {
 
     /// Writes a chunk of data at its offset.
     fn write_chunk(&mut self, chunk: &ChunkRef<'_>) -> Result<()>;
+
+    /// Copies chunk `index` (`len` bytes at `offset`) from the same offset
+    /// of `base`, a local file, without passing it through memory, then
+    /// checks what the replica holds there against `digest`.
+    fn copy_from_base(
+        &mut self,
+        base: &std::fs::File,
+        index: u64,
+        offset: u64,
+        len: u64,
+        digest: &Digest,
+    ) -> Result<BaseCopy> {
+        let _ = (base, index, offset, len, digest);
+        Ok(BaseCopy::Unsupported)
+    }
 
     /// Records an all-zero chunk; `chunk.data` is empty.  Fresh sinks
     /// write nothing (local files keep a hole).

@@ -16,6 +16,11 @@ pub trait Source: Send + Sync {
     fn data_ranges(&self) -> Result<Vec<Range<u64>>> {
         Ok(std::iter::once(0..self.size()).collect())
     }
+    /// The open file, for a source that is one: a local replica sink can
+    /// then copy from it inside the kernel (see `Sink::copy_from_base`).
+    fn local_file(&self) -> Option<&std::fs::File> {
+        None
+    }
 }
 
 /// Opens a source by address.

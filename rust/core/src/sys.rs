@@ -15,6 +15,8 @@
 //!   disk is busy during the copy and the final fdatasync has little left.
 //! - `fcntl(F_SETFL)`: clear O_NONBLOCK once an open that must not block
 //!   on a FIFO has found a regular file.
+//! - `copy_file_range`: copy a base chunk into a replica inside the kernel
+//!   (a reflink, sharing the blocks, where the filesystem can).
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -115,6 +117,37 @@ pub fn drop_cache(file: &File, offset: u64, len: u64) {
         // SAFETY: fd is valid for the life of `file`; the call touches no memory.
         unsafe { libc::posix_fadvise(file.as_raw_fd(), o, l, libc::POSIX_FADV_DONTNEED) };
     }
+}
+
+/// Copies `len` bytes at `offset` of `from` to the same offset of `to`
+/// inside the kernel: shared blocks on XFS or btrfs, an in-kernel copy on
+/// ext4 and tmpfs.  Errors (another filesystem, no support) leave the
+/// caller to copy through memory.
+pub fn copy_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < len {
+        let mut at_in: libc::loff_t = off(offset + done)?;
+        let mut at_out = at_in;
+        let want = usize::try_from(len - done).unwrap_or(usize::MAX);
+        // SAFETY: both fds are valid for the life of the Files; the two
+        // offsets are locals the kernel reads and updates during the call.
+        let r = unsafe {
+            libc::copy_file_range(
+                from.as_raw_fd(),
+                &raw mut at_in,
+                to.as_raw_fd(),
+                &raw mut at_out,
+                want,
+                0,
+            )
+        };
+        match r {
+            r if r < 0 => return Err(io::Error::last_os_error()),
+            0 => return Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+            r => done += r.unsigned_abs() as u64,
+        }
+    }
+    Ok(())
 }
 
 /// Clears O_NONBLOCK on an open file.

@@ -9,7 +9,7 @@ use crossbeam_channel::Receiver;
 
 use crate::error::Result;
 use crate::pipeline::{Chunk, Dest, Shared};
-use crate::sink::ChunkRef;
+use crate::sink::{BaseCopy, ChunkRef};
 
 pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
     // Base chunks are read into this, allocated on first use.
@@ -66,7 +66,18 @@ fn write_one(
     if sh.hash && sink.resumed_digest(chunk.index) == Some(chunk.digest) {
         return Ok(Outcome::Resumed);
     }
-    if chunk.data.is_some() && from_base(sh, dest, chunk, base_buf) {
+    let copied = match chunk.data {
+        Some(_) => copy_from_base(sh, dest, chunk)?,
+        None => BaseCopy::Unsupported,
+    };
+    if copied == BaseCopy::Matched {
+        dest.base_use.bytes += chunk.len;
+        return Ok(Outcome::Written);
+    }
+    if copied == BaseCopy::Unsupported
+        && chunk.data.is_some()
+        && from_base(sh, dest, chunk, base_buf)
+    {
         let sink = dest.sink.as_mut().expect("checked above");
         sink.write_chunk(&ChunkRef {
             index: chunk.index,
@@ -96,6 +107,27 @@ fn write_one(
     }
 }
 
+/// Has the sink copy `chunk` from a local base inside the kernel (see
+/// `Sink::copy_from_base`).  A chunk whose copy did not match is counted
+/// bad and then written from the source; Unsupported (no base holding the
+/// chunk, not a local file, a sink that cannot) leaves it to `from_base`.
+fn copy_from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk) -> Result<BaseCopy> {
+    let (Some(base), Some(sink)) = (dest.base.as_ref(), dest.sink.as_mut()) else {
+        return Ok(BaseCopy::Unsupported);
+    };
+    let Some(file) = base.file() else {
+        return Ok(BaseCopy::Unsupported);
+    };
+    if !sh.hash || !base.holds(chunk.index, chunk.len, &chunk.digest) {
+        return Ok(BaseCopy::Unsupported);
+    }
+    let copied = sink.copy_from_base(file, chunk.index, chunk.offset, chunk.len, &chunk.digest)?;
+    if copied == BaseCopy::Mismatch {
+        dest.base_use.note_bad(chunk.index);
+    }
+    Ok(copied)
+}
+
 /// Whether `chunk` can come from the destination's base: it holds the same
 /// digest at the same index and its bytes, read into `buf`, hash to it.  A
 /// chunk that does not match comes from the source; a base that cannot be
@@ -111,9 +143,7 @@ fn from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk, buf: &mut Vec<u8>) -> 
     match base.read_checked(chunk.offset, buf, &chunk.digest) {
         Ok(true) => true,
         Ok(false) => {
-            let used = &mut dest.base_use;
-            used.bad_chunks += 1;
-            used.first_bad.get_or_insert(chunk.index);
+            dest.base_use.note_bad(chunk.index);
             false
         }
         Err(e) => {

@@ -17,7 +17,7 @@ use crate::hash::Digest;
 use crate::journal::{Durable, Journal};
 use crate::location::Location;
 use crate::manifest::{manifest_path_for, Manifest};
-use crate::sink::{ChunkRef, Sink, SinkOptions};
+use crate::sink::{BaseCopy, ChunkRef, Sink, SinkOptions};
 
 /// Written bytes whose writeback may still be in flight.  Beyond this the
 /// oldest range is waited for and its clean pages dropped: dirty pages stay
@@ -47,9 +47,14 @@ pub struct LocalSink {
     /// True when the partial came from an earlier run and may hold stale
     /// bytes where this run has a zero chunk.
     reused: bool,
-    /// Ranges handed to writeback and not yet waited for.
-    inflight: VecDeque<(u64, u64)>,
+    /// Ranges handed to writeback and not yet waited for, and whether to
+    /// keep their pages cached once written back.
+    inflight: VecDeque<(u64, u64, bool)>,
     inflight_bytes: u64,
+    /// Base chunks are copied inside the kernel until that fails once.
+    kernel_copy: bool,
+    /// Where a base chunk copied in is read back to be checked.
+    check_buf: Vec<u8>,
     committed: bool,
 }
 
@@ -87,6 +92,8 @@ impl LocalSink {
             reused: false,
             inflight: VecDeque::new(),
             inflight_bytes: 0,
+            kernel_copy: true,
+            check_buf: Vec::new(),
             committed: false,
         };
         // From here on, Drop cleans up the partial if anything fails.
@@ -141,27 +148,40 @@ impl LocalSink {
     /// Journals the chunk (a hint: resume re-hashes it) and keeps the
     /// writeback of its bytes going.
     fn note_written(&mut self, index: u64, digest: Digest, offset: u64, len: u64) -> Result<()> {
+        self.note(index, digest, offset, len, false)
+    }
+
+    /// `note_written`; `keep` leaves the range's pages cached (a base chunk
+    /// just read back: the verification that follows the copy reads it).
+    fn note(
+        &mut self,
+        index: u64,
+        digest: Digest,
+        offset: u64,
+        len: u64,
+        keep: bool,
+    ) -> Result<()> {
         if let Some(j) = self.journal.as_mut() {
             j.append(&[(index, digest)])?;
         }
         if self.fsync && len > 0 {
-            self.start_writeback(offset, len);
+            self.start_writeback(offset, len, keep);
         }
         Ok(())
     }
 
     /// Writeback calls are hints: an I/O error they would report surfaces
     /// again in the fdatasync at commit, which is what decides.
-    fn start_writeback(&mut self, offset: u64, len: u64) {
+    fn start_writeback(&mut self, offset: u64, len: u64, keep: bool) {
         let _ = crate::sys::write_back(&self.file, offset, len, false);
-        self.inflight.push_back((offset, len));
+        self.inflight.push_back((offset, len, keep));
         self.inflight_bytes += len;
         while self.inflight_bytes > WRITEBACK_WINDOW {
-            let Some((o, l)) = self.inflight.pop_front() else {
+            let Some((o, l, keep)) = self.inflight.pop_front() else {
                 break;
             };
             self.inflight_bytes -= l;
-            if crate::sys::write_back(&self.file, o, l, true).is_ok() {
+            if crate::sys::write_back(&self.file, o, l, true).is_ok() && !keep {
                 crate::sys::drop_cache(&self.file, o, l);
             }
         }
@@ -188,6 +208,39 @@ impl Sink for LocalSink {
             chunk.offset,
             chunk.data.len() as u64,
         )
+    }
+
+    /// copy_file_range (blocks shared where the filesystem can, so the
+    /// chunk's bytes are neither read into memory nor written again), then
+    /// the replica's bytes are read back and hashed: what is checked is
+    /// what will be committed, even if the base changes meanwhile.
+    fn copy_from_base(
+        &mut self,
+        base: &File,
+        index: u64,
+        offset: u64,
+        len: u64,
+        digest: &Digest,
+    ) -> Result<BaseCopy> {
+        if !self.kernel_copy {
+            return Ok(BaseCopy::Unsupported);
+        }
+        self.forget(index)?;
+        if crate::sys::copy_range(base, &self.file, offset, len).is_err() {
+            // Another filesystem, or the base failed to read: the caller
+            // copies through memory (and drops a base it cannot read).
+            self.kernel_copy = false;
+            return Ok(BaseCopy::Unsupported);
+        }
+        self.check_buf.resize(len as usize, 0);
+        self.file
+            .read_exact_at(&mut self.check_buf, offset)
+            .map_err(|e| Error::io("read back partial replica", &self.partial, e))?;
+        if crate::hash::digest(&self.check_buf) != *digest {
+            return Ok(BaseCopy::Mismatch);
+        }
+        self.note(index, *digest, offset, len, true)?;
+        Ok(BaseCopy::Matched)
     }
 
     fn zero_chunk(&mut self, chunk: &ChunkRef<'_>, len: u64) -> Result<()> {
@@ -247,5 +300,53 @@ impl Drop for LocalSink {
             let _ = fs::remove_file(&self.partial);
             let _ = fs::remove_file(journal_path_for(&self.path));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunk::ChunkLayout;
+    use crate::hash::digest;
+
+    const C: usize = 4096;
+
+    #[test]
+    fn base_chunks_are_copied_in_the_kernel_and_checked_where_they_land() {
+        let dir = std::env::temp_dir().join(format!("imgrepl-sink-base-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let chunks: Vec<Vec<u8>> = (1..=3u8).map(|b| vec![b; C]).collect();
+        let base_path = dir.join("base.raw");
+        fs::write(&base_path, chunks.concat()).unwrap();
+        let base = File::open(&base_path).unwrap();
+        let path = dir.join("new.raw");
+        let location = Location::parse(path.to_str().unwrap()).unwrap();
+        let opts = SinkOptions {
+            layout: ChunkLayout::new(C as u64, 3 * C as u64).unwrap(),
+            overwrite: true,
+            fsync: false,
+            resume: None,
+        };
+        let mut sink = LocalSink::open(path.clone(), location, &opts).unwrap();
+        let good = sink.copy_from_base(&base, 0, 0, C as u64, &digest(&chunks[0]));
+        assert_eq!(good.unwrap(), BaseCopy::Matched);
+        // The base lies about chunk 1 (its digest is another's): caught.
+        let lie = sink.copy_from_base(&base, 1, C as u64, C as u64, &digest(&chunks[2]));
+        assert_eq!(lie.unwrap(), BaseCopy::Mismatch);
+        let written = fs::read(partial_path_for(&path)).unwrap();
+        assert_eq!(&written[..C], &chunks[0][..]);
+        // A base cut short: the caller copies through memory from then on.
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&base_path)
+            .unwrap()
+            .set_len(C as u64)
+            .unwrap();
+        let cut = sink.copy_from_base(&base, 2, 2 * C as u64, C as u64, &digest(&chunks[2]));
+        assert_eq!(cut.unwrap(), BaseCopy::Unsupported);
+        let again = sink.copy_from_base(&base, 0, 0, C as u64, &digest(&chunks[0]));
+        assert_eq!(again.unwrap(), BaseCopy::Unsupported);
+        drop(sink);
+        let _ = fs::remove_dir_all(&dir);
     }
 }

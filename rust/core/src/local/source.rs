@@ -55,6 +55,10 @@ impl Source for LocalSource {
         })
     }
 
+    fn local_file(&self) -> Option<&File> {
+        Some(&self.file)
+    }
+
     fn data_ranges(&self) -> Result<Vec<Range<u64>>> {
         crate::sys::data_ranges(&self.file, self.size)
             .map_err(|e| Error::io("find holes in source", &self.path, e))
