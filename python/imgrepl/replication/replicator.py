@@ -39,7 +39,7 @@ from imgrepl.gallery.planner import CopyStage, PlanReplica, copy_stages
 from imgrepl.gallery.status import with_status
 from imgrepl.replication import delta
 from imgrepl.replication.pause import pause
-from imgrepl.replication.verify import source_manifest
+from imgrepl.replication.verify import readable_source, source_manifest
 
 PROGRESS_INTERVAL = 0.5
 CLAIM_POLL = 0.2
@@ -185,7 +185,7 @@ class Replicator:
         pending = [r for r in pending if not await self._adopt(r)]
         plan = [PlanReplica(r.id, r.disk_id, r.region, r.location, r.egress) for r in pending]
         home = self.ref.location
-        sources = {r.disk_id: _readable_source(r.disk_id, r.disk_source, rows, home) for r in rows}
+        sources = {r.disk_id: readable_source(r.disk_id, r.disk_source, rows, home) for r in rows}
         firsts = {(r.disk_id, r.region): r.location for r in rows if r.egress}
         one, two = copy_stages(plan, sources, firsts)
         self._report()
@@ -386,16 +386,3 @@ class Replicator:
             done, total = per.get(row.region, (0, 0))
             per[row.region] = (done + min(self._done.get(rid, 0), row.size), total + row.size)
         self.on_progress(per)
-
-
-def _readable_source(disk_id: int, source: str, rows: Sequence[ReplicaRow], home: str) -> str:
-    """The disk's source or, once that file is gone (the service removes
-    what it staged when every region holds the version), a Completed replica
-    (the home region's first), as Azure copies to a region added later."""
-    if "://" in source or os.path.exists(source):
-        return source
-    done = [r for r in rows if r.disk_id == disk_id and r.state == "Completed"]
-    if not done:
-        return source  # the copy fails, naming the missing file
-    best = min(done, key=lambda r: (r.region != home, not r.egress, r.zone, r.index))
-    return best.location

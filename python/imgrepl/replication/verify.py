@@ -13,11 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import Sequence
 
 from imgrepl import stores
 from imgrepl.catalog import Catalog, ReplicaRow, VersionRef
 from imgrepl.gallery.models import ReplicaCheck
+
+
+def readable_source(disk_id: int, source: str, rows: Sequence[ReplicaRow], home: str) -> str:
+    """The disk's source or, once that file is gone (the service removes
+    what it staged when every region holds the version), a Completed replica
+    (the home region's first), as Azure copies to a region added later."""
+    if "://" in source or os.path.exists(source):
+        return source
+    done = [r for r in rows if r.disk_id == disk_id and r.state == "Completed"]
+    if not done:
+        return source  # the copy fails, naming the missing file
+    best = min(done, key=lambda r: (r.region != home, not r.egress, r.zone, r.index))
+    return best.location
 
 
 async def source_manifest(
