@@ -1,7 +1,6 @@
 //! Resume after a hard kill: a child process copies with a bandwidth cap
 //! and aborts itself (no destructors run, as with SIGKILL) once enough is
 //! durable; the re-run continues from the journal.
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,7 +8,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use imgrepl_core::fanout::{CopyJob, CopyOptions};
 
 const MIB: u64 = 1024 * 1024;
@@ -43,7 +42,7 @@ fn killed_copy(src: &Path, dst: &Path) {
     let status = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "resume_continues_after_a_hard_kill",
+            "resume::resume_continues_after_a_hard_kill",
             "--nocapture",
         ])
         .env(CHILD, format!("{}|{}", s(src), s(dst)))

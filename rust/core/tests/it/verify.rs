@@ -1,12 +1,11 @@
 //! Verify and repair against manifests, on real files.
 // chunk indices a..e read best as the letters the tests draw them with
 #![allow(clippy::many_single_char_names)]
-mod common;
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::FileExt;
 
-use common::*;
+use crate::common::*;
 use imgrepl_core::fanout::CopyOptions;
 use imgrepl_core::manifest::manifest_path_for;
 use imgrepl_core::repair::repair;

@@ -1,12 +1,11 @@
 //! Fan-out copies on real files: bytes, manifests, holes, failures.
-mod common;
 
 use std::fs;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 
-use common::*;
+use crate::common::*;
 use imgrepl_core::fanout::{CopyJob, CopyOptions};
 use imgrepl_core::manifest::{manifest_path_for, Manifest};
 use imgrepl_core::verify::ManifestArg::At;

@@ -1,6 +1,6 @@
 //! Helpers for the engine integration tests: throwaway directories and
 //! deterministic image contents.
-#![allow(dead_code)] // each test binary uses a different subset
+#![allow(dead_code)] // not every helper is used by every build of the tests
 
 use std::fs;
 use std::os::unix::fs::{FileExt, MetadataExt};
