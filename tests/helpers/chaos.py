@@ -72,6 +72,7 @@ class ChaosProxy:
         self.lock = threading.Lock()
         self.counts = {"forwarded": 0, "error": 0, "delay": 0, "drop": 0}
         self.enabled = True
+        self._fault_next = False  # see enable()
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -101,12 +102,22 @@ class ChaosProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
+    def enable(self) -> None:
+        """Chaos from now on; the first request after this always gets a
+        503, so a round that reaches the store at all meets a fault."""
+        with self.lock:
+            self.enabled, self._fault_next = True, True
+
     def draw(self) -> tuple[str, float]:
         """The fate of the next request: (fault, seconds to hold it back)."""
         with self.lock:
             if not self.enabled:
                 self.counts["forwarded"] += 1
                 return "forwarded", 0.0
+            if self._fault_next:
+                self._fault_next = False
+                self.counts["error"] += 1
+                return "error", 0.0
             x, pause = self.rng.random(), self.rng.random() * self.faults.max_delay
             f = self.faults
             fault = (
