@@ -313,9 +313,12 @@ class Azurite(ServerProcess):
 
 
 class FlakyProxy:
-    """An HTTP proxy in front of a server that answers every other request
-    with `503 SlowDown` (a transient S3 error) and forwards the rest
-    untouched (the Host header too, so signatures stay valid)."""
+    """An HTTP proxy in front of a server that answers the first attempt of
+    every request (method, target and range) with `503 SlowDown` (a
+    transient S3 error) and forwards its retry untouched (the Host header
+    too, so signatures stay valid).  Per request, not every other request:
+    with parts in flight at once, a count shared by all of them could refuse
+    one request's every retry."""
 
     def __init__(self, backend_port: int) -> None:
         import http.server
@@ -324,6 +327,8 @@ class FlakyProxy:
 
         self.refused = 0
         self.forwarded = 0
+        seen: set[tuple[str, str, str]] = set()
+        lock = threading.Lock()
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -335,11 +340,17 @@ class FlakyProxy:
             def handle_one(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                if (proxy.refused + proxy.forwarded) % 2 == 0:
-                    proxy.refused += 1
+                key = (self.command, self.path, self.headers.get("Range") or "")
+                with lock:
+                    first = key not in seen
+                    seen.add(key)
+                    if first:
+                        proxy.refused += 1
+                    else:
+                        proxy.forwarded += 1
+                if first:
                     slow_down(self)
                     return
-                proxy.forwarded += 1
                 forward(self, backend_port, body)
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_one
