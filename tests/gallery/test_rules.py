@@ -53,6 +53,19 @@ def test_versions_are_three_32_bit_parts() -> None:
             rules.parse_version(bad)
 
 
+def test_version_references_are_checked_as_names() -> None:
+    assert rules.split_version_id("G/D/1.0.0") == ("G", "D", "1.0.0")
+    assert rules.split_version_id("/galleries/G/images/D/versions/latest")[2] == "latest"
+    for bad, why in (
+        ("G/D/1.0.0\x1b[31m", r"invalid image version name '1\.0\.0\\x1b\[31m'"),
+        ("G/../1.0.0", "invalid image definition name '..'"),
+        ("../D/1.0.0", "invalid gallery name '..'"),
+        ("G/D", "use GALLERY/DEFINITION/VERSION"),
+    ):
+        with pytest.raises(ValidationError, match=why):
+            rules.split_version_id(bad)
+
+
 def test_replica_counts_are_1_to_100() -> None:
     assert rules.replica_count(1) == 1
     assert rules.replica_count(100) == 100

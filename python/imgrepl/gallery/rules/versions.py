@@ -24,7 +24,9 @@ from imgrepl.gallery.regions import normalise_region
 from imgrepl.gallery.rules.fields import (
     TargetRegionSpec,
     check_updatable,
+    definition_name,
     end_of_life,
+    gallery_name,
     parse_bool,
     parse_version,
     replica_count,
@@ -85,7 +87,10 @@ def split_version_id(text: str) -> tuple[str, str, str]:
         raise ValidationError(
             f"invalid image version reference {text!r}: use GALLERY/DEFINITION/VERSION"
         )
-    return parts[0], parts[1], parts[2]
+    # checked as names, so an error never echoes control characters or `..`
+    if parts[2].casefold() != "latest":
+        parse_version(parts[2])
+    return gallery_name(parts[0]), definition_name(parts[1]), parts[2]
 
 
 def zrs_zones(region: Region) -> list[str]:
