@@ -184,8 +184,9 @@ class Replicator:
         pending = [r for r in rows if r.state == "Pending" and self._mine(r)]
         pending = [r for r in pending if not await self._adopt(r)]
         plan = [PlanReplica(r.id, r.disk_id, r.region, r.location, r.egress) for r in pending]
+        given = {r.disk_id: r.disk_source for r in rows}  # one look per disk, not per replica
         home = self.ref.location
-        sources = {r.disk_id: readable_source(r.disk_id, r.disk_source, rows, home) for r in rows}
+        sources = {d: readable_source(d, src, rows, home) for d, src in given.items()}
         firsts = {(r.disk_id, r.region): r.location for r in rows if r.egress}
         one, two = copy_stages(plan, sources, firsts)
         self._report()
@@ -255,8 +256,11 @@ class Replicator:
     async def _copy(self, stage: CopyStage, dsts: Sequence[PlanReplica], from_source: bool) -> None:
         for d in dsts:
             await self._commit(d, "Copying", bytes_written=0)
-        bases = await self._bases(stage.disk_id, dsts)
-        if not from_source:  # in-region: only a base the kernel can copy from helps
+        # in-region, only a base the kernel can copy from helps: none to look for
+        # (catalog reads of every earlier version) when no replica is a local file
+        local = from_source or any(stores.is_local(d.location) for d in dsts)
+        bases = await self._bases(stage.disk_id, dsts) if local else [None] * len(dsts)
+        if not from_source:
             pairs = zip(bases, dsts, strict=True)
             bases = [b if b and delta.same_filesystem(b, d.location) else None for b, d in pairs]
         job = None

@@ -135,7 +135,7 @@ class Service:
     def unstage(self, paths: list[str | None]) -> None:
         """Removes staged copies: of a version that was not recorded, was
         deleted, or is in every target region (a region added later is
-        copied from the home region's replica, imgrepl.replication.replicator)."""
+        copied from the home region's replica, replication.verify.readable_source)."""
         staging = self.config.home / "imports" / "service"
         for path in paths:
             if path and Path(path).parent == staging:

@@ -12,8 +12,9 @@
 //! memory) and hashes what it then holds there; other sinks read the
 //! base's bytes and hash them before writing.  A base that cannot be read
 //! any more (deleted, truncated, its store down) is dropped and the rest of
-//! that destination comes from the source.  The replica is still checked against the new manifest by
-//! whoever verifies it, so a bad base can never make a wrong replica.
+//! that destination comes from the source.  The replica is still checked
+//! against the new manifest by whoever verifies it, so a bad base can never
+//! make a wrong replica.
 use crate::chunk::ChunkLayout;
 use crate::error::{Error, Result};
 use crate::hash::{digest, Digest};

@@ -5,7 +5,7 @@ lives) and as the PlanState its replica plan is computed from."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Unpack
 
 from imgrepl.catalog.records import VersionRef, pid_alive
@@ -37,44 +37,51 @@ def _optional_int(flag: bool | None) -> int | None:
     return None if flag is None else int(flag)
 
 
-# What a StoredVersion is made of, one query per table: `WHERE t.version_id
-# = ?` for one version, `IN (...)` for a definition's (no query per version).
+# What a StoredVersion is made of, one query per table for all the versions
+# `WHERE <where>` picks (one, or a definition's: no query per version).
 _TARGETS = (
     "SELECT t.version_id, t.region, t.replica_count, t.storage_type, t.exclude_from_latest, "
     "r.display_name, r.agent_served FROM target_regions t JOIN regions r ON r.name = t.region "
+    "WHERE t.version_id IN ({ids}) ORDER BY t.seq, t.region"
 )
 # not the manifest: a version's listing never needs it
-_DISKS = "SELECT version_id, lun, source, source_format, size, virtual_size, digest FROM disks "
-_STATES = "SELECT version_id, region, state, size, bytes_written, details FROM replicas "
+_DISKS = (
+    "SELECT version_id, lun, source, source_format, size, virtual_size, digest FROM disks "
+    "WHERE version_id IN ({ids}) ORDER BY lun"
+)
+_STATES = (
+    "SELECT version_id, region, state, size, bytes_written, details FROM replicas "
+    "WHERE version_id IN ({ids}) ORDER BY region, id"
+)
 
 
 def _load(db: Db, ref: VersionRef) -> StoredVersion:
-    row = db.execute("SELECT * FROM versions WHERE id = ?", (ref.id,)).fetchone()
-    if row is None:
+    found = _load_where(db, "id = ?", (ref.id,), lambda _: ref)
+    if not found:
         raise NotFoundError(f"image version {ref.gallery}/{ref.definition}/{ref.name} is gone")
-    one = (ref.id,)
-    targets = db.execute(_TARGETS + "WHERE t.version_id = ? ORDER BY t.seq, t.region", one)
-    disks = db.execute(_DISKS + "WHERE version_id = ? ORDER BY lun", one)
-    states = db.execute(_STATES + "WHERE version_id = ? ORDER BY region, id", one)
-    return _stored(ref, row, list(targets), list(disks), list(states))
+    return found[0]
 
 
 def _load_all(db: Db, drow: Row, gallery: str) -> list[StoredVersion]:
     """Every version of the definition, in version order, in four queries."""
+    return _load_where(db, "definition_id = ?", (drow["id"],), lambda r: _ref(drow, gallery, r))
+
+
+def _load_where(
+    db: Db, where: str, params: tuple[object, ...], ref_of: Callable[[Row], VersionRef]
+) -> list[StoredVersion]:
     rows = db.execute(
-        "SELECT * FROM versions WHERE definition_id = ? ORDER BY major, minor, patch",
-        (drow["id"],),
+        f"SELECT * FROM versions WHERE {where} ORDER BY major, minor, patch", params
     ).fetchall()
-    ids = "IN (SELECT id FROM versions WHERE definition_id = ?)"
-    one = (drow["id"],)
-    targets = _by_version(
-        db.execute(_TARGETS + f"WHERE t.version_id {ids} ORDER BY t.seq, t.region", one)
+    if not rows:
+        return []
+    ids = f"SELECT id FROM versions WHERE {where}"
+    targets, disks, states = (
+        _by_version(db.execute(sql.format(ids=ids), params)) for sql in (_TARGETS, _DISKS, _STATES)
     )
-    disks = _by_version(db.execute(_DISKS + f"WHERE version_id {ids} ORDER BY lun", one))
-    states = _by_version(db.execute(_STATES + f"WHERE version_id {ids} ORDER BY region, id", one))
     return [
         _stored(
-            _ref(drow, gallery, r),
+            ref_of(r),
             r,
             targets.get(r["id"], []),
             disks.get(r["id"], []),
