@@ -26,6 +26,7 @@ pub mod journal;
 pub mod local;
 pub mod location;
 pub mod manifest;
+pub mod pagebuf;
 mod pipeline;
 pub mod pool;
 pub mod progress;

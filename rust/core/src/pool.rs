@@ -9,9 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
+use crate::pagebuf::PageBuf;
+
 pub struct Pool {
-    free: Receiver<Vec<u8>>,
-    home: Sender<Vec<u8>>,
+    free: Receiver<PageBuf>,
+    home: Sender<PageBuf>,
     count: usize,
 }
 
@@ -19,7 +21,7 @@ impl Pool {
     pub fn new(count: usize, buf_size: usize) -> Pool {
         let (home, free) = bounded(count);
         for _ in 0..count {
-            home.send(vec![0u8; buf_size])
+            home.send(PageBuf::new(buf_size))
                 .expect("pool has room for its buffers");
         }
         Pool { free, home, count }
@@ -58,9 +60,9 @@ impl Pool {
 
 /// A borrowed buffer of `len` bytes that goes back to its pool on drop.
 pub struct PoolBuf {
-    buf: Vec<u8>,
+    buf: PageBuf,
     len: usize,
-    home: Sender<Vec<u8>>,
+    home: Sender<PageBuf>,
 }
 
 impl Deref for PoolBuf {

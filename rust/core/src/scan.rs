@@ -9,6 +9,7 @@ use crate::chunk::{is_zero, ChunkLayout};
 use crate::error::{Error, Result};
 use crate::hash::{digest, zero_digest, Digest};
 use crate::manifest::Manifest;
+use crate::pagebuf::PageBuf;
 use crate::source::{DataMap, Source};
 
 /// Default reader threads for a scan.
@@ -36,7 +37,7 @@ pub fn scan(
     std::thread::scope(|s| {
         for _ in 0..threads.unwrap_or(DEFAULT_THREADS).clamp(1, 64) {
             s.spawn(|| {
-                let mut buf = vec![0u8; layout.chunk_size.min(layout.size) as usize];
+                let mut buf = PageBuf::new(layout.chunk_size.min(layout.size) as usize);
                 while !failed.load(Relaxed) {
                     let i = next.fetch_add(1, Relaxed);
                     if i >= layout.count() {

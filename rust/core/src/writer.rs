@@ -8,12 +8,13 @@ use std::sync::Arc;
 use crossbeam_channel::Receiver;
 
 use crate::error::Result;
+use crate::pagebuf::PageBuf;
 use crate::pipeline::{Chunk, Dest, Shared};
 use crate::sink::{BaseCopy, ChunkRef};
 
 pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
     // Base chunks are read into this, allocated on first use.
-    let mut base_buf = Vec::new();
+    let mut base_buf = PageBuf::default();
     for chunk in rx {
         if sh.stopped() {
             return group;
@@ -57,7 +58,7 @@ fn write_one(
     sh: &Shared,
     dest: &mut Dest,
     chunk: &Chunk,
-    base_buf: &mut Vec<u8>,
+    base_buf: &mut PageBuf,
 ) -> Result<Outcome> {
     let sink = dest
         .sink
@@ -132,14 +133,14 @@ fn copy_from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk) -> Result<BaseCop
 /// digest at the same index and its bytes, read into `buf`, hash to it.  A
 /// chunk that does not match comes from the source; a base that cannot be
 /// read is dropped and the rest comes from the source.
-fn from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk, buf: &mut Vec<u8>) -> bool {
+fn from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk, buf: &mut PageBuf) -> bool {
     let Some(base) = dest.base.as_ref() else {
         return false;
     };
     if !sh.hash || !base.holds(chunk.index, chunk.len, &chunk.digest) {
         return false;
     }
-    buf.resize(chunk.len as usize, 0);
+    buf.set_len(chunk.len as usize);
     match base.read_checked(chunk.offset, buf, &chunk.digest) {
         Ok(true) => true,
         Ok(false) => {

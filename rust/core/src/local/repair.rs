@@ -36,7 +36,7 @@ pub fn repair(
     let io = |op, e| Error::io(op, replica_path, e);
     file.set_len(m.layout.size)
         .map_err(|e| io("resize replica", e))?;
-    let mut buf = vec![0u8; m.layout.chunk_size.min(m.layout.size) as usize];
+    let mut buf = crate::pagebuf::PageBuf::new(m.layout.chunk_size.min(m.layout.size) as usize);
     let mut bytes = 0;
     for &i in &bad {
         let range = m.layout.range(i);

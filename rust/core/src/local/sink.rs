@@ -17,6 +17,7 @@ use crate::hash::Digest;
 use crate::journal::{Durable, Journal};
 use crate::location::Location;
 use crate::manifest::{manifest_path_for, Manifest};
+use crate::pagebuf::PageBuf;
 use crate::sink::{BaseCopy, ChunkRef, Sink, SinkOptions};
 
 /// Written bytes whose writeback may still be in flight.  Beyond this the
@@ -54,7 +55,7 @@ pub struct LocalSink {
     /// Base chunks are copied inside the kernel until that fails once.
     kernel_copy: bool,
     /// Where a base chunk copied in is read back to be checked.
-    check_buf: Vec<u8>,
+    check_buf: PageBuf,
     committed: bool,
 }
 
@@ -93,7 +94,7 @@ impl LocalSink {
             inflight: VecDeque::new(),
             inflight_bytes: 0,
             kernel_copy: true,
-            check_buf: Vec::new(),
+            check_buf: PageBuf::default(),
             committed: false,
         };
         // From here on, Drop cleans up the partial if anything fails.
@@ -232,7 +233,7 @@ impl Sink for LocalSink {
             self.kernel_copy = false;
             return Ok(BaseCopy::Unsupported);
         }
-        self.check_buf.resize(len as usize, 0);
+        self.check_buf.set_len(len as usize);
         self.file
             .read_exact_at(&mut self.check_buf, offset)
             .map_err(|e| Error::io("read back partial replica", &self.partial, e))?;
