@@ -8,12 +8,15 @@ answer."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -223,3 +226,43 @@ def test_made_up_resource_groups_cost_the_server_nothing(
                      headers=auth)  # fmt: skip
         assert r.status_code in (403, 404), r.text
     assert fds() <= before + 2
+
+
+def test_a_request_head_past_its_bound_gets_431_and_costs_no_memory(
+    served: Served, tls: Tls, http: httpx.Client
+) -> None:
+    """httptools keeps a request line or header of any size in memory until
+    it ends; the service answers 431 past 64 KiB and closes the connection,
+    so a client streaming an endless header cannot grow the server."""
+    ctx = ssl.create_default_context(cafile=tls.ca_pem)
+    where = urlsplit(served.url)
+
+    def exchange(head: bytes, then: int = 0) -> bytes:
+        raw = socket.create_connection((where.hostname, where.port), timeout=30)
+        with ctx.wrap_socket(raw, server_hostname=where.hostname) as s:
+            try:
+                s.sendall(head)
+                for _ in range(then):  # the endless header, a MiB at a time
+                    s.sendall(b"a" * (1 << 20))
+            except OSError:
+                pass  # closed by the server while we were still sending
+            answer = b""
+            with contextlib.suppress(OSError):
+                while chunk := s.recv(65536):
+                    answer += chunk
+            return answer
+
+    def rss_mib() -> int:
+        status = Path(f"/proc/{served.proc.pid}/status").read_text()
+        return int(next(x for x in status.splitlines() if x.startswith("VmRSS")).split()[1]) // 1024
+
+    start = f"GET {BASE}?{API} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".encode()
+    fine = exchange(start + b"X-Pad: " + b"a" * 32_000 + b"\r\n\r\n")
+    assert fine.startswith(b"HTTP/1.1 401"), fine[:80]  # reached the API: no token
+    big = exchange(start + b"X-Big: " + b"a" * (1 << 20) + b"\r\n\r\n")
+    assert big.startswith(b"HTTP/1.1 431"), big[:80]
+    assert b'"code": "RequestHeaderFieldsTooLarge"' in big
+    before = rss_mib()
+    exchange(start + b"X-Endless: ", then=256)
+    assert rss_mib() < before + 16
+    assert http.get(f"{BASE}?{API}").status_code == 401  # still serving

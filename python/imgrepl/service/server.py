@@ -3,10 +3,11 @@ HTTP only on a loopback address, for development), one `listening on` line
 once the socket accepts, and a clean stop on SIGTERM or Ctrl-C (running
 replications are cancelled resumably and resume at the next start).
 
-It runs on uvloop with httptools parsing HTTP/1.1: the two halve the CPU a
-small request costs the server (0.61 ms to about 0.35 ms for a version
-GET, benches/bench_service.py), and that CPU is what bounds latency under
-many clients."""
+It runs on uvloop with httptools parsing HTTP/1.1 (with a bound on request
+heads: imgrepl.service.http): the two halve the CPU a small request costs
+the server (0.61 ms to about 0.35 ms for a version GET,
+benches/bench_service.py), and that CPU is what bounds latency under many
+clients."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute
 from imgrepl.exceptions import ValidationError
 from imgrepl.service.app import create_app
 from imgrepl.service.config import ServiceConfig
+from imgrepl.service.http import BoundedHead
 
 GRACE_SECONDS = 5  # open connections (event streams) get this long at a stop
 
@@ -73,7 +75,7 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=GRACE_SECONDS,
         server_header=False,
-        http="httptools",
+        http=BoundedHead,
         **tls,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(uv)
