@@ -19,6 +19,14 @@ if ! command -v mkfs.ext4 >/dev/null && ! [ -x /usr/sbin/mkfs.ext4 ] || ! comman
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq e2fsprogs >/dev/null
 fi
 
+# xfsprogs: an XFS image with reflink, loop-mounted by the tests of the
+# engine's block-sharing path (tests/helpers/reflink.py).
+if ! command -v mkfs.xfs >/dev/null && ! [ -x /usr/sbin/mkfs.xfs ]; then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq xfsprogs >/dev/null
+fi
+
 # PostgreSQL: the gallery tests run on a PostgreSQL catalog too, on a server
 # they start themselves (initdb + pg_ctl, tests/helpers/postgres.py).
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -13,12 +13,13 @@ from typing import Any
 
 from helpers.gallery import cli, flip, local, run, setup_home
 from helpers.pairs import CHUNK, changed_chunks, ext4_pair, synthetic_pair
+from helpers.reflink import used_bytes, xfs_mount
 
 TARGETS = ["westeurope", "eastus=2"]
 
 
-def _home(home: Path, tmp_path: Path) -> Path:
-    stores = {n: tmp_path / "stores" / n for n in ("westeurope", "eastus")}
+def _home(home: Path, tmp_path: Path, where: Path | None = None) -> Path:
+    stores = {n: (where or tmp_path) / "stores" / n for n in ("westeurope", "eastus")}
     run(setup_home(home, stores))
     return home
 
@@ -119,6 +120,31 @@ def test_a_damaged_base_chunk_is_caught_and_the_replica_is_right(
     assert "first: chunk 4" in second["details"]
     west = next(r for r in reps if r["region"] == "westeurope")
     assert (west["egressBytes"], west["localBytes"]) == (0, 5 * CHUNK)  # the source region
+
+
+def test_where_blocks_are_shared_a_damaged_base_chunk_is_caught_too(
+    home: Path, tmp_path: Path
+) -> None:
+    """On XFS the replicas share their base's blocks (nothing is written for
+    an unchanged chunk) and are checked in one pass at the end of the copy:
+    a damaged base chunk is still caught there and written from the source."""
+    with xfs_mount(tmp_path) as xfs:
+        _home(home, tmp_path, xfs)
+        v1, v2 = synthetic_pair(tmp_path, 6, (1,))
+        _create(home, "1.0.0", v1)
+        base = next(r for r in _replicas(home, "1.0.0") if r["region"] == "eastus" and r["egress"])
+        flip(local(base["location"]), 4 * CHUNK + 9)  # chunk 4: unchanged in v2
+        before = used_bytes(xfs)
+        _create(home, "1.0.1", v2)
+        grown = used_bytes(xfs) - before
+        reps = _assert_replicas_are(home, "1.0.1", v2)
+        east = [r for r in reps if r["region"] == "eastus"]
+        assert all("first: chunk 4" in r["details"] for r in east), east
+        first = next(r for r in east if r["egress"])
+        assert (first["egressBytes"], first["localBytes"]) == (2 * CHUNK, 4 * CHUNK)
+        # 3 replicas of 6 chunks, 18 chunks written without sharing; shared,
+        # only the changed chunk and the repaired ones take new blocks
+        assert grown < 8 * CHUNK, grown
 
 
 def test_the_base_is_the_version_with_most_chunks_in_common(home: Path, tmp_path: Path) -> None:

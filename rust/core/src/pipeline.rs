@@ -186,6 +186,14 @@ impl Shared {
         t.0[index as usize] = digest;
         t.1[index as usize] = zero;
     }
+
+    /// The digest `record`ed for chunk `index`.
+    pub fn digest_of(&self, index: u64) -> Digest {
+        self.table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .0[index as usize]
+    }
 }
 
 pub fn run(plan: Plan) -> Result<CopyReport> {

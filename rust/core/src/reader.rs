@@ -1,6 +1,7 @@
 //! A reader thread: claims the next chunk, reads only its data ranges
 //! (holes are zero-filled, not read), tests for zeros, hashes it once and
 //! hands the same Arc'd chunk to every writer.
+use std::ops::Range;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -65,17 +66,7 @@ fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
         return Ok(zero_chunk(sh));
     }
     buf.truncate(len as usize);
-    let mut filled = range.start;
-    let mut read = 0;
-    for part in parts {
-        let at = |o: u64| (o - range.start) as usize;
-        buf[at(filled)..at(part.start)].fill(0);
-        sh.source
-            .read_at(part.start, &mut buf[at(part.start)..at(part.end)])?;
-        read += part.end - part.start;
-        filled = part.end;
-    }
-    buf[(filled - range.start) as usize..].fill(0);
+    let read = fill(sh, &range, &mut buf)?;
     sh.holes_skipped.fetch_add(len - read, Relaxed);
     sh.throttle.take(read, || sh.stopped());
     sh.progress.bytes_read.fetch_add(read, Relaxed);
@@ -90,4 +81,21 @@ fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
         digest: if sh.hash { digest(&buf) } else { [0; 16] },
         data: Some(buf.into_shared()),
     })
+}
+
+/// Reads `range` of the source into `buf` (its length), zero-filling the
+/// holes, which are not read; returns the bytes read.
+pub fn fill(sh: &Shared, range: &Range<u64>, buf: &mut [u8]) -> Result<u64> {
+    let mut filled = range.start;
+    let mut read = 0;
+    for part in sh.data.data_in(range) {
+        let at = |o: u64| (o - range.start) as usize;
+        buf[at(filled)..at(part.start)].fill(0);
+        sh.source
+            .read_at(part.start, &mut buf[at(part.start)..at(part.end)])?;
+        read += part.end - part.start;
+        filled = part.end;
+    }
+    buf[(filled - range.start) as usize..].fill(0);
+    Ok(read)
 }

@@ -57,6 +57,9 @@ pub enum BaseCopy {
     Matched,
     /// Copied, but they do not: the caller writes the source's bytes over.
     Mismatch,
+    /// The replica shares the base's blocks there (a reflink); whether they
+    /// hash to the digest is found by `Sink::check_shared` at the end.
+    Shared,
 }
 
 pub trait Sink: Send {
@@ -91,6 +94,15 @@ pub trait Sink: Send {
     ) -> Result<BaseCopy> {
         let _ = (base, index, offset, len, digest);
         Ok(BaseCopy::Unsupported)
+    }
+
+    /// Reads back every chunk `copy_from_base` answered `Shared` and returns
+    /// the indices of those whose bytes do not hash to their digest (the
+    /// caller writes them from the source).  One sequential pass once all
+    /// are shared lets readahead work, which a read of each chunk as it is
+    /// shared cannot: the range beyond it is not shared yet.
+    fn check_shared(&mut self) -> Result<Vec<u64>> {
+        Ok(Vec::new())
     }
 
     /// Records an all-zero chunk; `chunk.data` is empty.  Fresh sinks

@@ -15,8 +15,9 @@
 //!   disk is busy during the copy and the final fdatasync has little left.
 //! - `fcntl(F_SETFL)`: clear O_NONBLOCK once an open that must not block
 //!   on a FIFO has found a regular file.
-//! - `copy_file_range`: copy a base chunk into a replica inside the kernel
-//!   (a reflink, sharing the blocks, where the filesystem can).
+//! - `copy_file_range`: copy a base chunk into a replica inside the kernel.
+//! - `ioctl(FICLONERANGE)`: share a base chunk's blocks with a replica (a
+//!   reflink, XFS and btrfs), failing where the filesystem cannot.
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -148,6 +149,25 @@ pub fn copy_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<(
         }
     }
     Ok(())
+}
+
+/// Makes `len` bytes at `offset` of `to` share the blocks of the same range
+/// of `from` (both on one filesystem that can); nothing is copied.
+pub fn clone_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<()> {
+    let range = libc::file_clone_range {
+        src_fd: i64::from(from.as_raw_fd()),
+        src_offset: offset,
+        src_length: len,
+        dest_offset: offset,
+    };
+    // SAFETY: both fds are valid for the life of the Files; the kernel only
+    // reads `range`, a local that outlives the call.
+    let r = unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONERANGE, &raw const range) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Clears O_NONBLOCK on an open file.

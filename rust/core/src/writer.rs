@@ -35,10 +35,12 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<
     }
     if !sh.stopped() {
         for dest in &mut group {
-            let Some(sink) = dest.sink.as_mut() else {
+            if dest.sink.is_none() {
                 continue;
-            };
-            if let Err(e) = sink.flush() {
+            }
+            let checked = check_shared(sh, dest);
+            let sink = dest.sink.as_mut().expect("checked above");
+            if let Err(e) = checked.and_then(|()| sink.flush()) {
                 dest.fail(&e, &sh.progress);
                 sh.live.fetch_sub(1, Relaxed);
             }
@@ -71,7 +73,7 @@ fn write_one(
         Some(_) => copy_from_base(sh, dest, chunk)?,
         None => BaseCopy::Unsupported,
     };
-    if copied == BaseCopy::Matched {
+    if matches!(copied, BaseCopy::Matched | BaseCopy::Shared) {
         dest.base_use.bytes += chunk.len;
         return Ok(Outcome::Written);
     }
@@ -127,6 +129,35 @@ fn copy_from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk) -> Result<BaseCop
         dest.base_use.note_bad(chunk.index);
     }
     Ok(copied)
+}
+
+/// Checks the chunks the sink shares with its base (`Sink::check_shared`)
+/// and writes those that do not match from the source, read again.
+fn check_shared(sh: &Shared, dest: &mut Dest) -> Result<()> {
+    let sink = dest.sink.as_mut().expect("only healthy destinations");
+    let bad = sink.check_shared()?;
+    let mut buf = PageBuf::default();
+    for index in bad {
+        let range = sh.layout.range(index);
+        buf.set_len(sh.layout.len(index));
+        crate::reader::fill(sh, &range, &mut buf)?;
+        let want = sh.digest_of(index);
+        if crate::hash::digest(&buf) != want {
+            return Err(crate::error::Error::InvalidArgument(format!(
+                "source changed during the copy (chunk {index} no longer matches what was read)"
+            )));
+        }
+        sink.write_chunk(&ChunkRef {
+            index,
+            offset: range.start,
+            data: &buf,
+            digest: want,
+            shared: None,
+        })?;
+        dest.base_use.bytes -= range.end - range.start;
+        dest.base_use.note_bad(index);
+    }
+    Ok(())
 }
 
 /// Whether `chunk` can come from the destination's base: it holds the same

@@ -3,6 +3,7 @@
 //! - `path`: address parsing (absolute, lexically normalised).
 //! - `source`: pread, with holes skipped.
 //! - `sink`: `.NAME.imgrepl-partial`, journal, fsync, atomic rename.
+//! - `shared`: base chunks shared by reflink, checked at the end.
 //! - `repair`: damaged chunks rewritten in place.
 //!
 //! `stat` reports regular files only: a missing path is None, and anything
@@ -27,6 +28,7 @@ use crate::store::{Backend, Capabilities, Store};
 
 mod path;
 mod repair;
+mod shared;
 mod sink;
 mod source;
 

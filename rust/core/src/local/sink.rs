@@ -54,6 +54,10 @@ pub struct LocalSink {
     inflight_bytes: u64,
     /// Base chunks are copied inside the kernel until that fails once.
     kernel_copy: bool,
+    /// Base chunks are shared (reflinks) until that fails once; those
+    /// shared wait in `shared` for `check_shared`.
+    reflink: bool,
+    shared: Vec<super::shared::SharedChunk>,
     /// Where a base chunk copied in is read back to be checked.
     check_buf: PageBuf,
     committed: bool,
@@ -94,6 +98,8 @@ impl LocalSink {
             inflight: VecDeque::new(),
             inflight_bytes: 0,
             kernel_copy: true,
+            reflink: true,
+            shared: Vec::new(),
             check_buf: PageBuf::default(),
             committed: false,
         };
@@ -211,10 +217,10 @@ impl Sink for LocalSink {
         )
     }
 
-    /// copy_file_range (blocks shared where the filesystem can, so the
-    /// chunk's bytes are neither read into memory nor written again), then
-    /// the replica's bytes are read back and hashed: what is checked is
-    /// what will be committed, even if the base changes meanwhile.
+    /// A reflink where the filesystem can (nothing is read or written now;
+    /// the chunk is checked in `check_shared`), else copy_file_range, and
+    /// then the replica's bytes are read back and hashed: what is checked
+    /// is what will be committed, even if the base changes meanwhile.
     fn copy_from_base(
         &mut self,
         base: &File,
@@ -227,6 +233,14 @@ impl Sink for LocalSink {
             return Ok(BaseCopy::Unsupported);
         }
         self.forget(index)?;
+        if self.reflink {
+            if crate::sys::clone_range(base, &self.file, offset, len).is_ok() {
+                self.shared.push((index, offset, len, *digest));
+                self.note(index, *digest, offset, len, true)?;
+                return Ok(BaseCopy::Shared);
+            }
+            self.reflink = false; // not this filesystem: copy in the kernel
+        }
         if crate::sys::copy_range(base, &self.file, offset, len).is_err() {
             // Another filesystem, or the base failed to read: the caller
             // copies through memory (and drops a base it cannot read).
@@ -242,6 +256,11 @@ impl Sink for LocalSink {
         }
         self.note(index, *digest, offset, len, true)?;
         Ok(BaseCopy::Matched)
+    }
+
+    fn check_shared(&mut self) -> Result<Vec<u64>> {
+        let mut chunks = std::mem::take(&mut self.shared);
+        super::shared::check(&self.file, &self.partial, &mut chunks, &mut self.check_buf)
     }
 
     fn zero_chunk(&mut self, chunk: &ChunkRef<'_>, len: u64) -> Result<()> {
