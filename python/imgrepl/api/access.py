@@ -68,11 +68,11 @@ class Access:
     def _assignments(self) -> list[RoleAssignment]:
         return self.catalog.role_assignments.all(self.principal)
 
-    def shared_with_me(self, g: Gallery) -> bool:
-        """Whether the gallery's sharingProfile admits the caller: a
+    def shared_with_me(self, galleries: Sequence[Gallery]) -> list[Gallery]:
+        """Those of `galleries` whose sharingProfile admits the caller: a
         subscription it holds a role in, or its tenant."""
         mine = {a.scope.subscription for a in self._assignments()}
-        return g.sharing_profile.admits(mine, self.tenant)
+        return [g for g in galleries if g.sharing_profile.admits(mine, self.tenant)]
 
     def require_owner(self, what: str) -> None:
         if not self.is_owner:

@@ -171,7 +171,7 @@ class CatalogApi(RoleApi):
         _, acc = await self._open()
         assert self._root is not None
         everywhere = await self._run(self._root.scoped(None).galleries.all)
-        return [g for g in everywhere if await self._run(acc.shared_with_me, g)]
+        return await self._run(acc.shared_with_me, everywhere)
 
     async def update_gallery(self, name: str, changes: Mapping[str, Any]) -> Gallery:
         """`changes` uses Azure's names: `description`, `tags` (all of them)

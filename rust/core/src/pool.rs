@@ -44,12 +44,12 @@ impl Pool {
                 return None;
             }
             match self.free.recv_timeout(Duration::from_millis(20)) {
-                Ok(buf) => {
+                Ok(mut buf) => {
+                    buf.set_len(len);
                     return Some(PoolBuf {
                         buf,
-                        len,
                         home: self.home.clone(),
-                    })
+                    });
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return None,
@@ -61,20 +61,19 @@ impl Pool {
 /// A borrowed buffer of `len` bytes that goes back to its pool on drop.
 pub struct PoolBuf {
     buf: PageBuf,
-    len: usize,
     home: Sender<PageBuf>,
 }
 
 impl Deref for PoolBuf {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.buf[..self.len]
+        &self.buf
     }
 }
 
 impl DerefMut for PoolBuf {
     fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.buf[..self.len]
+        &mut self.buf
     }
 }
 
@@ -87,7 +86,8 @@ impl AsRef<[u8]> for PoolBuf {
 impl PoolBuf {
     /// Shortens the buffer to its first `len` bytes (a short last chunk).
     pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        let len = self.buf.len().min(len);
+        self.buf.set_len(len);
     }
 
     /// The filled buffer as shared, read-only `Bytes`: clones are reference

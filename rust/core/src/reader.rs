@@ -66,7 +66,7 @@ fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
         return Ok(zero_chunk(sh));
     }
     buf.truncate(len as usize);
-    let read = fill(sh, &range, &mut buf)?;
+    let read = fill(sh, &range, &parts, &mut buf)?;
     sh.holes_skipped.fetch_add(len - read, Relaxed);
     sh.throttle.take(read, || sh.stopped());
     sh.progress.bytes_read.fetch_add(read, Relaxed);
@@ -83,12 +83,13 @@ fn read_chunk(sh: &Shared, index: u64, mut buf: PoolBuf) -> Result<Chunk> {
     })
 }
 
-/// Reads `range` of the source into `buf` (its length), zero-filling the
-/// holes, which are not read; returns the bytes read.
-pub fn fill(sh: &Shared, range: &Range<u64>, buf: &mut [u8]) -> Result<u64> {
+/// Reads `range` of the source into `buf` (its length): its data `parts`
+/// (`DataMap::data_in`) are read, the holes between zero-filled; returns the
+/// bytes read.
+pub fn fill(sh: &Shared, range: &Range<u64>, parts: &[Range<u64>], buf: &mut [u8]) -> Result<u64> {
     let mut filled = range.start;
     let mut read = 0;
-    for part in sh.data.data_in(range) {
+    for part in parts {
         let at = |o: u64| (o - range.start) as usize;
         buf[at(filled)..at(part.start)].fill(0);
         sh.source

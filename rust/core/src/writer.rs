@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
 
+use crate::base::BaseUse;
 use crate::error::Result;
 use crate::pagebuf::PageBuf;
 use crate::pipeline::{Chunk, Dest, Shared};
-use crate::sink::{BaseCopy, ChunkRef};
+use crate::sink::{BaseCopy, ChunkRef, Sink};
 
 pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<Dest> {
     // Base chunks are read into this, allocated on first use.
@@ -35,12 +36,11 @@ pub fn run(sh: &Shared, mut group: Vec<Dest>, rx: &Receiver<Arc<Chunk>>) -> Vec<
     }
     if !sh.stopped() {
         for dest in &mut group {
-            if dest.sink.is_none() {
+            let Some(sink) = dest.sink.as_mut() else {
                 continue;
-            }
-            let checked = check_shared(sh, dest);
-            let sink = dest.sink.as_mut().expect("checked above");
-            if let Err(e) = checked.and_then(|()| sink.flush()) {
+            };
+            let done = check_shared(sh, sink.as_mut(), &mut dest.base_use);
+            if let Err(e) = done.and_then(|()| sink.flush()) {
                 dest.fail(&e, &sh.progress);
                 sh.live.fetch_sub(1, Relaxed);
             }
@@ -133,19 +133,19 @@ fn copy_from_base(sh: &Shared, dest: &mut Dest, chunk: &Chunk) -> Result<BaseCop
 
 /// Checks the chunks the sink shares with its base (`Sink::check_shared`)
 /// and writes those that do not match from the source, read again.
-fn check_shared(sh: &Shared, dest: &mut Dest) -> Result<()> {
-    let sink = dest.sink.as_mut().expect("only healthy destinations");
+fn check_shared(sh: &Shared, sink: &mut dyn Sink, base_use: &mut BaseUse) -> Result<()> {
     let bad = sink.check_shared()?;
     let mut buf = PageBuf::default();
     for index in bad {
         let range = sh.layout.range(index);
         buf.set_len(sh.layout.len(index));
-        crate::reader::fill(sh, &range, &mut buf)?;
+        crate::reader::fill(sh, &range, &sh.data.data_in(&range), &mut buf)?;
         let want = sh.digest_of(index);
         if crate::hash::digest(&buf) != want {
-            return Err(crate::error::Error::InvalidArgument(format!(
-                "source changed during the copy (chunk {index} no longer matches what was read)"
-            )));
+            let why = format!("chunk {index} changed during the copy");
+            let path = sh.source.location().to_string();
+            let e = std::io::Error::new(std::io::ErrorKind::InvalidData, why);
+            return Err(crate::error::Error::io("read source", path, e));
         }
         sink.write_chunk(&ChunkRef {
             index,
@@ -154,8 +154,8 @@ fn check_shared(sh: &Shared, dest: &mut Dest) -> Result<()> {
             digest: want,
             shared: None,
         })?;
-        dest.base_use.bytes -= range.end - range.start;
-        dest.base_use.note_bad(index);
+        base_use.bytes -= range.end - range.start;
+        base_use.note_bad(index);
     }
     Ok(())
 }
