@@ -29,12 +29,15 @@ def _answer_431() -> bytes:
 class BoundedHead(HttpToolsProtocol):
     _in_head = True  # the next bytes belong to a request's head
     _head_bytes = 0
+    _heads_ended = 0  # heads completed on this connection
 
     def data_received(self, data: bytes) -> None:
-        was_in_head = self._in_head
+        was_in_head, heads_ended = self._in_head, self._heads_ended
         super().data_received(data)
-        if not (was_in_head and self._in_head):
-            return  # the head ended in this data (the rest may be a body)
+        # Only data that neither started in a body nor ended a head is all
+        # head: one read can hold a whole request, body and all.
+        if not was_in_head or heads_ended != self._heads_ended:
+            return
         self._head_bytes += len(data)
         if self._head_bytes > HEAD_LIMIT and not self.transport.is_closing():
             self.transport.write(_answer_431())
@@ -42,6 +45,7 @@ class BoundedHead(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
+        self._heads_ended += 1
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
