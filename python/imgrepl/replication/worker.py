@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,10 @@ from imgrepl.home import ENV_DEFAULTS_PREFIX, ENV_PRINCIPAL, logs_dir, open_priv
 # the entry point, above this layer: named, never imported from here
 WORKER_MODULE = "imgrepl.api.background"
 
-_children: list[subprocess.Popen[bytes]] = []  # kept so finished ones are reaped
+# Detached workers' pids, kept so finished ones are reaped.  Plain pids, not
+# Popen objects: a worker outlives the process that started it by design,
+# and Popen warns at exit about a child still running.
+_children: list[int] = []
 
 
 def worker_argv(
@@ -62,18 +64,22 @@ def spawn(
     home.mkdir(mode=0o700, parents=True, exist_ok=True)  # made here when the catalog is elsewhere
     logs.mkdir(mode=0o700, parents=True, exist_ok=True)
     log = open_private(logs / log_name(catalog, ref))
+    env = {**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url} | scope_env(ref)
+    argv = worker_argv(home, ref, retry, cap_mbps, delta)
     with log:
-        child = subprocess.Popen(
-            worker_argv(home, ref, retry, cap_mbps, delta),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, ENV_PRINCIPAL: principal, ENV_CATALOG: catalog.url} | scope_env(ref),
-        )
-    _children[:] = [c for c in _children if c.poll() is None] + [child]
+        io: list[tuple[object, ...]] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+        io += [(os.POSIX_SPAWN_DUP2, log.fileno(), fd) for fd in (1, 2)]
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=io, setsid=True)
+    _children[:] = [c for c in _children if _running(c)] + [pid]
     # hand it the job now so `wait` sees it at once; if another process is
     # replicating, the worker takes over when that one finishes
     with contextlib.suppress(ConflictError):
-        catalog.jobs.claim(ref, child.pid)
-    return child.pid
+        catalog.jobs.claim(ref, pid)
+    return pid
+
+
+def _running(pid: int) -> bool:
+    """Reaps the worker if it has ended."""
+    with contextlib.suppress(ChildProcessError):
+        return os.waitpid(pid, os.WNOHANG)[0] == 0
+    return False
