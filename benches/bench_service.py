@@ -5,28 +5,31 @@ and the replication's throughput with and without that load; then the same
 loads with nothing replicating, with the server's CPU time per request.
 
     python3 benches/bench_service.py [--size 512MiB] [--clients 64] [--reps 3] [--interval-ms 50]
+                                     [--replication-nice 10]
 
 One `imgrepl serve` process (the service's own `serve()`, with one extra
 route: /static/, Starlette's StaticFiles) on TLS from a trustme CA; the
-load comes from another process: one keep-alive TLS connection per client,
-each sending one request per --interval-ms (default 50: 64 clients offer
-1,280/s, about half the server's flat-out rate; latency counts from when a
-request was due), or with 0 the next as soon as the last is answered (a
-closed loop: p50 is then about C / (requests/s) whatever the server does,
-so it measures capacity, not the latency a client sees).  Each repetition,
+load comes from another process (benches/service_load.py): one keep-alive
+TLS connection per client, each sending one request per --interval-ms
+(default 50: 64 clients offer 1,280/s, about half the server's flat-out
+rate; latency counts from when a request was due), or with 0 the next as
+soon as the last is answered (a closed loop: p50 is then about
+C / (requests/s) whatever the server does, so it measures capacity, not
+the latency a client sees).  --replication-nice 0 runs the copies at the
+requests' priority, for comparison with the default.  Each repetition,
 interleaved: a version replicated with no load; one replicated while the
 clients GET it; one replicated while they GET the static file.  Throughput
 is bytes written to replicas per second from the PUT to Succeeded.  The
-best repetition of each counts.  Targets: API p99 under 50 ms at 64
-clients; replication under load within 10 % of it with no load.  Writes
-bench-results/service.json and prints a table.
+best repetition of each counts (the median API p99 is reported too).
+Targets: API p99 under 50 ms at 64 clients; replication under load within
+10 % of it with no load.  Writes bench-results/service.json and prints a
+table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import ssl
@@ -55,130 +58,20 @@ def size_arg(text: str) -> int:
     return int(text)
 
 
-def run_server(work: Path) -> int:
+def run_server(work: Path, nice: int) -> int:
     """`imgrepl serve` as the CLI runs it, plus /static/ for the baseline."""
     from imgrepl.service.config import ServiceConfig
     from imgrepl.service.server import serve
     from starlette.routing import Mount
     from starlette.staticfiles import StaticFiles
 
-    config = ServiceConfig(work / "home", None, ((work / "imports").resolve(),))
+    imports = ((work / "imports").resolve(),)
+    config = ServiceConfig(work / "home", None, imports, replication_nice=nice)
     static = [Mount("/static", StaticFiles(directory=work / "static"))]
     tls = work / "tls"
     return serve(config, "127.0.0.1", 0, tls / "cert.pem", tls / "key.pem", False, static)
 
 
-# --- the load process ---------------------------------------------------------------
-# Each client is one keep-alive TLS connection that sends the same request
-# bytes again and again and reads only the status line and Content-Length:
-# an HTTP client library costs a millisecond or more of CPU per request
-# (httpx parses the URL each time), which on 2 cores takes CPU from the
-# server and the replication and would be measured as their slowness.
-class _Client(asyncio.Protocol):
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.waiter: asyncio.Future[int] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        head_end = self.buffer.find(b"\r\n\r\n")
-        if head_end < 0 or self.waiter is None or self.waiter.done():
-            return
-        head = bytes(self.buffer[:head_end]).lower()
-        length = int(head.split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
-        if len(self.buffer) >= head_end + 4 + length:
-            del self.buffer[: head_end + 4 + length]
-            self.waiter.set_result(int(head[9:12]))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc or ConnectionError("closed"))
-
-    async def get(self, request: bytes) -> int:
-        """Sends one request; its status code once the whole response is in."""
-        assert self.transport is not None
-        if self.transport.is_closing():
-            raise ConnectionError("the server closed the connection")
-        self.waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return await self.waiter
-
-
-async def _load(clients: int, ca: str, token: str, url: str, interval: float) -> None:
-    """Keeps `clients` keep-alive connections; on `GO PATH` (stdin) they GET
-    PATH until `STOP`, and the latencies of that window are printed as JSON."""
-    from urllib.parse import urlsplit
-
-    ctx = ssl.create_default_context(cafile=ca)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    where = urlsplit(url)
-    head = f"Host: {where.netloc}\r\nAuthorization: Bearer {token}\r\n\r\n"
-    print("ready", flush=True)
-    while (line := (await reader.readline()).decode().split()) and line[0] == "GO":
-        # new connections each window: the server closes idle ones (after 5 s)
-        conns = [
-            (await loop.create_connection(_Client, where.hostname, where.port, ssl=ctx))[1]
-            for _ in range(clients)
-        ]
-        request = f"GET {line[1]} HTTP/1.1\r\n{head}".encode()
-        stop = asyncio.Event()
-        tasks = [
-            asyncio.create_task(_client(c, request, stop, interval * i / clients, interval))
-            for i, c in enumerate(conns)
-        ]
-        started = time.perf_counter()
-        await reader.readline()  # STOP
-        stop.set()
-        results = await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - started
-        latencies = sorted(x for lat, _ in results for x in lat)
-        n = len(latencies)
-        print(json.dumps({
-            "requests": n, "errors": sum(e for _, e in results), "rps": n / elapsed,
-            "p50_ms": 1000 * latencies[n // 2] if n else None,
-            "p99_ms": 1000 * latencies[min(n - 1, int(n * 0.99))] if n else None,
-        }), flush=True)  # fmt: skip
-        for c in conns:
-            assert c.transport is not None
-            c.transport.close()
-
-
-async def _client(
-    conn: _Client, request: bytes, stop: asyncio.Event, offset: float, interval: float
-) -> tuple[list[float], int]:
-    """GETs until `stop`: each latency, and how many were not 200.  With an
-    `interval`, one request per interval from `offset`, latency counted from
-    when it was due (a stall counts against each request it delays)."""
-    latencies, errors = [], 0
-    await conn.get(request)  # the first after a pause: not counted
-    due = time.perf_counter() + offset
-    while not stop.is_set():
-        if interval:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), due - time.perf_counter())
-                break
-        else:
-            due = time.perf_counter()
-        status = await conn.get(request)
-        latencies.append(time.perf_counter() - due)
-        errors += status != 200
-        due += interval
-    return latencies, errors
-
-
-def run_load(argv: list[str]) -> int:
-    clients, ca, token, url, interval = int(argv[0]), argv[1], argv[2], argv[3], float(argv[4])
-    asyncio.run(_load(clients, ca, token, url, interval))
-    return 0
-
-
-# --- the harness --------------------------------------------------------------------
 def prepare(work: Path, size: int) -> str:
     """Home, regions, import root, the image, a static file, TLS, and a token
     for an Owner of the subscription.  Returns the token."""
@@ -227,14 +120,15 @@ def _cpu_seconds(pid: int) -> float:
 
 class Bench:
     def __init__(
-        self, work: Path, token: str, clients: int, replicas: int, size: int, interval: float
-    ) -> None:
+        self, work: Path, token: str, clients: int, replicas: int, size: int, interval: float,
+        nice: int,
+    ) -> None:  # fmt: skip
         import httpx
         from helpers.service import start_serve
 
         self.work, self.token, self.clients, self.size = work, token, clients, size
         self.replicas = replicas
-        argv = [sys.executable, __file__, "--serve", str(work)]
+        argv = [sys.executable, __file__, "--serve", str(work), str(nice)]
         self.server = start_serve(argv)
         self.ca = str(work / "tls" / "ca.pem")
         ctx = ssl.create_default_context(cafile=self.ca)
@@ -244,8 +138,8 @@ class Bench:
         )  # fmt: skip
         self.count = 0
         self.loader = subprocess.Popen(
-            [sys.executable, __file__, "--load", str(clients), self.ca, token, self.server.url,
-             str(interval)],
+            [sys.executable, HERE / "service_load.py", str(clients), self.ca, token,
+             self.server.url, str(interval)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.loader.stdin is not None and self.loader.stdout is not None
@@ -327,15 +221,18 @@ class Bench:
 
 def main() -> int:
     if sys.argv[1:2] == ["--serve"]:
-        return run_server(Path(sys.argv[2]))
-    if sys.argv[1:2] == ["--load"]:
-        return run_load(sys.argv[2:])
+        return run_server(Path(sys.argv[2]), int(sys.argv[3]))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=size_arg, default=512 * MiB)
     p.add_argument("--clients", type=int, default=64)
     p.add_argument("--interval-ms", type=float, default=50,
                    help="one request per client per interval (0: a closed loop)")  # fmt: skip
     p.add_argument("--replicas", type=int, default=2)
+    from imgrepl.copies import NICE_BESIDE_SERVER
+
+    p.add_argument("--replication-nice", type=int, default=NICE_BESIDE_SERVER,
+                   help="as `imgrepl serve --replication-nice` (0: copies compete "
+                   "with requests on equal terms)")  # fmt: skip
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--dir", default="/var/tmp")
     p.add_argument("--out", type=Path, default=ROOT / "bench-results")
@@ -344,7 +241,8 @@ def main() -> int:
         work = Path(tmp)
         os.environ["IMGREPL_HOME"] = str(work / "home")
         token = prepare(work, a.size)
-        bench = Bench(work, token, a.clients, a.replicas, a.size, a.interval_ms / 1000)
+        bench = Bench(work, token, a.clients, a.replicas, a.size, a.interval_ms / 1000,
+                      a.replication_nice)  # fmt: skip
         samples: list[dict[str, Any]] = []
         try:
             for rep in range(a.reps):
@@ -358,6 +256,10 @@ def main() -> int:
                     samples.append(sample | {"rep": rep})
         finally:
             bench.close()
+    if any(s.get("requests") == 0 for s in samples):
+        print("bench_service: a replication ended before the clients' first request; "
+              "give a larger --size", file=sys.stderr)  # fmt: skip
+        return 1
     report(samples, a)
     return 0
 
@@ -370,6 +272,7 @@ def report(samples: list[dict[str, Any]], a: argparse.Namespace) -> None:
     idle = best("none", "MBps", False)
     summary = {
         "clients": a.clients, "interval_ms": a.interval_ms, "size": a.size,
+        "replication_nice": a.replication_nice,
         "replicas": a.replicas, "reps": a.reps,
         "replication_MBps_no_load": idle,
         "replication_MBps_api_load": best("api", "MBps", False),
@@ -386,6 +289,8 @@ def report(samples: list[dict[str, Any]], a: argparse.Namespace) -> None:
     unloaded = {s["rep"]: s["MBps"] for s in samples if s["load"] == "none"}
     paired = sorted(s["MBps"] / unloaded[s["rep"]] for s in samples if s["load"] == "api")
     summary["replication_under_api_load_vs_idle_median"] = paired[len(paired) // 2]
+    p99s = sorted(s["p99_ms"] for s in samples if s["load"] == "api" and s["p99_ms"] is not None)
+    summary["api_p99_ms_median"] = p99s[len(p99s) // 2]
     summary["targets"] = {
         "p99_under_50ms": summary["api"]["p99_ms"] < 50,
         "replication_within_10pct": summary["replication_under_api_load_vs_idle"] >= 0.9,

@@ -29,6 +29,7 @@ from imgrepl._store import store_stat as store_stat
 from imgrepl._store import store_stat_async as store_stat_async
 from imgrepl._store import unregister_store as unregister_store
 from imgrepl._task import Task as Task
+from imgrepl._task import set_engine_nice as set_engine_nice
 from imgrepl._verify import RepairReport as RepairReport
 from imgrepl._verify import VerifyReport as VerifyReport
 from imgrepl._verify import repair as repair

@@ -1,6 +1,10 @@
 # Stubs for rust/py/src/task.rs, re-exported by imgrepl._core.
 from typing import Any, final
 
+def set_engine_nice(nice: int) -> None:
+    """Engine threads started from now on (copies, tasks) run at this nice
+    value, 0 to 19; ValueError outside that."""
+
 @final
 class Task:
     """One engine call running off the Python thread; the *_async

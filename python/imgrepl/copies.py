@@ -30,6 +30,16 @@ from imgrepl._core import verify as verify_replica
 from imgrepl.exceptions import ReplicationError
 
 PathArg = str | os.PathLike[str]
+# Beside a server (`imgrepl serve`) copies run at this nice value, so a copy
+# that can use every core leaves requests the CPU when they need it.
+NICE_BESIDE_SERVER = 10
+
+
+def run_copies_at_nice(nice: int) -> None:
+    """Copies and engine tasks started from now on run at nice `nice` (0 to
+    19; ValueError outside that)."""
+    _core.set_engine_nice(nice)
+
 
 DEFAULT_CHUNK_SIZE = 4 << 20
 

@@ -89,3 +89,16 @@ def full_tmpfs(directory: Path, size: str = "8m") -> Iterator[Path | None]:
         yield directory
     finally:
         subprocess.run(["umount", "-l", str(directory)], check=False, capture_output=True)
+
+
+def thread_nices(
+    pid: int | str = "self", into: dict[str, set[int]] | None = None
+) -> dict[str, set[int]]:
+    """The nice values of a process's threads, by thread name, added to `into`."""
+    seen = {} if into is None else into
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            seen.setdefault(name, set()).add(int(stat.rsplit(")", 1)[1].split()[16]))
+    return seen

@@ -9,6 +9,7 @@ from typing import Any
 
 from imgrepl.cli.oidc import add_oidc_args
 from imgrepl.cli.parser import add_command
+from imgrepl.copies import NICE_BESIDE_SERVER
 
 
 def register(sub: Any, summary: str) -> None:
@@ -48,6 +49,14 @@ def register(sub: Any, summary: str) -> None:
     )
     add_oidc_args(p)
     p.add_argument(
+        "--replication-nice",
+        type=int,
+        default=NICE_BESIDE_SERVER,
+        metavar="N",
+        help="the nice value (0-19) of the engine threads that copy, so requests are "
+        f"answered first while a replication runs (default: {NICE_BESIDE_SERVER})",
+    )
+    p.add_argument(
         "--insecure-http",
         action="store_true",
         help="plain HTTP, for development; only on a loopback address",
@@ -70,5 +79,13 @@ def run(args: argparse.Namespace) -> int:
     for root in roots:
         if not root.is_dir():
             raise ValueError(f"--import-root {root}: not a directory")
-    config = ServiceConfig(resolve_home(args.home), args.catalog, roots, oidc=oidc_config(args))
+    if not 0 <= args.replication_nice <= 19:
+        raise ValueError(f"--replication-nice {args.replication_nice}: must be 0 to 19")
+    config = ServiceConfig(
+        resolve_home(args.home),
+        args.catalog,
+        roots,
+        oidc=oidc_config(args),
+        replication_nice=args.replication_nice,
+    )
     return serve(config, args.host, args.port, args.tls_cert, args.tls_key, args.insecure_http)

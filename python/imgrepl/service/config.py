@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imgrepl.api.oidc import OidcConfig
+from imgrepl.copies import NICE_BESIDE_SERVER
 
 # ARM refuses request bodies above 4 MB; a gallery resource is a few KB
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -22,3 +23,4 @@ class ServiceConfig:
     page_size: int = PAGE_SIZE
     max_body_bytes: int = MAX_BODY_BYTES
     oidc: OidcConfig | None = None  # JWTs of this issuer are trusted too
+    replication_nice: int = NICE_BESIDE_SERVER  # of the engine's threads

@@ -7,7 +7,9 @@ It runs on uvloop with httptools parsing HTTP/1.1 (with a bound on request
 heads: imgrepl.service.http): the two halve the CPU a small request costs
 the server (0.61 ms to about 0.35 ms for a version GET,
 benches/bench_service.py), and that CPU is what bounds latency under many
-clients."""
+clients.  Replications run in this process with the engine's threads at a
+lower priority (ServiceConfig.replication_nice), so requests get a core
+when they need one while a copy uses the rest."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import uvicorn
 import uvloop
 from starlette.routing import BaseRoute
 
+from imgrepl.copies import run_copies_at_nice
 from imgrepl.exceptions import ValidationError
 from imgrepl.service.app import create_app
 from imgrepl.service.config import ServiceConfig
@@ -65,6 +68,7 @@ def serve(
 ) -> int:
     """Serves until SIGTERM or SIGINT; `extra_routes` go before the ARM API."""
     check_tls(cert, key, insecure_http, host)
+    run_copies_at_nice(config.replication_nice)
     asyncio.run(preflight(config))
     tls = {} if insecure_http else {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     uv = uvicorn.Config(

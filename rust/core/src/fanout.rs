@@ -113,6 +113,7 @@ impl CopyJob {
                 // Declared first, dropped last: `finished` turns true only
                 // after every temporary is gone.
                 let _finish = finish_on_exit;
+                crate::priority::lower_this_thread();
                 pipeline::run(plan)
             })
             .map_err(|e| Error::io("start copy thread for", source.clone(), e))?;

@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod pagebuf;
 mod pipeline;
 pub mod pool;
+pub mod priority;
 pub mod progress;
 mod reader;
 #[cfg(feature = "object")]

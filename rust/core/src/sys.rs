@@ -18,6 +18,7 @@
 //! - `copy_file_range`: copy a base chunk into a replica inside the kernel.
 //! - `ioctl(FICLONERANGE)`: share a base chunk's blocks with a replica (a
 //!   reflink, XFS and btrfs), failing where the filesystem cannot.
+//! - `setpriority`: lower the calling thread's CPU priority (its nice value).
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
@@ -163,6 +164,20 @@ pub fn clone_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<
     // SAFETY: both fds are valid for the life of the Files; the kernel only
     // reads `range`, a local that outlives the call.
     let r = unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONERANGE, &raw const range) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Sets the calling thread's nice value (on Linux, a per-thread value).
+pub fn set_thread_nice(nice: i32) -> io::Result<()> {
+    // SAFETY: no pointers; gettid cannot fail.
+    let tid = unsafe { libc::gettid() };
+    let who = libc::id_t::try_from(tid).unwrap_or(0); // 0 is this thread too
+    // SAFETY: as above.
+    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, who, nice) };
     if r == 0 {
         Ok(())
     } else {

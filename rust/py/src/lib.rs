@@ -35,7 +35,7 @@ mod _core {
     use crate::manifest::PyManifest;
 
     #[pymodule_export]
-    use crate::task::PyTask;
+    use crate::task::{set_engine_nice, PyTask};
 
     #[pymodule_export]
     use crate::verify::{

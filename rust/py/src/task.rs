@@ -8,7 +8,7 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::IntoPyObjectExt;
@@ -160,6 +160,12 @@ fn awaitable(py: Python<'_>, task: PyTask) -> PyResult<Bound<'_, PyAny>> {
     task_result.call1((Bound::new(py, task)?,))
 }
 
+/// Engine threads started from now on run at this nice value (0 to 19).
+#[pyfunction]
+pub fn set_engine_nice(nice: i32) -> PyResult<()> {
+    imgrepl_core::priority::set_engine_nice(nice).map_err(PyValueError::new_err)
+}
+
 /// Runs `work` on a new engine thread.
 pub fn spawn_blocking<'py, W, T>(py: Python<'py>, work: W) -> PyResult<Bound<'py, PyAny>>
 where
@@ -171,6 +177,7 @@ where
     std::thread::Builder::new()
         .name("imgrepl-task".into())
         .spawn(move || {
+            imgrepl_core::priority::lower_this_thread();
             let done =
                 catch_unwind(AssertUnwindSafe(work)).map_or_else(|_| panicked("thread"), outcome);
             engine_side.complete(done);
