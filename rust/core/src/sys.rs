@@ -175,8 +175,9 @@ pub fn clone_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<
 pub fn set_thread_nice(nice: i32) -> io::Result<()> {
     // SAFETY: no pointers; gettid cannot fail.
     let tid = unsafe { libc::gettid() };
-    let who = libc::id_t::try_from(tid).unwrap_or(0); // 0 is this thread too
-    // SAFETY: as above.
+    // A thread id is positive; 0 would name this thread too.
+    let who = libc::id_t::try_from(tid).unwrap_or(0);
+    // SAFETY: no pointers; errors come back as -1.
     let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, who, nice) };
     if r == 0 {
         Ok(())
