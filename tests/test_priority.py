@@ -17,7 +17,7 @@ CHILD = r"""
 import asyncio, json, os, sys
 sys.path.insert(0, sys.argv[5])
 import imgrepl
-from helpers.files import thread_nices
+from helpers.files import look_at_threads, nices_by_name
 from imgrepl.copies import run_copies_at_nice, start_copy
 
 src, slow, fast, nice = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -25,19 +25,19 @@ imgrepl.copy(src, [fast])
 run_copies_at_nice(nice)
 job = start_copy(src, [slow], bwlimit=4 * 1024 * 1024)  # runs for seconds
 seen = {}
-while "imgrepl-copy" not in seen:
-    thread_nices(into=seen)
+while "imgrepl-copy" not in nices_by_name(seen):
+    look_at_threads(into=seen)
 job.cancel()
 
 async def during_verify():
     task = asyncio.ensure_future(imgrepl.verify_async(fast))
     while not task.done():
-        thread_nices(into=seen)
+        look_at_threads(into=seen)
         await asyncio.sleep(0)
     await task
 
 asyncio.run(during_verify())
-seen = {name: sorted(nices) for name, nices in seen.items()}
+seen = {name: sorted(nices) for name, nices in nices_by_name(seen).items()}
 print(json.dumps(seen | {"main": os.getpriority(os.PRIO_PROCESS, 0)}))
 """
 

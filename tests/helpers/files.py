@@ -91,14 +91,32 @@ def full_tmpfs(directory: Path, size: str = "8m") -> Iterator[Path | None]:
         subprocess.run(["umount", "-l", str(directory)], check=False, capture_output=True)
 
 
-def thread_nices(
-    pid: int | str = "self", into: dict[str, set[int]] | None = None
-) -> dict[str, set[int]]:
-    """The nice values of a process's threads, by thread name, added to `into`."""
-    seen = {} if into is None else into
+Threads = dict[int, tuple[str, int, int]]  # thread id: name, highest nice, looks
+
+
+def look_at_threads(pid: int | str = "self", into: Threads | None = None) -> Threads:
+    """One look at every thread of a process, added to `into`: by thread id,
+    its name, the highest nice value seen, and how many looks saw it.  Name
+    and nice come from one read of its stat, so they belong together."""
+    seen: Threads = {} if into is None else into
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with contextlib.suppress(OSError):  # a thread that ended meanwhile
-            name = Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+        try:
             stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
-            seen.setdefault(name, set()).add(int(stat.rsplit(")", 1)[1].split()[16]))
+        except OSError:
+            continue  # ended meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        nice = int(stat[stat.rindex(")") + 1 :].split()[16])
+        _, high, looks = seen.get(int(tid), (name, nice, 0))
+        seen[int(tid)] = (name, max(high, nice), looks + 1)
     return seen
+
+
+def nices_by_name(threads: Threads, looks: int = 3) -> dict[str, set[int]]:
+    """The highest nice values of the threads seen in at least `looks` looks,
+    by name: a thread seen only in its first microseconds may not have its
+    name or priority yet."""
+    out: dict[str, set[int]] = {}
+    for name, nice, seen in threads.values():
+        if seen >= looks:
+            out.setdefault(name, set()).add(nice)
+    return out

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from helpers.files import MIB, noise, thread_nices, write
+from helpers.files import MIB, Threads, look_at_threads, nices_by_name, noise, write
 from helpers.service import RG, SUB, Tls, serve_argv, start_serve, token_for
 
 API = "api-version=2026-03-03"
@@ -54,12 +54,12 @@ def test_replications_run_at_the_nice_value_given(home: Path, tls: Tls, tmp_path
     argv = serve_argv(home, tls, "--import-root", str(imports), "--replication-nice", "7")
     served = start_serve(argv)
     python = Path(f"/proc/{served.proc.pid}/comm").read_text().strip()
-    seen: dict[str, set[int]] = {}
+    threads: Threads = {}
     done = threading.Event()
 
     def watch() -> None:
         while not done.is_set():
-            thread_nices(served.proc.pid, into=seen)
+            look_at_threads(served.proc.pid, into=threads)
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -69,6 +69,7 @@ def test_replications_run_at_the_nice_value_given(home: Path, tls: Tls, tmp_path
         done.set()
         watcher.join()
         assert served.stop() == 0
+    seen = nices_by_name(threads)
     assert seen["imgrepl-copy"] == {7}, seen  # the copies
     assert seen["imgrepl-task"] == {7}, seen  # their verification
     assert seen[python] == {0}, seen  # the threads that answer requests
