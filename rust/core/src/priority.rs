@@ -23,15 +23,11 @@ pub fn set_engine_nice(nice: i32) -> Result<(), String> {
     Ok(())
 }
 
-pub fn engine_nice() -> i32 {
-    ENGINE_NICE.load(Ordering::Relaxed)
-}
-
 /// Called first thing on each engine thread the engine starts.  Raising a
 /// nice value needs no privilege; if it fails anyway the copy runs at the
 /// normal priority, which is only slower for the requests beside it.
 pub fn lower_this_thread() {
-    let nice = engine_nice();
+    let nice = ENGINE_NICE.load(Ordering::Relaxed);
     if nice > 0 {
         let _ = sys::set_thread_nice(nice);
     }

@@ -171,14 +171,11 @@ pub fn clone_range(from: &File, to: &File, offset: u64, len: u64) -> io::Result<
     }
 }
 
-/// Sets the calling thread's nice value (on Linux, a per-thread value).
+/// Sets the calling thread's nice value: on Linux it is a per-thread value,
+/// and `who` 0 names the calling thread.
 pub fn set_thread_nice(nice: i32) -> io::Result<()> {
-    // SAFETY: no pointers; gettid cannot fail.
-    let tid = unsafe { libc::gettid() };
-    // A thread id is positive; 0 would name this thread too.
-    let who = libc::id_t::try_from(tid).unwrap_or(0);
     // SAFETY: no pointers; errors come back as -1.
-    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, who, nice) };
+    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
     if r == 0 {
         Ok(())
     } else {
